@@ -1,0 +1,60 @@
+"""AWS clients for the providers: region, profile, endpoint and retry settings, created per call."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import boto3
+import botocore.config
+
+if TYPE_CHECKING:
+    from mypy_boto3_eks import EKSClient
+    from mypy_boto3_iam import IAMClient
+
+RETRY_MODE_ENV = "CLUSTER_CONNECT_AWS_RETRY_MODE"
+MAX_ATTEMPTS_ENV = "CLUSTER_CONNECT_AWS_MAX_ATTEMPTS"
+
+
+def _session(region: str | None, stack_config: Mapping[str, str]) -> boto3.session.Session:
+    """Region from the resource input, else `aws:region` config, else the standard chain; `aws:profile` too."""
+    profile = stack_config.get("aws:profile") or None
+    session = boto3.session.Session(profile_name=profile)
+    chosen_region = region or stack_config.get("aws:region") or session.region_name
+    if chosen_region is None:
+        from .errors import ClusterConnectError
+
+        raise ClusterConnectError(
+            "no AWS region: set the resource's `region`, the `aws:region` stack config or AWS_REGION"
+        )
+    return boto3.session.Session(profile_name=profile, region_name=chosen_region)
+
+
+def _botocore_config() -> botocore.config.Config:
+    # "standard" retries throttling and 5xx with backoff; "adaptive" adds client-side rate limiting.
+    mode = os.environ.get(RETRY_MODE_ENV, "standard")
+    attempts = int(os.environ.get(MAX_ATTEMPTS_ENV, "8"))
+    return botocore.config.Config(
+        retries={"mode": mode, "total_max_attempts": attempts},  # type: ignore[typeddict-item]
+        connect_timeout=10,
+        read_timeout=60,
+    )
+
+
+def client(service: str, region: str | None = None, stack_config: Mapping[str, str] | None = None) -> Any:
+    """A boto3 client; AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE> are honoured by botocore itself."""
+    return _session(region, stack_config or {}).client(service, config=_botocore_config())  # type: ignore[call-overload]
+
+
+def eks(region: str | None = None, stack_config: Mapping[str, str] | None = None) -> EKSClient:
+    return client("eks", region, stack_config)  # type: ignore[no-any-return]
+
+
+def iam(region: str | None = None, stack_config: Mapping[str, str] | None = None) -> IAMClient:
+    return client("iam", region, stack_config)  # type: ignore[no-any-return]
+
+
+def region_of(region: str | None, stack_config: Mapping[str, str] | None = None) -> str:
+    """The region a client built with the same arguments talks to."""
+    return str(_session(region, stack_config or {}).region_name)

@@ -1,0 +1,76 @@
+"""Input checking shared by the providers: unknown values in preview, numbers as floats, common AWS rules."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from pulumi.dynamic import CheckFailure
+from pulumi.output import Unknown
+
+IAM_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
+TAG_KEY_MAX, TAG_VALUE_MAX, TAGS_MAX = 128, 256, 50
+REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
+
+
+def is_unknown(value: object) -> bool:
+    """True for a value that preview cannot know yet (it depends on a resource not created)."""
+    return isinstance(value, Unknown)
+
+
+def known(props: Mapping[str, Any], key: str) -> bool:
+    return key in props and props[key] is not None and not is_unknown(props[key])
+
+
+def as_int(value: object) -> int:
+    """Numbers reach a dynamic provider as floats."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value:
+        raise TypeError(f"expected a whole number, got {value!r}")
+    return int(value)
+
+
+def check_role_arn(props: Mapping[str, Any], key: str, failures: list[CheckFailure]) -> None:
+    if not known(props, key):
+        return
+    value = props[key]
+    if not isinstance(value, str) or not IAM_ROLE_ARN.match(value):
+        failures.append(
+            CheckFailure(key, f"must be an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>), got {value!r}")
+        )
+
+
+def check_region(props: Mapping[str, Any], key: str, failures: list[CheckFailure]) -> None:
+    if not known(props, key):
+        return
+    value = props[key]
+    if not isinstance(value, str) or not REGION.match(value):
+        failures.append(CheckFailure(key, f"must be an AWS region such as us-west-2, got {value!r}"))
+
+
+def check_tags(props: Mapping[str, Any], key: str, failures: list[CheckFailure]) -> None:
+    """EKS tag rules: at most 50 tags, keys 1-128 characters, values at most 256, no `aws:` prefix."""
+    if not known(props, key):
+        return
+    tags = props[key]
+    if not isinstance(tags, Mapping):
+        failures.append(CheckFailure(key, "must be a map of strings to strings"))
+        return
+    if len(tags) > TAGS_MAX:
+        failures.append(CheckFailure(key, f"at most {TAGS_MAX} tags are allowed, got {len(tags)}"))
+    for tag_key, tag_value in tags.items():
+        if is_unknown(tag_value):
+            continue
+        if not 1 <= len(tag_key) <= TAG_KEY_MAX:
+            failures.append(CheckFailure(key, f"tag key {tag_key!r} must be 1-{TAG_KEY_MAX} characters"))
+        elif tag_key.lower().startswith("aws:"):
+            failures.append(CheckFailure(key, f"tag key {tag_key!r} uses the reserved prefix 'aws:'"))
+        if not isinstance(tag_value, str) or len(tag_value) > TAG_VALUE_MAX:
+            failures.append(
+                CheckFailure(key, f"tag {tag_key!r} must have a string value of at most {TAG_VALUE_MAX} characters")
+            )
+
+
+def without_none(props: Mapping[str, Any]) -> dict[str, Any]:
+    """Outputs as the engine stores them: keys whose value is None are dropped anyway."""
+    return {k: v for k, v in props.items() if v is not None}

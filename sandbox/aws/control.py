@@ -1,0 +1,33 @@
+"""A client for the sandbox's control endpoint: durations, injected faults, reset."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class SandboxControl:
+    endpoint: str
+
+    def _post(self, action: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:
+        request = urllib.request.Request(
+            f"{self.endpoint}/_sandbox/{action}",
+            data=json.dumps(payload or {}).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            result: dict[str, Any] = json.load(response)
+            return result
+
+    def set_durations(self, **seconds: float) -> dict[str, Any]:
+        return self._post("durations", seconds)
+
+    def inject(self, kind: str, operation: str | None = None, target: str | None = None, count: int = 1) -> None:
+        self._post("faults", {"kind": kind, "operation": operation, "target": target, "count": count})
+
+    def reset(self) -> None:
+        self._post("reset")

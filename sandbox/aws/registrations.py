@@ -1,0 +1,14 @@
+"""RegisterCluster and DeregisterCluster, and registered clusters in DescribeCluster and ListClusters (filled in by the EKS Connector work)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from .call import Call
+
+HANDLERS: dict[str, Callable[[Call], dict[str, Any] | None]] = {}
+
+
+def reset() -> None:
+    pass

@@ -1,0 +1,144 @@
+"""The AWS endpoint: control routes, injected transport faults, our EKS handlers, then moto for the rest."""
+
+from __future__ import annotations
+
+import io
+import logging
+import json
+import re
+import threading
+import traceback
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs
+
+from moto.server import DomainDispatcherApplication, create_backend_app
+from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.wrappers import Request, Response
+
+from . import exceptions, fargate, registrations, routes, updates
+from .call import Call
+from .settings import SETTINGS, Fault
+
+HANDLERS = {**fargate.HANDLERS, **updates.HANDLERS, **registrations.HANDLERS}
+MODELS = (fargate, updates, registrations)
+CONTROL_PREFIX = "/_sandbox/"
+TRANSPORT_FAULTS: dict[str, type[exceptions.EksError]] = {
+    "throttle": exceptions.ThrottlingException,
+    "server_error": exceptions.ServerException,
+    "unavailable": exceptions.ServiceUnavailableException,
+}
+_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/(?P<region>[^/]+)/(?P<service>[^/]+)/aws4_request")
+
+
+def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+    return Response(json.dumps(body, default=str), status=status, headers=headers, content_type="application/json")
+
+
+def _error(err: exceptions.EksError) -> Response:
+    return _json(err.status, {"message": err.message}, {"x-amzn-ErrorType": err.code})
+
+
+@dataclass
+class Dispatcher:
+    moto: Any = field(default_factory=lambda: DomainDispatcherApplication(create_backend_app))
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        # Read the body once and put it back, so moto can read it again when the request falls through.
+        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        environ["wsgi.input"] = io.BytesIO(body)
+        request = Request(environ)
+        if request.path.startswith(CONTROL_PREFIX):
+            return self._control(request)(environ, start_response)
+        scope = _SCOPE.search(request.headers.get("Authorization", ""))
+        service, region = (scope["service"], scope["region"]) if scope else ("", "us-east-1")
+        operation = self._operation(request, service)
+        if operation:
+            fault = SETTINGS.take_any(tuple(TRANSPORT_FAULTS), operation)
+            if fault:
+                error = TRANSPORT_FAULTS[fault.kind](f"injected {fault.kind} for {operation}")
+                return _error(error)(environ, start_response)
+        if service == "eks" and operation in HANDLERS:
+            response = self._handle(request, operation, region)
+            if response is not None:
+                return response(environ, start_response)
+        return self.moto(environ, start_response)
+
+    @staticmethod
+    def _operation(request: Request, service: str) -> str | None:
+        if service == "eks":
+            found = routes.match(request.method, request.path)
+            return found[0] if found else None
+        body = request.get_data(as_text=True, cache=False)
+        request.environ["wsgi.input"] = io.BytesIO(body.encode())
+        return request.args.get("Action") or parse_qs(body).get("Action", [None])[0]
+
+    @staticmethod
+    def _handle(request: Request, operation: str, region: str) -> Response | None:
+        found = routes.match(request.method, request.path)
+        assert found is not None
+        body = request.get_json(silent=True) or {}
+        call = Call(operation, region, found[1], parse_qs(request.query_string.decode()), body)
+        try:
+            result = HANDLERS[operation](call)
+        except exceptions.EksError as err:
+            return _error(err)
+        except Exception as err:
+            traceback.print_exc()
+            return _error(exceptions.ServerException(f"sandbox error: {err}"))
+        return None if result is None else _json(200, result)
+
+    def _control(self, request: Request) -> Response:
+        action = request.path[len(CONTROL_PREFIX):].strip("/")
+        payload = request.get_json(silent=True) or {}
+        try:
+            if action == "durations" and request.method == "POST":
+                SETTINGS.durations.update(payload)
+            elif action == "faults" and request.method == "POST":
+                SETTINGS.inject(Fault(**payload))
+            elif action == "reset" and request.method == "POST":
+                reset()
+            elif action != "state":
+                return _json(404, {"message": f"no control action {action!r}"})
+        except (TypeError, ValueError) as err:
+            return _json(400, {"message": str(err)})
+        return _json(200, SETTINGS.describe())
+
+
+def reset() -> None:
+    """Forget every resource and fault: moto's backends and ours."""
+    from moto.backends import get_backend
+
+    for name in ("eks", "iam", "sts"):
+        get_backend(name).reset()  # type: ignore[no-untyped-call]
+    for model in MODELS:
+        model.reset()
+    SETTINGS.reset()
+
+
+@dataclass
+class AwsSandbox:
+    """The AWS endpoint served from a thread on loopback."""
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    _server: BaseWSGIServer | None = None
+    _thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None, "not started"
+        return f"http://{self.host}:{self._server.server_port}"
+
+    def start(self) -> AwsSandbox:
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self._server = make_server(self.host, self.port, Dispatcher(), threaded=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="aws-sandbox", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None

@@ -1,0 +1,83 @@
+"""Lifecycle durations and injected faults, changed at run time through the control endpoint."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+
+@dataclass
+class Durations:
+    """Seconds each lifecycle takes in the sandbox (short by default, set longer by the benchmarks)."""
+
+    fargate_create: float = 1.0
+    fargate_delete: float = 1.0
+    cluster_update: float = 1.0
+    activation_lifetime: float = 3 * 24 * 3600.0
+
+    def update(self, values: dict[str, Any]) -> None:
+        names = {f.name for f in fields(self)}
+        unknown = set(values) - names
+        if unknown:
+            raise ValueError(f"unknown durations {sorted(unknown)}; known: {sorted(names)}")
+        for name, value in values.items():
+            setattr(self, name, float(value))
+
+
+@dataclass
+class Fault:
+    """One injected fault. `kind` is throttle, server_error or unavailable (answered before the operation
+    runs), or a domain fault the operation itself consults: fargate_create_failed, fargate_delete_failed,
+    update_failed, expire_activation, role_propagation. `target` narrows it to a name; `count` is how many
+    times it fires (0 = until reset)."""
+
+    kind: str
+    operation: str | None = None
+    target: str | None = None
+    count: int = 1
+
+
+@dataclass
+class Settings:
+    durations: Durations = field(default_factory=Durations)
+    faults: list[Fault] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def inject(self, fault: Fault) -> None:
+        with self.lock:
+            self.faults.append(fault)
+
+    def take(self, kind: str, operation: str | None = None, target: str | None = None) -> Fault | None:
+        """Consume and return a matching fault, if one is armed."""
+        with self.lock:
+            for fault in self.faults:
+                if fault.kind != kind:
+                    continue
+                if fault.operation not in (None, operation) or fault.target not in (None, target):
+                    continue
+                if fault.count > 0:
+                    fault.count -= 1
+                    if fault.count == 0:
+                        self.faults.remove(fault)
+                return fault
+        return None
+
+    def take_any(self, kinds: tuple[str, ...], operation: str) -> Fault | None:
+        for kind in kinds:
+            fault = self.take(kind, operation)
+            if fault:
+                return fault
+        return None
+
+    def reset(self) -> None:
+        with self.lock:
+            self.durations = Durations()
+            self.faults.clear()
+
+    def describe(self) -> dict[str, Any]:
+        with self.lock:
+            return {"durations": asdict(self.durations), "faults": [asdict(f) for f in self.faults]}
+
+
+SETTINGS = Settings()

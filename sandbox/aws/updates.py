@@ -1,0 +1,14 @@
+"""UpdateClusterVersion, DescribeUpdate and ListUpdates (filled in by the upgrade work)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from .call import Call
+
+HANDLERS: dict[str, Callable[[Call], dict[str, Any] | None]] = {}
+
+
+def reset() -> None:
+    pass
