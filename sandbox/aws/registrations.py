@@ -1,14 +1,264 @@
-"""RegisterCluster and DeregisterCluster, and registered clusters in DescribeCluster and ListClusters (filled in by the EKS Connector work)."""
+"""RegisterCluster and DeregisterCluster, and registered clusters in DescribeCluster and ListClusters."""
 
 from __future__ import annotations
 
+import base64
+import re
+import secrets
+import threading
+import time
+import uuid
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
+from . import exceptions, updates
 from .call import Call
+from .settings import SETTINGS
 
 HANDLERS: dict[str, Callable[[Call], dict[str, Any] | None]] = {}
 
+PROVIDERS = ("EKS_ANYWHERE", "ANTHOS", "GKE", "AKS", "OPENSHIFT", "TANZU", "RANCHER", "EC2", "OTHER")
+NAME_PATTERN = re.compile(r"^[0-9A-Za-z][A-Za-z0-9\-_]*$")
+NAME_MAX, TAGS_MAX, TAG_KEY_MAX, TAG_VALUE_MAX = 100, 50, 128, 256
+REGISTRATIONS_PER_REGION = 10
+ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/(?:[\w+=,.@-]+/)*(?P<name>[\w+=,.@-]+)$")
+LIST_PAGE_MAX = 100
+
+# Message templates: the tests import them.
+NOT_EXISTING_ROLE = "Not existing role: {role_arn}"
+ROLE_PROPAGATING = "Nonexistent role or missing ssm service principal in trust policy"
+NAME_IN_USE = "Cluster already exists with name: {name}"
+NOT_FOUND = "No cluster found for name: {name}."
+NOT_REGISTERED = "Cluster {name} is not a registered cluster; use DeleteCluster"
+LIMIT = "You have reached the limit of {limit} registered clusters in this region."
+TOKEN_REUSED = "clientRequestToken {token} was already used for a different request"
+
+
+@dataclass
+class Registration:
+    """One registered (connected) cluster; its status follows from the timestamps."""
+
+    account_id: str
+    region: str
+    name: str
+    provider: str
+    role_arn: str
+    tags: dict[str, str]
+    created_at: float
+    activation_id: str
+    activation_code: str
+    activation_expiry: float
+    client_request_token: str | None = None
+    connected_at: float | None = None
+
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:eks:{self.region}:{self.account_id}:cluster/{self.name}"
+
+    def status(self, now: float) -> str:
+        if self.connected_at is not None:
+            return "ACTIVE"
+        return "FAILED" if now >= self.activation_expiry else "PENDING"
+
+    def describe(self, now: float, *, with_code: bool = False, status: str | None = None) -> dict[str, Any]:
+        connector: dict[str, Any] = {
+            "activationId": self.activation_id,
+            "activationExpiry": self.activation_expiry,
+            "provider": self.provider,
+            "roleArn": self.role_arn,
+        }
+        if with_code:
+            connector["activationCode"] = self.activation_code
+        cluster: dict[str, Any] = {
+            "name": self.name,
+            "arn": self.arn,
+            "createdAt": self.created_at,
+            "status": status or self.status(now),
+            "connectorConfig": connector,
+            "tags": dict(self.tags),
+        }
+        if with_code and self.client_request_token:
+            cluster["clientRequestToken"] = self.client_request_token
+        return cluster
+
+
+@dataclass
+class _Store:
+    registrations: dict[tuple[str, str, str], Registration] = field(default_factory=dict)
+    tokens: dict[tuple[str, str, str], str] = field(default_factory=dict)
+    lock: threading.RLock = field(default_factory=threading.RLock)
+
+
+_STORE = _Store()
+
 
 def reset() -> None:
-    pass
+    with _STORE.lock:
+        _STORE.registrations.clear()
+        _STORE.tokens.clear()
+
+
+def _validate(call: Call) -> tuple[str, str, str, dict[str, str]]:
+    body = call.body
+    name = body.get("name")
+    if not isinstance(name, str) or not 1 <= len(name) <= NAME_MAX or not NAME_PATTERN.match(name):
+        raise exceptions.InvalidParameterException(
+            f"name {name!r} must be 1-{NAME_MAX} characters matching {NAME_PATTERN.pattern}"
+        )
+    config = body.get("connectorConfig")
+    if not isinstance(config, dict):
+        raise exceptions.InvalidParameterException("connectorConfig is required")
+    provider, role_arn = config.get("provider"), config.get("roleArn")
+    if provider not in PROVIDERS:
+        raise exceptions.InvalidParameterException(
+            f"connectorConfig.provider {provider!r} must be one of {', '.join(PROVIDERS)}"
+        )
+    if not isinstance(role_arn, str) or not ROLE_ARN.match(role_arn):
+        raise exceptions.InvalidParameterException(f"connectorConfig.roleArn {role_arn!r} is not an IAM role ARN")
+    tags = body.get("tags") or {}
+    if not isinstance(tags, dict) or len(tags) > TAGS_MAX:
+        raise exceptions.InvalidParameterException(f"at most {TAGS_MAX} tags are allowed")
+    for key, value in tags.items():
+        if not 1 <= len(key) <= TAG_KEY_MAX or not isinstance(value, str) or len(value) > TAG_VALUE_MAX:
+            raise exceptions.InvalidParameterException(
+                f"tag {key!r}: keys are 1-{TAG_KEY_MAX} characters, values at most {TAG_VALUE_MAX}"
+            )
+    return name, provider, role_arn, tags
+
+
+def _expire_if_faulted(registration: Registration, operation: str, now: float) -> None:
+    if registration.connected_at is None and SETTINGS.take("expire_activation", operation, registration.name):
+        registration.activation_expiry = min(registration.activation_expiry, now)
+
+
+def register_cluster(call: Call) -> dict[str, Any]:
+    name, provider, role_arn, tags = _validate(call)
+    token = call.body.get("clientRequestToken")
+    now = time.time()
+    with _STORE.lock:
+        if token:
+            replayed = _STORE.tokens.get((call.account_id, call.region, token))
+            if replayed is not None:
+                previous = _STORE.registrations[(call.account_id, call.region, replayed)]
+                if (replayed, provider, role_arn, tags) != (name, previous.provider, previous.role_arn, previous.tags):
+                    raise exceptions.InvalidParameterException(TOKEN_REUSED.format(token=token))
+                return {"cluster": previous.describe(now, with_code=True)}
+        if call.settings.take("role_propagation", call.operation, name):
+            raise exceptions.InvalidRequestException(ROLE_PROPAGATING)
+        match = ROLE_ARN.match(role_arn)
+        assert match is not None
+        try:
+            call.iam.get_role(match["name"])
+        except Exception as err:
+            raise exceptions.InvalidRequestException(NOT_EXISTING_ROLE.format(role_arn=role_arn)) from err
+        key = (call.account_id, call.region, name)
+        if key in _STORE.registrations or name in call.eks.clusters:
+            raise exceptions.ResourceInUseException(NAME_IN_USE.format(name=name))
+        in_region = [k for k in _STORE.registrations if k[:2] == key[:2]]
+        if len(in_region) >= REGISTRATIONS_PER_REGION:
+            raise exceptions.ResourceLimitExceededException(LIMIT.format(limit=REGISTRATIONS_PER_REGION))
+        registration = Registration(
+            account_id=call.account_id,
+            region=call.region,
+            name=name,
+            provider=provider,
+            role_arn=role_arn,
+            tags=dict(tags),
+            created_at=now,
+            activation_id=str(uuid.uuid4()),
+            activation_code=base64.b64encode(secrets.token_bytes(24)).decode(),
+            activation_expiry=now + call.settings.durations.activation_lifetime,
+            client_request_token=token,
+        )
+        _expire_if_faulted(registration, call.operation, now)
+        _STORE.registrations[key] = registration
+        if token:
+            _STORE.tokens[(call.account_id, call.region, token)] = name
+        return {"cluster": registration.describe(now, with_code=True)}
+
+
+def deregister_cluster(call: Call) -> dict[str, Any]:
+    name = call.path_params["name"]
+    now = time.time()
+    with _STORE.lock:
+        registration = _STORE.registrations.pop((call.account_id, call.region, name), None)
+        if registration is None:
+            if name in call.eks.clusters:
+                raise exceptions.EksError(NOT_REGISTERED.format(name=name))
+            raise exceptions.ResourceNotFoundException(NOT_FOUND.format(name=name))
+        # A token names a live registration only: once deregistered, the same token registers anew.
+        for token_key, registered_name in list(_STORE.tokens.items()):
+            if token_key[:2] == (call.account_id, call.region) and registered_name == name:
+                del _STORE.tokens[token_key]
+        return {"cluster": registration.describe(now, status="DELETING")}
+
+
+def describe_cluster(call: Call) -> dict[str, Any] | None:
+    settle: Callable[[Call], object] | None = getattr(updates, "settle", None)
+    if settle is not None:
+        settle(call)
+    now = time.time()
+    with _STORE.lock:
+        registration = _STORE.registrations.get((call.account_id, call.region, call.path_params["name"]))
+        if registration is None:
+            return None
+        _expire_if_faulted(registration, call.operation, now)
+        return {"cluster": registration.describe(now)}
+
+
+def list_clusters(call: Call) -> dict[str, Any] | None:
+    if "all" not in call.query.get("include", []):
+        return None
+    with _STORE.lock:
+        registered = sorted(k[2] for k in _STORE.registrations if k[:2] == (call.account_id, call.region))
+    names = sorted(call.eks.clusters) + registered
+    try:
+        size = int(call.query_one("maxResults") or LIST_PAGE_MAX)
+        start = int(base64.b64decode(call.query_one("nextToken") or "MA==").decode())
+    except ValueError as err:
+        raise exceptions.InvalidParameterException(f"invalid maxResults or nextToken: {err}") from err
+    if not 1 <= size <= LIST_PAGE_MAX:
+        raise exceptions.InvalidParameterException(f"maxResults must be 1-{LIST_PAGE_MAX}")
+    page: dict[str, Any] = {"clusters": names[start : start + size]}
+    if start + size < len(names):
+        page["nextToken"] = base64.b64encode(str(start + size).encode()).decode()
+    return page
+
+
+def connect(region: str, name: str | None, activation_id: str, activation_code: str) -> bool:
+    """The agent's activation: True when a registration (by name, or by activation id when no name is
+    given) with this id and code has not expired; it turns ACTIVE."""
+    now = time.time()
+    with _STORE.lock:
+        for (_, reg_region, reg_name), registration in _STORE.registrations.items():
+            if reg_region != region or (name is not None and reg_name != name):
+                continue
+            if registration.activation_id != activation_id:
+                continue
+            if not secrets.compare_digest(registration.activation_code, activation_code):
+                return False
+            if registration.connected_at is None:
+                _expire_if_faulted(registration, "Connect", now)
+                if now >= registration.activation_expiry:
+                    return False
+                registration.connected_at = now
+            return True
+    return False
+
+
+def registration(region: str, name: str, account_id: str | None = None) -> Registration | None:
+    """The registration of that name, for tests and the agent."""
+    with _STORE.lock:
+        for (account, reg_region, reg_name), found in _STORE.registrations.items():
+            if reg_region == region and reg_name == name and account_id in (None, account):
+                return found
+    return None
+
+
+HANDLERS.update(
+    RegisterCluster=register_cluster,
+    DeregisterCluster=deregister_cluster,
+    DescribeCluster=describe_cluster,
+    ListClusters=list_clusters,
+)

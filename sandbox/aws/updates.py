@@ -1,14 +1,259 @@
-"""UpdateClusterVersion, DescribeUpdate and ListUpdates (filled in by the upgrade work)."""
+"""UpdateClusterVersion, DescribeUpdate and ListUpdates: version updates with EKS's real rules and lifecycle."""
 
 from __future__ import annotations
 
+import re
+import threading
+import time
+import uuid
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
+from . import exceptions
 from .call import Call
 
-HANDLERS: dict[str, Callable[[Call], dict[str, Any] | None]] = {}
+CLUSTER_NOT_FOUND_MSG = "No cluster found for name: {cluster}."
+UPDATE_NOT_FOUND_MSG = "No update found for ID: {update_id}."
+UPDATE_IN_PROGRESS_MSG = "Cluster {cluster} currently has update {update_id} in progress"
+UNSUPPORTED_STEP_MSG = "Unsupported Kubernetes minor version update from {current} to {wanted}"
+SAME_VERSION_MSG = "Cluster is already at the desired configuration with version: {version}"
+BAD_VERSION_MSG = "Invalid Kubernetes version: {version}"
+NOT_ACTIVE_MSG = "Cluster '{cluster}' is not in ACTIVE status"
+TOKEN_REUSED_MSG = "Client request token {token} was already used for a different request"
+NODEGROUPS_LAG_MSG = (
+    "Upgrade readiness check failed (Kubelet version skew): managed node groups {nodegroups} must run "
+    "Kubernetes {version} before the cluster moves to {wanted}. Update them, or pass force to override"
+)
+BAD_NEXT_TOKEN_MSG = "The nextToken is invalid"
+FAILED_ERROR_CODE = "InsufficientFreeAddresses"
+FAILED_ERROR_MSG = "One or more of the cluster's subnets do not have enough free IP addresses for the update"
+PLATFORM_VERSION_AFTER_UPGRADE = "eks.1"
+MAX_RESULTS = 100
+
+_VERSION = re.compile(r"^(\d+)\.(\d+)$")
+
+
+@dataclass
+class VersionUpdate:
+    """One UpdateClusterVersion; its status follows from the clock, applied to the cluster by `settle`."""
+
+    id: str
+    account_id: str
+    region: str
+    cluster: str
+    cluster_created_at: Any
+    from_version: str
+    to_version: str
+    created_at: float
+    ends_at: float
+    token: str | None
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    applied: bool = False
+
+    def status(self, now: float) -> str:
+        if now < self.ends_at:
+            return "InProgress"
+        return "Failed" if self.errors else "Successful"
+
+    def describe(self, now: float) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "status": self.status(now),
+            "type": "VersionUpdate",
+            "params": [
+                {"type": "Version", "value": self.to_version},
+                {"type": "PlatformVersion", "value": PLATFORM_VERSION_AFTER_UPGRADE},
+            ],
+            "createdAt": self.created_at,
+            "errors": self.errors,
+        }
+
+
+_LOCK = threading.RLock()
+_UPDATES: list[VersionUpdate] = []
+
+
+def _parse(version: str) -> tuple[int, int] | None:
+    found = _VERSION.match(version)
+    return (int(found[1]), int(found[2])) if found else None
+
+
+def _cluster(call: Call, name: str) -> Any:
+    cluster = call.eks.clusters.get(name)
+    if cluster is None:
+        raise exceptions.ResourceNotFoundException(CLUSTER_NOT_FOUND_MSG.format(cluster=name))
+    return cluster
+
+
+def _updates_of(call: Call, cluster: Any) -> list[VersionUpdate]:
+    # A cluster deleted and created again under the same name starts with no updates.
+    return [
+        u
+        for u in _UPDATES
+        if (u.account_id, u.region, u.cluster) == (call.account_id, call.region, cluster.name)
+        and u.cluster_created_at == cluster.created_at
+    ]
+
+
+def settle(call: Call) -> None:
+    """Apply every update whose time has come to moto's cluster objects; show UPDATING while one runs.
+
+    Called first by every handler here, and by DescribeCluster, so that moto serves the current state.
+    """
+    from moto.eks.models import eks_backends
+
+    now = time.time()
+    with _LOCK:
+        for update in _UPDATES:
+            if update.applied:
+                continue
+            cluster = eks_backends[update.account_id][update.region].clusters.get(update.cluster)
+            if cluster is None or cluster.created_at != update.cluster_created_at:
+                update.applied = True
+                continue
+            if update.status(now) == "InProgress":
+                cluster.status = "UPDATING"
+                continue
+            if update.status(now) == "Successful":
+                cluster.version = update.to_version
+                cluster.platformVersion = PLATFORM_VERSION_AFTER_UPGRADE
+            cluster.status = "ACTIVE"
+            update.applied = True
+
+
+def update_in_progress(call: Call, cluster_name: str) -> str | None:
+    """The id of the version update running on a cluster, if any (for other operations' concurrency rules)."""
+    settle(call)
+    now = time.time()
+    with _LOCK:
+        cluster = call.eks.clusters.get(cluster_name)
+        if cluster is None:
+            return None
+        running = [u for u in _updates_of(call, cluster) if u.status(now) == "InProgress"]
+        return running[0].id if running else None
+
+
+def _lagging_nodegroups(cluster: Any) -> list[str]:
+    current = _parse(cluster.version)
+    return sorted(
+        name
+        for name, nodegroup in cluster.nodegroups.items()
+        if current is not None and (_parse(nodegroup.version) or current) < current
+    )
+
+
+def _check_step(cluster: Any, wanted: str) -> None:
+    current, target = _parse(cluster.version), _parse(wanted)
+    if target is None:
+        raise exceptions.InvalidParameterException(BAD_VERSION_MSG.format(version=wanted))
+    if current == target:
+        raise exceptions.InvalidParameterException(SAME_VERSION_MSG.format(version=wanted))
+    if current is None or target != (current[0], current[1] + 1):
+        raise exceptions.InvalidParameterException(
+            UNSUPPORTED_STEP_MSG.format(current=cluster.version, wanted=wanted)
+        )
+
+
+def update_cluster_version(call: Call) -> dict[str, Any]:
+    settle(call)
+    name = call.path_params["name"]
+    wanted = str(call.body.get("version", ""))
+    token = call.body.get("clientRequestToken")
+    force = bool(call.body.get("force", False))
+    now = time.time()
+    with _LOCK:
+        cluster = _cluster(call, name)
+        updates = _updates_of(call, cluster)
+        same_token = [u for u in updates if token is not None and u.token == token]
+        if same_token:
+            if same_token[0].to_version != wanted:
+                raise exceptions.InvalidParameterException(TOKEN_REUSED_MSG.format(token=token))
+            return {"update": same_token[0].describe(now)}
+        running = [u for u in updates if u.status(now) == "InProgress"]
+        if running:
+            raise exceptions.ResourceInUseException(
+                UPDATE_IN_PROGRESS_MSG.format(cluster=name, update_id=running[0].id)
+            )
+        if cluster.status != "ACTIVE":
+            raise exceptions.InvalidRequestException(NOT_ACTIVE_MSG.format(cluster=name))
+        _check_step(cluster, wanted)
+        lagging = _lagging_nodegroups(cluster)
+        if lagging and not force:
+            raise exceptions.InvalidStateException(
+                NODEGROUPS_LAG_MSG.format(nodegroups=", ".join(lagging), version=cluster.version, wanted=wanted)
+            )
+        errors = []
+        if call.settings.take("update_failed", operation="UpdateClusterVersion", target=name):
+            subnets = list((cluster.resources_vpc_config or {}).get("subnetIds") or [name])
+            errors.append({"errorCode": FAILED_ERROR_CODE, "errorMessage": FAILED_ERROR_MSG, "resourceIds": subnets})
+        update = VersionUpdate(
+            id=str(uuid.uuid4()),
+            account_id=call.account_id,
+            region=call.region,
+            cluster=name,
+            cluster_created_at=cluster.created_at,
+            from_version=cluster.version,
+            to_version=wanted,
+            created_at=now,
+            ends_at=now + call.settings.durations.cluster_update,
+            token=token,
+            errors=errors,
+        )
+        _UPDATES.append(update)
+        cluster.status = "UPDATING"
+        return {"update": update.describe(now)}
+
+
+def _not_ours(call: Call) -> bool:
+    """Node group, add-on and capability updates are not emulated: none exist."""
+    return any(call.query_one(key) for key in ("nodegroupName", "addonName", "capabilityName"))
+
+
+def describe_update(call: Call) -> dict[str, Any]:
+    settle(call)
+    update_id = call.path_params["updateId"]
+    with _LOCK:
+        cluster = _cluster(call, call.path_params["name"])
+        found = [u for u in _updates_of(call, cluster) if u.id == update_id]
+        if not found or _not_ours(call):
+            raise exceptions.ResourceNotFoundException(UPDATE_NOT_FOUND_MSG.format(update_id=update_id))
+        return {"update": found[0].describe(time.time())}
+
+
+def list_updates(call: Call) -> dict[str, Any]:
+    settle(call)
+    with _LOCK:
+        cluster = _cluster(call, call.path_params["name"])
+        ids = [] if _not_ours(call) else [u.id for u in _updates_of(call, cluster)]
+    max_results = int(call.query_one("maxResults") or MAX_RESULTS)
+    if not 1 <= max_results <= MAX_RESULTS:
+        raise exceptions.InvalidParameterException(f"maxResults must be between 1 and {MAX_RESULTS}")
+    next_token = call.query_one("nextToken")
+    start = 0
+    if next_token is not None:
+        if not next_token.isdigit() or int(next_token) > len(ids):
+            raise exceptions.InvalidParameterException(BAD_NEXT_TOKEN_MSG)
+        start = int(next_token)
+    page: dict[str, Any] = {"updateIds": ids[start : start + max_results]}
+    if start + max_results < len(ids):
+        page["nextToken"] = str(start + max_results)
+    return page
+
+
+def describe_cluster(call: Call) -> None:
+    """Settle first, then let moto serve the cluster with its current status and version."""
+    settle(call)
+
+
+HANDLERS: dict[str, Callable[[Call], dict[str, Any] | None]] = {
+    "UpdateClusterVersion": update_cluster_version,
+    "DescribeUpdate": describe_update,
+    "ListUpdates": list_updates,
+    "DescribeCluster": describe_cluster,
+}
 
 
 def reset() -> None:
-    pass
+    with _LOCK:
+        _UPDATES.clear()

@@ -1,0 +1,312 @@
+"""KubernetesManifest: server-side applies Kubernetes objects to the cluster of a kubeconfig, prunes, deletes."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import httpx2
+import lightkube
+import pulumi
+import yaml
+from lightkube import codecs, generic_resource
+from lightkube.core.exceptions import ApiError, LoadResourceError
+from lightkube.core.resource import NamespacedResource
+from lightkube.types import CascadeType
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    ResourceProvider,
+    UpdateResult,
+)
+
+from . import errors, inputs, kube, polling, progress
+
+DEFAULT_DELETE_TIMEOUT = 300.0
+# Kinds every other object may depend on are applied first and deleted last.
+FOUNDATION_KINDS = ("Namespace", "CustomResourceDefinition")
+INPUT_KEYS = ("kubeconfig", "objects", "yaml", "field_manager", "delete_timeout_seconds")
+
+
+def parse_objects(props: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The objects of the `objects` list or the `yaml` text, namespaces and CRDs first."""
+    if props.get("yaml"):
+        documents = [d for d in yaml.safe_load_all(props["yaml"]) if d]
+    else:
+        documents = list(props.get("objects") or [])
+    expanded: list[dict[str, Any]] = []
+    for document in documents:
+        if isinstance(document, Mapping) and str(document.get("kind", "")).endswith("List") and "items" in document:
+            expanded.extend(document["items"])
+        else:
+            expanded.append(document)
+    return sorted(expanded, key=_apply_rank)
+
+
+def _apply_rank(obj: Mapping[str, Any]) -> int:
+    kind = obj.get("kind") if isinstance(obj, Mapping) else None
+    return FOUNDATION_KINDS.index(kind) if kind in FOUNDATION_KINDS else len(FOUNDATION_KINDS)
+
+
+def object_problems(objects: Sequence[Any]) -> list[str]:
+    problems = []
+    for index, obj in enumerate(objects):
+        if inputs.is_unknown(obj):
+            continue
+        if not isinstance(obj, Mapping):
+            problems.append(f"object {index} is not a mapping")
+            continue
+        missing = [key for key in ("apiVersion", "kind") if not obj.get(key)]
+        metadata = obj.get("metadata")
+        if not isinstance(metadata, Mapping) or not metadata.get("name"):
+            missing.append("metadata.name")
+        if missing:
+            problems.append(f"object {index} ({obj.get('kind', '?')}) lacks {', '.join(missing)}")
+    return problems
+
+
+def reference(obj: Mapping[str, Any], namespaced: bool) -> str:
+    """`apiVersion/kind/namespace/name`; the namespace is empty for cluster-scoped kinds."""
+    metadata = obj["metadata"]
+    namespace = (metadata.get("namespace") or "default") if namespaced else ""
+    return f"{obj['apiVersion']}/{obj['kind']}/{namespace}/{metadata['name']}"
+
+
+def split_reference(ref: str) -> tuple[str, str, str, str]:
+    api_version, kind, namespace, name = ref.rsplit("/", 3)
+    return api_version, kind, namespace, name
+
+
+def check(olds: Mapping[str, Any], news: Mapping[str, Any]) -> CheckResult:
+    failures: list[CheckFailure] = []
+    if inputs.known(news, "kubeconfig"):
+        try:
+            kube.parse_kubeconfig(news["kubeconfig"])
+        except (ValueError, yaml.YAMLError) as err:
+            failures.append(CheckFailure("kubeconfig", f"the kubeconfig {err}"))
+    elif "kubeconfig" not in news:
+        failures.append(CheckFailure("kubeconfig", "is required"))
+    has_objects, has_yaml = news.get("objects") is not None, news.get("yaml") is not None
+    if has_objects == has_yaml:
+        failures.append(CheckFailure("objects", "give exactly one of `objects` or `yaml`"))
+    elif inputs.known(news, "yaml"):
+        try:
+            problems = object_problems(parse_objects(news))
+        except yaml.YAMLError as err:
+            problems = [f"is not valid YAML: {err}"]
+        failures.extend(CheckFailure("yaml", problem) for problem in problems)
+    elif inputs.known(news, "objects"):
+        if isinstance(news["objects"], Sequence) and not isinstance(news["objects"], str):
+            failures.extend(CheckFailure("objects", p) for p in object_problems(news["objects"]))
+        else:
+            failures.append(CheckFailure("objects", "must be a list of Kubernetes objects"))
+    return CheckResult(dict(news), failures)
+
+
+def diff(olds: Mapping[str, Any], news: Mapping[str, Any]) -> DiffResult:
+    changed = [key for key in INPUT_KEYS if olds.get(key) != news.get(key)]
+    replaces = []
+    # Another API server is another cluster: the objects must be made there and removed here.
+    if "kubeconfig" in changed and inputs.known(news, "kubeconfig") and olds.get("kubeconfig"):
+        if kube.server_of(olds["kubeconfig"]) != kube.server_of(news["kubeconfig"]):
+            replaces.append("kubeconfig")
+    if not changed and olds.get("drifted"):
+        changed = ["applied"]
+    if "delete_timeout_seconds" in changed and len(changed) == 1:
+        changed = []
+    return DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=False)
+
+
+@contextmanager
+def _translated(action: str) -> Iterator[None]:
+    try:
+        yield
+    except ApiError as err:
+        status = err.status
+        raise errors.KubernetesApiError(action, str(status.reason), str(status.message), status.code) from err
+    except httpx2.HTTPError as err:
+        raise errors.KubernetesApiError(action, type(err).__name__, str(err)) from err
+
+
+def _resource_class(client: lightkube.Client, obj: Mapping[str, Any]) -> Any:
+    try:
+        return type(codecs.from_dict(dict(obj)))
+    except LoadResourceError:
+        # A custom resource: learn its kinds from the cluster's CRDs, then try once more.
+        generic_resource.load_in_cluster_generic_resources(client)
+        return type(codecs.from_dict(dict(obj)))
+
+
+def _is_namespaced(resource_class: Any) -> bool:
+    return issubclass(resource_class, NamespacedResource)
+
+
+def _apply_all(kubeconfig: str, field_manager: str, objects: Sequence[Mapping[str, Any]]) -> list[str]:
+    client = kube.client(kubeconfig, field_manager)
+    applied = []
+    for obj in objects:
+        resource_class = _resource_class(client, obj)
+        namespaced = _is_namespaced(resource_class)
+        ref = reference(obj, namespaced)
+        body = dict(obj)
+        if namespaced and not obj["metadata"].get("namespace"):
+            body["metadata"] = {**obj["metadata"], "namespace": "default"}
+        with _translated(f"server-side apply of {ref}"):
+            client.apply(resource_class.from_dict(body), field_manager=field_manager, force=True)
+        if obj.get("kind") == "CustomResourceDefinition":
+            _wait_established(client, obj["metadata"]["name"])
+        applied.append(ref)
+    return applied
+
+
+def _wait_established(client: lightkube.Client, name: str) -> None:
+    from lightkube.resources.apiextensions_v1 import CustomResourceDefinition
+
+    def established() -> bool:
+        crd = client.get(CustomResourceDefinition, name)
+        conditions = (crd.status.conditions if crd.status else None) or []
+        return any(c.type == "Established" and c.status == "True" for c in conditions)
+
+    polling.wait_for(
+        f"CustomResourceDefinition {name}", established, state_of=lambda ok: "Established" if ok else "",
+        done=bool, timeout=60, backoff=polling.Backoff(first=0.2, cap=1.0),
+    )
+
+
+def _delete_all(kubeconfig: str, refs: Sequence[str], timeout: float) -> None:
+    """Delete in reverse apply order with background propagation, then wait until every object is gone."""
+    client = kube.client(kubeconfig)
+    targets = []
+    for ref in reversed(refs):
+        api_version, kind, namespace, name = split_reference(ref)
+        stub = {"apiVersion": api_version, "kind": kind, "metadata": {"name": name}}
+        try:
+            resource_class = _resource_class(client, stub)
+        except LoadResourceError:
+            continue  # its CRD is gone, and with it every object of the kind
+        targets.append((resource_class, name, namespace or None, ref))
+        with _translated(f"delete of {ref}"):
+            try:
+                client.delete(resource_class, name, namespace=namespace or None, cascade=CascadeType.BACKGROUND)
+            except ApiError as err:
+                if err.status.code != 404:
+                    raise
+
+    def remaining() -> list[str]:
+        left = []
+        for resource_class, name, namespace, ref in targets:
+            with _translated(f"read of {ref}"):
+                try:
+                    client.get(resource_class, name, namespace=namespace)
+                    left.append(ref)
+                except ApiError as err:
+                    if err.status.code != 404:
+                        raise
+        return left
+
+    polling.wait_for(
+        "deletion of the applied objects", remaining, state_of=lambda left: f"{len(left)} left",
+        done=lambda left: not left, timeout=timeout, backoff=polling.Backoff(first=0.2, cap=2.0),
+    )
+
+
+def _existing(kubeconfig: str, refs: Sequence[str]) -> list[str]:
+    client = kube.client(kubeconfig)
+    present = []
+    for ref in refs:
+        api_version, kind, namespace, name = split_reference(ref)
+        stub = {"apiVersion": api_version, "kind": kind, "metadata": {"name": name}}
+        try:
+            resource_class = _resource_class(client, stub)
+            with _translated(f"read of {ref}"):
+                client.get(resource_class, name, namespace=namespace or None)
+            present.append(ref)
+        except LoadResourceError:
+            continue
+        except errors.KubernetesApiError as err:
+            if err.status != 404:
+                raise
+    return present
+
+
+class KubernetesManifestProvider(ResourceProvider):
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        return check(_olds, news)
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        return diff(olds, news)
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        field_manager = props.get("field_manager") or kube.FIELD_MANAGER
+        objects = parse_objects(props)
+        progress.report(f"applying {len(objects)} objects to {kube.server_of(props['kubeconfig'])}")
+        applied = _apply_all(props["kubeconfig"], field_manager, objects)
+        return CreateResult(f"manifest-{uuid.uuid4().hex[:12]}", {**props, "applied": applied})
+
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        field_manager = news.get("field_manager") or kube.FIELD_MANAGER
+        applied = _apply_all(news["kubeconfig"], field_manager, parse_objects(news))
+        pruned = [ref for ref in olds.get("applied", []) if ref not in applied]
+        if pruned:
+            progress.report(f"pruning {len(pruned)} objects no longer in the manifest")
+            _delete_all(news["kubeconfig"], pruned, _delete_timeout(news))
+        return UpdateResult({**news, "applied": applied})
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        refs = list(props.get("applied", []))
+        present = _existing(props["kubeconfig"], refs)
+        if refs and not present:
+            return ReadResult("", {})
+        outputs = {**props, "applied": present}
+        if present != refs:
+            outputs["drifted"] = True
+        else:
+            outputs.pop("drifted", None)
+        return ReadResult(id_, outputs)
+
+    def delete(self, _id: str, props: dict[str, Any]) -> None:
+        _delete_all(props["kubeconfig"], props.get("applied", []), _delete_timeout(props))
+
+
+def _delete_timeout(props: Mapping[str, Any]) -> float:
+    return float(props.get("delete_timeout_seconds") or DEFAULT_DELETE_TIMEOUT)
+
+
+class KubernetesManifest(pulumi.dynamic.Resource, module="kubernetes", name="Manifest"):
+    """Kubernetes objects applied server-side to the cluster of `kubeconfig`, owned by `field_manager`."""
+
+    applied: pulumi.Output[list[str]]
+    """References of the applied objects, `apiVersion/kind/namespace/name`."""
+
+    def __init__(
+        self,
+        resource_name: str,
+        kubeconfig: pulumi.Input[str],
+        objects: pulumi.Input[Sequence[pulumi.Input[Mapping[str, Any]]]] | None = None,
+        yaml: pulumi.Input[str] | None = None,
+        field_manager: pulumi.Input[str] | None = None,
+        delete_timeout_seconds: pulumi.Input[float] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        props = {
+            "kubeconfig": pulumi.Output.secret(kubeconfig),
+            # Objects may hold Secret data: keep them encrypted in the state's inputs and outputs.
+            "objects": None if objects is None else pulumi.Output.secret(objects),
+            "yaml": None if yaml is None else pulumi.Output.secret(yaml),
+            "field_manager": field_manager or kube.FIELD_MANAGER,
+            "delete_timeout_seconds": delete_timeout_seconds,
+            "applied": None,
+        }
+        secret_outputs = pulumi.ResourceOptions(additional_secret_outputs=["kubeconfig", "objects", "yaml"])
+        super().__init__(
+            KubernetesManifestProvider(),
+            resource_name,
+            props,
+            pulumi.ResourceOptions.merge(opts, secret_outputs),
+        )

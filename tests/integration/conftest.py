@@ -1,0 +1,80 @@
+"""Real peers for the integration tests: the Pulumi engine, a kube-apiserver, the sandbox's AWS endpoint."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pulumi_cluster_connect.sandbox import kubernetes
+from pulumi_cluster_connect.sandbox.aws.control import SandboxControl
+from pulumi_cluster_connect.sandbox.aws.server import AwsSandbox
+
+from .stacks import StackFactory, with_engine_on_path
+
+REPO = Path(__file__).resolve().parents[2]
+REGION = "us-west-2"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/integration/" in str(item.fspath):
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session")
+def pulumi_engine() -> Path:
+    """The pinned engine (built once per machine by tools/pulumi/build.sh), first on PATH."""
+    out = subprocess.run(["bash", str(REPO / "tools/pulumi/build.sh")], check=True, capture_output=True, text=True)
+    engine_dir = Path(out.stdout.strip().splitlines()[-1])
+    with_engine_on_path(engine_dir)
+    return engine_dir
+
+
+@pytest.fixture(scope="session")
+def kube() -> Iterator[kubernetes.ControlPlane]:
+    plane = kubernetes.start_temporary()
+    try:
+        yield plane
+    finally:
+        kubernetes.stop_temporary(plane)
+
+
+@pytest.fixture(scope="session")
+def aws_endpoint() -> Iterator[str]:
+    """The sandbox AWS endpoint, reached by every process through the standard variables."""
+    sandbox = AwsSandbox().start()
+    saved = {k: os.environ.get(k) for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION")}
+    os.environ.update(
+        AWS_ENDPOINT_URL=sandbox.url,
+        AWS_ACCESS_KEY_ID="sandbox",
+        AWS_SECRET_ACCESS_KEY="sandbox-secret",
+        AWS_REGION=REGION,
+    )
+    os.environ.pop("AWS_PROFILE", None)
+    try:
+        yield sandbox.url
+    finally:
+        sandbox.stop()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@pytest.fixture
+def aws(aws_endpoint: str) -> Iterator[SandboxControl]:
+    """The sandbox AWS endpoint, reset before each test."""
+    control = SandboxControl(aws_endpoint)
+    control.reset()
+    yield control
+    control.reset()
+
+
+@pytest.fixture
+def stacks(pulumi_engine: Path, tmp_path: Path) -> StackFactory:
+    return StackFactory(tmp_path)

@@ -1,0 +1,123 @@
+"""Pulumi stacks for the integration tests: the real engine, a file backend, a passphrase, isolated home."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pulumi import automation as auto
+
+PASSPHRASE = "integration-tests-passphrase"
+
+
+@dataclass
+class TestStack:
+    """A stack with helpers that return what the engine did, and the exported state as text."""
+
+    stack: auto.Stack
+    output_lines: list[str] = field(default_factory=list)
+
+    def _collect(self, line: str) -> None:
+        self.output_lines.append(line)
+
+    @property
+    def output(self) -> str:
+        return "\n".join(self.output_lines)
+
+    def up(self, **kwargs: Any) -> auto.UpResult:
+        return self.stack.up(on_output=self._collect, color="never", **kwargs)
+
+    def preview(self, **kwargs: Any) -> auto.PreviewResult:
+        return self.stack.preview(on_output=self._collect, color="never", **kwargs)
+
+    def refresh(self, **kwargs: Any) -> auto.RefreshResult:
+        return self.stack.refresh(on_output=self._collect, color="never", **kwargs)
+
+    def destroy(self, **kwargs: Any) -> auto.DestroyResult:
+        return self.stack.destroy(on_output=self._collect, color="never", **kwargs)
+
+    def outputs(self) -> dict[str, Any]:
+        return {k: v.value for k, v in self.stack.outputs().items()}
+
+    def state_text(self) -> str:
+        """The state as stored, secrets encrypted (the Automation API's export would decrypt them)."""
+        workspace = self.stack.workspace
+        result = subprocess.run(
+            ["pulumi", "stack", "export", "--stack", self.stack.name],
+            cwd=workspace.work_dir,
+            env={**os.environ, **workspace.env_vars},
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        return result.stdout
+
+    def resources(self, type_suffix: str = "") -> list[dict[str, Any]]:
+        deployment = self.stack.export_stack().deployment
+        return [r for r in deployment.get("resources", []) if r["type"].endswith(type_suffix)]
+
+    def set_config(self, key: str, value: str, secret: bool = False) -> None:
+        self.stack.set_config(key, auto.ConfigValue(value=value, secret=secret))
+
+
+def engine_env(pulumi_home: Path, backend_dir: Path) -> dict[str, str]:
+    return {
+        "PULUMI_HOME": str(pulumi_home),
+        "PULUMI_BACKEND_URL": backend_dir.as_uri(),
+        "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
+        "PULUMI_SKIP_UPDATE_CHECK": "true",
+        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+        "PULUMI_PYTHON_CMD": sys.executable,
+    }
+
+
+@dataclass
+class StackFactory:
+    """Makes stacks for inline programs or for Pulumi projects on disk, all in one temporary backend."""
+
+    root: Path
+    counter: int = 0
+
+    def _env(self) -> dict[str, str]:
+        backend = self.root / "backend"
+        backend.mkdir(parents=True, exist_ok=True)
+        return engine_env(self.root / "pulumi-home", backend)
+
+    def _options(self, project: str | None) -> auto.LocalWorkspaceOptions:
+        env = self._env()
+        settings = None
+        if project:
+            settings = auto.ProjectSettings(
+                name=project, runtime="python", backend=auto.ProjectBackend(url=env["PULUMI_BACKEND_URL"])
+            )
+        return auto.LocalWorkspaceOptions(
+            pulumi_home=env["PULUMI_HOME"],
+            env_vars=env,
+            project_settings=settings,
+            secrets_provider="passphrase",
+        )
+
+    def inline(self, program: Callable[[], None], project: str = "tests", stack: str | None = None) -> TestStack:
+        self.counter += 1
+        name = stack or f"s{self.counter}"
+        created = auto.create_or_select_stack(
+            stack_name=name, project_name=project, program=program, opts=self._options(project)
+        )
+        return TestStack(created)
+
+    def project(self, work_dir: Path, stack: str | None = None) -> TestStack:
+        self.counter += 1
+        name = stack or f"s{self.counter}"
+        opts = self._options(None)
+        opts.work_dir = str(work_dir)
+        created = auto.create_or_select_stack(stack_name=name, work_dir=str(work_dir), opts=opts)
+        return TestStack(created)
+
+
+def with_engine_on_path(engine_dir: Path) -> None:
+    os.environ["PATH"] = f"{engine_dir}{os.pathsep}{os.environ['PATH']}"

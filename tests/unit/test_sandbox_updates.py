@@ -1,0 +1,436 @@
+"""The sandbox's UpdateClusterVersion, DescribeUpdate and ListUpdates, through boto3, checked against botocore's model."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import boto3
+import botocore.exceptions
+import botocore.model
+import botocore.session
+import pytest
+
+from pulumi_cluster_connect.sandbox.aws import server, updates
+from pulumi_cluster_connect.sandbox.aws.call import Call
+from pulumi_cluster_connect.sandbox.aws.control import SandboxControl
+
+if TYPE_CHECKING:
+    from mypy_boto3_eks import EKSClient
+
+REGION = "us-west-2"
+UPDATE_SECONDS = 0.3
+CHECKED_OPERATIONS = {"UpdateClusterVersion", "DescribeUpdate", "ListUpdates", "DescribeCluster"}
+
+
+@dataclass
+class Exchange:
+    operation: botocore.model.OperationModel
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class Recorder:
+    """Every raw response of the checked operations, as the wire carried it."""
+
+    exchanges: list[Exchange] = field(default_factory=list)
+
+    def __call__(self, http_response: Any, model: botocore.model.OperationModel, **_: Any) -> None:
+        if model.name in CHECKED_OPERATIONS:
+            self.exchanges.append(
+                Exchange(model, http_response.status_code, dict(http_response.headers), http_response.content)
+            )
+
+
+def shape_violations(shape: botocore.model.Shape, value: Any, path: str) -> list[str]:
+    """Where a JSON value departs from a botocore shape: unknown or missing members, wrong types, bad enums."""
+    kind = shape.type_name
+    if kind == "structure":
+        assert isinstance(shape, botocore.model.StructureShape)
+        if not isinstance(value, dict):
+            return [f"{path}: expected an object, got {value!r}"]
+        wire = {member.serialization.get("name", name): member for name, member in shape.members.items()}
+        found = [f"{path}.{key}: not a member of {shape.name}" for key in value if key not in wire]
+        found += [f"{path}.{key}: required by {shape.name}" for key in shape.required_members if key not in value]
+        for key, member in wire.items():
+            if key in value:
+                found += shape_violations(member, value[key], f"{path}.{key}")
+        return found
+    if kind == "list":
+        assert isinstance(shape, botocore.model.ListShape)
+        if not isinstance(value, list):
+            return [f"{path}: expected a list, got {value!r}"]
+        return [v for i, item in enumerate(value) for v in shape_violations(shape.member, item, f"{path}[{i}]")]
+    if kind == "map":
+        assert isinstance(shape, botocore.model.MapShape)
+        if not isinstance(value, dict):
+            return [f"{path}: expected a map, got {value!r}"]
+        return [v for k, item in value.items() for v in shape_violations(shape.value, item, f"{path}[{k!r}]")]
+    if kind == "string":
+        if not isinstance(value, str):
+            return [f"{path}: expected a string, got {value!r}"]
+        enum = getattr(shape, "enum", None)
+        return [f"{path}: {value!r} is not one of {enum}"] if enum and value not in enum else []
+    if kind in ("integer", "long"):
+        return [] if isinstance(value, int) and not isinstance(value, bool) else [f"{path}: expected an integer"]
+    if kind in ("float", "double"):
+        return [] if isinstance(value, (int, float)) and not isinstance(value, bool) else [f"{path}: expected a number"]
+    if kind == "boolean":
+        return [] if isinstance(value, bool) else [f"{path}: expected a boolean"]
+    if kind == "timestamp":
+        return [] if isinstance(value, (int, float, str)) and not isinstance(value, bool) else [f"{path}: not a time"]
+    return [f"{path}: unchecked shape type {kind}"]
+
+
+def contract_violations(exchange: Exchange) -> list[str]:
+    name = exchange.operation.name
+    if exchange.status >= 300:
+        code = exchange.headers.get("x-amzn-ErrorType", "").split(":")[0]
+        allowed = {shape.name for shape in exchange.operation.error_shapes}
+        return [] if code in allowed else [f"{name}: error {code!r} is not among the model's {sorted(allowed)}"]
+    output = exchange.operation.output_shape
+    assert output is not None
+    return shape_violations(output, json.loads(exchange.body), name)
+
+
+@pytest.fixture(scope="module")
+def endpoint() -> Iterator[str]:
+    sandbox = server.AwsSandbox().start()
+    try:
+        yield sandbox.url
+    finally:
+        sandbox.stop()
+
+
+@pytest.fixture
+def recorder(endpoint: str) -> Iterator[Recorder]:
+    """Resets the sandbox, and after the test checks every recorded response against the model."""
+    control = SandboxControl(endpoint)
+    control.reset()
+    control.set_durations(cluster_update=UPDATE_SECONDS)
+    recorded = Recorder()
+    yield recorded
+    control.reset()
+    violations = [v for exchange in recorded.exchanges for v in contract_violations(exchange)]
+    assert violations == []
+
+
+def _client(service: str, endpoint: str) -> Any:
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id="sandbox",
+        aws_secret_access_key="sandbox-secret",
+    )
+
+
+@pytest.fixture
+def eks(endpoint: str, recorder: Recorder) -> EKSClient:
+    client: EKSClient = _client("eks", endpoint)
+    client.meta.events.register("after-call.eks", recorder)
+    return client
+
+
+@pytest.fixture
+def role_arn(endpoint: str, recorder: Recorder) -> str:
+    iam = _client("iam", endpoint)
+    arn: str = iam.create_role(RoleName="cluster", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    return arn
+
+
+def make_cluster(eks: EKSClient, role_arn: str, name: str = "prod", version: str = "1.29") -> None:
+    eks.create_cluster(
+        name=name, version=version, roleArn=role_arn, resourcesVpcConfig={"subnetIds": ["subnet-a", "subnet-b"]}
+    )
+
+
+def wait_until_done(eks: EKSClient, cluster: str, update_id: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        update = eks.describe_update(name=cluster, updateId=update_id)["update"]
+        if update["status"] != "InProgress":
+            return dict(update)
+        time.sleep(0.05)
+    raise AssertionError(f"update {update_id} still InProgress")
+
+
+def error_of(excinfo: pytest.ExceptionInfo[botocore.exceptions.ClientError]) -> tuple[str, str]:
+    error = excinfo.value.response["Error"]
+    return error["Code"], error["Message"]
+
+
+def test_an_update_runs_in_progress_with_the_cluster_updating_then_succeeds_with_the_new_version(
+    eks: EKSClient, role_arn: str
+) -> None:
+    make_cluster(eks, role_arn)
+
+    started = eks.update_cluster_version(name="prod", version="1.30")["update"]
+    during = eks.describe_cluster(name="prod")["cluster"]
+    finished = wait_until_done(eks, "prod", started["id"])
+    after = eks.describe_cluster(name="prod")["cluster"]
+
+    assert started["status"] == "InProgress"
+    assert started["type"] == "VersionUpdate"
+    assert {p["type"]: p["value"] for p in started["params"]} == {"Version": "1.30", "PlatformVersion": "eks.1"}
+    assert (during["status"], during["version"]) == ("UPDATING", "1.29")
+    assert (finished["status"], finished["errors"]) == ("Successful", [])
+    assert (after["status"], after["version"], after["platformVersion"]) == ("ACTIVE", "1.30", "eks.1")
+
+
+def test_an_update_lasts_the_configured_cluster_update_duration(eks: EKSClient, role_arn: str) -> None:
+    make_cluster(eks, role_arn)
+    started = time.monotonic()
+
+    update = eks.update_cluster_version(name="prod", version="1.30")["update"]
+    wait_until_done(eks, "prod", update["id"])
+
+    assert UPDATE_SECONDS <= time.monotonic() - started < UPDATE_SECONDS + 1
+
+
+def test_skipping_a_minor_version_is_refused(eks: EKSClient, role_arn: str) -> None:
+    make_cluster(eks, role_arn)
+
+    with pytest.raises(botocore.exceptions.ClientError) as excinfo:
+        eks.update_cluster_version(name="prod", version="1.31")
+
+    assert error_of(excinfo) == (
+        "InvalidParameterException",
+        "Unsupported Kubernetes minor version update from 1.29 to 1.31",
+    )
+
+
+def test_a_downgrade_is_refused(eks: EKSClient, role_arn: str) -> None:
+    make_cluster(eks, role_arn)
+
+    with pytest.raises(botocore.exceptions.ClientError) as excinfo:
+        eks.update_cluster_version(name="prod", version="1.28")
+
+    assert error_of(excinfo)[0] == "InvalidParameterException"
+    assert "from 1.29 to 1.28" in error_of(excinfo)[1]
+
+
+def test_the_version_the_cluster_already_runs_is_refused(eks: EKSClient, role_arn: str) -> None:
+    make_cluster(eks, role_arn)
+
+    with pytest.raises(botocore.exceptions.ClientError) as excinfo:
+        eks.update_cluster_version(name="prod", version="1.29")
+
+    assert error_of(excinfo) == ("InvalidParameterException", updates.SAME_VERSION_MSG.format(version="1.29"))
+
+
+def test_a_malformed_version_is_refused(eks: EKSClient, role_arn: str) -> None:
+    make_cluster(eks, role_arn)
+
+    with pytest.raises(botocore.exceptions.ClientError) as excinfo:
+        eks.update_cluster_version(name="prod", version="latest")
+
+    assert error_of(excinfo)[0] == "InvalidParameterException"
+
+
+def test_a_second_update_while_one_runs_is_refused_naming_the_running_update(eks: EKSClient, role_arn: str) -> None:
+    make_cluster(eks, role_arn)
+    running = eks.update_cluster_version(name="prod", version="1.30")["update"]
+
+    with pytest.raises(botocore.exceptions.ClientError) as excinfo:
+        eks.update_cluster_version(name="prod", version="1.30")
+
+    assert excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"] == 409
+    assert error_of(excinfo) == (
+        "ResourceInUseException",
+        f"Cluster prod currently has update {running['id']} in progress",
+    )
+
+
+def test_a_repeated_client_request_token_returns_the_same_update(eks: EKSClient, role_arn: str) -> None:
+    make_cluster(eks, role_arn)
+
+    first = eks.update_cluster_version(name="prod", version="1.30", clientRequestToken="step-1")["update"]
+    again = eks.update_cluster_version(name="prod", version="1.30", clientRequestToken="step-1")["update"]
+
+    assert again["id"] == first["id"]
+    assert eks.list_updates(name="prod")["updateIds"] == [first["id"]]
+
+
+def test_a_client_request_token_reused_for_another_version_is_refused(eks: EKSClient, role_arn: str) -> None:
+    make_cluster(eks, role_arn)
+    first = eks.update_cluster_version(name="prod", version="1.30", clientRequestToken="step-1")["update"]
+    wait_until_done(eks, "prod", first["id"])
+
+    with pytest.raises(botocore.exceptions.ClientError) as excinfo:
+        eks.update_cluster_version(name="prod", version="1.31", clientRequestToken="step-1")
+
+    assert error_of(excinfo)[0] == "InvalidParameterException"
+
+
+def test_an_injected_failure_ends_the_update_failed_with_its_errors_and_the_version_unchanged(
+    eks: EKSClient, role_arn: str, endpoint: str
+) -> None:
+    make_cluster(eks, role_arn)
+    SandboxControl(endpoint).inject("update_failed", operation="UpdateClusterVersion", target="prod")
+
+    update = eks.update_cluster_version(name="prod", version="1.30")["update"]
+    finished = wait_until_done(eks, "prod", update["id"])
+    cluster = eks.describe_cluster(name="prod")["cluster"]
+
+    assert finished["status"] == "Failed"
+    assert finished["errors"] == [
+        {
+            "errorCode": "InsufficientFreeAddresses",
+            "errorMessage": updates.FAILED_ERROR_MSG,
+            "resourceIds": ["subnet-a", "subnet-b"],
+        }
+    ]
+    assert (cluster["status"], cluster["version"], cluster["platformVersion"]) == ("ACTIVE", "1.29", "eks.4")
+
+
+def test_the_fault_fires_once_so_the_next_update_succeeds(eks: EKSClient, role_arn: str, endpoint: str) -> None:
+    make_cluster(eks, role_arn)
+    SandboxControl(endpoint).inject("update_failed", operation="UpdateClusterVersion", target="prod")
+    failed = eks.update_cluster_version(name="prod", version="1.30")["update"]
+    wait_until_done(eks, "prod", failed["id"])
+
+    retried = eks.update_cluster_version(name="prod", version="1.30")["update"]
+
+    assert wait_until_done(eks, "prod", retried["id"])["status"] == "Successful"
+    assert eks.describe_cluster(name="prod")["cluster"]["version"] == "1.30"
+
+
+def test_a_fault_for_another_cluster_leaves_this_one_alone(eks: EKSClient, role_arn: str, endpoint: str) -> None:
+    make_cluster(eks, role_arn)
+    SandboxControl(endpoint).inject("update_failed", operation="UpdateClusterVersion", target="staging")
+
+    update = eks.update_cluster_version(name="prod", version="1.30")["update"]
+
+    assert wait_until_done(eks, "prod", update["id"])["status"] == "Successful"
+
+
+def test_a_node_group_behind_the_control_plane_blocks_the_update_unless_forced(
+    eks: EKSClient, role_arn: str
+) -> None:
+    make_cluster(eks, role_arn, version="1.30")
+    eks.create_nodegroup(
+        clusterName="prod", nodegroupName="workers", nodeRole=role_arn, subnets=["subnet-a"], version="1.29"
+    )
+
+    with pytest.raises(botocore.exceptions.ClientError) as excinfo:
+        eks.update_cluster_version(name="prod", version="1.31")
+    forced = eks.update_cluster_version(name="prod", version="1.31", force=True)["update"]
+
+    assert error_of(excinfo)[0] == "InvalidStateException"
+    assert "workers" in error_of(excinfo)[1]
+    assert wait_until_done(eks, "prod", forced["id"])["status"] == "Successful"
+
+
+def test_a_node_group_at_the_cluster_version_does_not_block(eks: EKSClient, role_arn: str) -> None:
+    make_cluster(eks, role_arn)
+    eks.create_nodegroup(
+        clusterName="prod", nodegroupName="workers", nodeRole=role_arn, subnets=["subnet-a"], version="1.29"
+    )
+
+    update = eks.update_cluster_version(name="prod", version="1.30")["update"]
+
+    assert wait_until_done(eks, "prod", update["id"])["status"] == "Successful"
+
+
+def test_an_update_of_a_cluster_not_active_is_refused(eks: EKSClient, role_arn: str, endpoint: str) -> None:
+    make_cluster(eks, role_arn)
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.eks.models import eks_backends
+
+    eks_backends[DEFAULT_ACCOUNT_ID][REGION].clusters["prod"].status = "CREATING"
+
+    with pytest.raises(botocore.exceptions.ClientError) as excinfo:
+        eks.update_cluster_version(name="prod", version="1.30")
+
+    assert error_of(excinfo) == ("InvalidRequestException", "Cluster 'prod' is not in ACTIVE status")
+
+
+@pytest.mark.parametrize(
+    "operation",
+    [
+        lambda eks: eks.update_cluster_version(name="ghost", version="1.30"),
+        lambda eks: eks.describe_update(name="ghost", updateId="0000"),
+        lambda eks: eks.list_updates(name="ghost"),
+    ],
+    ids=["UpdateClusterVersion", "DescribeUpdate", "ListUpdates"],
+)
+def test_a_missing_cluster_is_not_found(eks: EKSClient, operation: Any) -> None:
+    with pytest.raises(botocore.exceptions.ClientError) as excinfo:
+        operation(eks)
+
+    assert error_of(excinfo) == ("ResourceNotFoundException", "No cluster found for name: ghost.")
+
+
+def test_an_unknown_update_id_is_not_found(eks: EKSClient, role_arn: str) -> None:
+    make_cluster(eks, role_arn)
+
+    with pytest.raises(botocore.exceptions.ClientError) as excinfo:
+        eks.describe_update(name="prod", updateId="0000")
+
+    assert error_of(excinfo) == ("ResourceNotFoundException", "No update found for ID: 0000.")
+
+
+def test_list_updates_pages_through_every_update_in_order(eks: EKSClient, role_arn: str) -> None:
+    make_cluster(eks, role_arn)
+    ids = []
+    for version in ("1.30", "1.31", "1.32"):
+        update = eks.update_cluster_version(name="prod", version=version)["update"]
+        wait_until_done(eks, "prod", update["id"])
+        ids.append(update["id"])
+
+    first = eks.list_updates(name="prod", maxResults=2)
+    second = eks.list_updates(name="prod", maxResults=2, nextToken=first["nextToken"])
+
+    assert first["updateIds"] + second["updateIds"] == ids
+    assert "nextToken" not in second
+    assert eks.describe_cluster(name="prod")["cluster"]["version"] == "1.32"
+
+
+def test_list_updates_of_a_node_group_is_empty(eks: EKSClient, role_arn: str) -> None:
+    make_cluster(eks, role_arn)
+    eks.update_cluster_version(name="prod", version="1.30")
+
+    assert eks.list_updates(name="prod", nodegroupName="workers")["updateIds"] == []
+
+
+def test_a_cluster_created_again_under_the_same_name_has_no_updates(eks: EKSClient, role_arn: str) -> None:
+    make_cluster(eks, role_arn)
+    update = eks.update_cluster_version(name="prod", version="1.30")["update"]
+    wait_until_done(eks, "prod", update["id"])
+    eks.delete_cluster(name="prod")
+    make_cluster(eks, role_arn)
+
+    assert eks.list_updates(name="prod")["updateIds"] == []
+    assert eks.describe_cluster(name="prod")["cluster"]["version"] == "1.29"
+
+
+def test_the_running_update_is_visible_to_other_operations(eks: EKSClient, role_arn: str) -> None:
+    make_cluster(eks, role_arn)
+    update = eks.update_cluster_version(name="prod", version="1.30")["update"]
+    call = Call("DescribeCluster", REGION)
+
+    running = updates.update_in_progress(call, "prod")
+    wait_until_done(eks, "prod", update["id"])
+
+    assert running == update["id"]
+    assert updates.update_in_progress(call, "prod") is None
+
+
+def test_the_contract_checker_catches_an_unknown_member_a_bad_enum_and_a_wrong_type() -> None:
+    operation = botocore.session.get_session().get_service_model("eks").operation_model("DescribeUpdate")
+    body = {"update": {"id": 1, "status": "Done", "extra": True}}
+
+    assert operation.output_shape is not None
+    found = shape_violations(operation.output_shape, body, "DescribeUpdate")
+
+    assert sorted(found) == [
+        "DescribeUpdate.update.extra: not a member of Update",
+        "DescribeUpdate.update.id: expected a string, got 1",
+        "DescribeUpdate.update.status: 'Done' is not one of ['InProgress', 'Failed', 'Cancelled', 'Successful']",
+    ]
