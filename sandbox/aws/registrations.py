@@ -115,7 +115,9 @@ def _validate(call: Call) -> tuple[str, str, str, dict[str, str]]:
             f"connectorConfig.provider {provider!r} must be one of {', '.join(PROVIDERS)}"
         )
     if not isinstance(role_arn, str) or not ROLE_ARN.match(role_arn):
-        raise exceptions.InvalidParameterException(f"connectorConfig.roleArn {role_arn!r} is not an IAM role ARN")
+        raise exceptions.InvalidParameterException(
+            f"connectorConfig.roleArn {role_arn!r} is not an IAM role ARN"
+        )
     tags = body.get("tags") or {}
     if not isinstance(tags, dict) or len(tags) > TAGS_MAX:
         raise exceptions.InvalidParameterException(f"at most {TAGS_MAX} tags are allowed")
@@ -141,7 +143,12 @@ def register_cluster(call: Call) -> dict[str, Any]:
             replayed = _STORE.tokens.get((call.account_id, call.region, token))
             if replayed is not None:
                 previous = _STORE.registrations[(call.account_id, call.region, replayed)]
-                if (replayed, provider, role_arn, tags) != (name, previous.provider, previous.role_arn, previous.tags):
+                if (replayed, provider, role_arn, tags) != (
+                    name,
+                    previous.provider,
+                    previous.role_arn,
+                    previous.tags,
+                ):
                     raise exceptions.InvalidParameterException(TOKEN_REUSED.format(token=token))
                 return {"cluster": previous.describe(now, with_code=True)}
         if call.settings.take("role_propagation", call.operation, name):

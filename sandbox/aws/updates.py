@@ -181,12 +181,16 @@ def update_cluster_version(call: Call) -> dict[str, Any]:
         lagging = _lagging_nodegroups(cluster)
         if lagging and not force:
             raise exceptions.InvalidStateException(
-                NODEGROUPS_LAG_MSG.format(nodegroups=", ".join(lagging), version=cluster.version, wanted=wanted)
+                NODEGROUPS_LAG_MSG.format(
+                    nodegroups=", ".join(lagging), version=cluster.version, wanted=wanted
+                )
             )
         errors = []
         if call.settings.take("update_failed", operation="UpdateClusterVersion", target=name):
             subnets = list((cluster.resources_vpc_config or {}).get("subnetIds") or [name])
-            errors.append({"errorCode": FAILED_ERROR_CODE, "errorMessage": FAILED_ERROR_MSG, "resourceIds": subnets})
+            errors.append(
+                {"errorCode": FAILED_ERROR_CODE, "errorMessage": FAILED_ERROR_MSG, "resourceIds": subnets}
+            )
         update = VersionUpdate(
             id=str(uuid.uuid4()),
             account_id=call.account_id,

@@ -1,16 +1,16 @@
-"""Loft API errors as the real server returns them: Kubernetes Status objects with a reason and an HTTP code."""
+"""Loft API errors as the real server returns them: Kubernetes Status objects with a reason and a code."""
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
 GROUP = "management.loft.sh"
-ALREADY_EXISTS = '{resource}.' + GROUP + ' "{name}" already exists'
-NOT_FOUND = '{resource}.' + GROUP + ' "{name}" not found'
+ALREADY_EXISTS = "{resource}." + GROUP + ' "{name}" already exists'
+NOT_FOUND = "{resource}." + GROUP + ' "{name}" not found'
 UNAUTHORIZED = "Unauthorized"
 NO_RESOURCE = "the server could not find the requested resource"
 CONNECT_FAILED = "error connecting to cluster: {error}"
-INVALID = '{kind}.' + GROUP + ' "{name}" is invalid: {causes}'
+INVALID = "{kind}." + GROUP + ' "{name}" is invalid: {causes}'
 
 
 class LoftStatusError(Exception):
@@ -39,49 +39,51 @@ class LoftStatusError(Exception):
         return body
 
 
-class BadRequest(LoftStatusError):
+class BadRequestError(LoftStatusError):
     reason = "BadRequest"
     code = 400
 
 
-class Unauthorized(LoftStatusError):
+class UnauthorizedError(LoftStatusError):
     reason = "Unauthorized"
     code = 401
 
 
-class NotFound(LoftStatusError):
+class NotFoundError(LoftStatusError):
     reason = "NotFound"
     code = 404
 
 
-class AlreadyExists(LoftStatusError):
+class AlreadyExistsError(LoftStatusError):
     reason = "AlreadyExists"
     code = 409
 
 
-class Invalid(LoftStatusError):
+class InvalidError(LoftStatusError):
     reason = "Invalid"
     code = 422
 
 
-class InternalError(LoftStatusError):
+class InternalServerError(LoftStatusError):
     reason = "InternalError"
     code = 500
 
 
-def not_found(resource: str, name: str) -> NotFound:
-    return NotFound(NOT_FOUND.format(resource=resource, name=name), {"name": name, "group": GROUP, "kind": resource})
+def not_found(resource: str, name: str) -> NotFoundError:
+    return NotFoundError(
+        NOT_FOUND.format(resource=resource, name=name), {"name": name, "group": GROUP, "kind": resource}
+    )
 
 
-def already_exists(resource: str, name: str) -> AlreadyExists:
-    return AlreadyExists(
+def already_exists(resource: str, name: str) -> AlreadyExistsError:
+    return AlreadyExistsError(
         ALREADY_EXISTS.format(resource=resource, name=name), {"name": name, "group": GROUP, "kind": resource}
     )
 
 
-def invalid(kind: str, name: str, causes: list[dict[str, str]]) -> Invalid:
+def invalid(kind: str, name: str, causes: list[dict[str, str]]) -> InvalidError:
     summary = ", ".join(f"{c['field']}: {c['message']}" for c in causes)
-    return Invalid(
+    return InvalidError(
         INVALID.format(kind=kind, name=name, causes=f"[{summary}]"),
         {"name": name, "group": GROUP, "kind": kind, "causes": causes},
     )

@@ -28,9 +28,9 @@ class Call:
         try:
             data = json.loads(text) if "json" in self.content_type else yaml.safe_load(text)
         except (ValueError, yaml.YAMLError) as err:
-            raise exceptions.BadRequest(f"the body of the request could not be decoded: {err}") from err
+            raise exceptions.BadRequestError(f"the body of the request could not be decoded: {err}") from err
         if not isinstance(data, dict):
-            raise exceptions.BadRequest("the body of the request must be an object")
+            raise exceptions.BadRequestError("the body of the request must be an object")
         return data
 
 

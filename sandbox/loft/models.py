@@ -59,7 +59,7 @@ class LoftBackend:
     def authenticate(self, authorization: str | None) -> None:
         scheme, _, token = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not secrets.compare_digest(token.strip(), self.access_key):
-            raise exceptions.Unauthorized(exceptions.UNAUTHORIZED)
+            raise exceptions.UnauthorizedError(exceptions.UNAUTHORIZED)
 
     def get_version(self) -> dict[str, Any]:
         full = VERSIONS[self.version]
@@ -69,7 +69,7 @@ class LoftBackend:
     # --- ClusterConnect (v3 only) ---------------------------------------------------------------
     def create_cluster_connect(self, obj: dict[str, Any]) -> dict[str, Any]:
         if self.version != "v3":
-            raise exceptions.NotFound(exceptions.NO_RESOURCE)
+            raise exceptions.NotFoundError(exceptions.NO_RESOURCE)
         _expect_kind(obj, "ClusterConnect")
         name = str((obj.get("metadata") or {}).get("name") or "")
         spec = obj.get("spec") or {}
@@ -81,18 +81,26 @@ class LoftBackend:
         else:
             problem = target.kubeconfig_problem(str(config))
             if problem:
-                causes.append({"type": "FieldValueInvalid", "field": "spec.config", "message": f"kube config {problem}"})
+                causes.append(
+                    {"type": "FieldValueInvalid", "field": "spec.config", "message": f"kube config {problem}"}
+                )
         if causes:
             raise exceptions.invalid("ClusterConnect", name, causes)
         with self.lock:
             self._expect_absent(name)
             fault = self._take("connect_failed", name)
             if fault:
-                return _cluster_connect_result(obj, failed=True, reason=fault["reason"], message=fault["message"])
+                return _cluster_connect_result(
+                    obj, failed=True, reason=fault["reason"], message=fault["message"]
+                )
             namespace = template_spec.get("managementNamespace") or DEFAULT_NAMESPACE
             # The server reaches the cluster before it records anything, so a bad kubeconfig leaves nothing.
             secret_name = target.connect(str(config), name, namespace, self.host)
-            template_spec["config"] = {"secretName": secret_name, "secretNamespace": DEFAULT_NAMESPACE, "key": "config"}
+            template_spec["config"] = {
+                "secretName": secret_name,
+                "secretNamespace": DEFAULT_NAMESPACE,
+                "key": "config",
+            }
             record = self._record(name, template_spec, (obj.get("spec") or {}).get("clusterTemplate") or {})
             record.kubeconfig = str(config)
             record.secret = (namespace, secret_name)
@@ -134,7 +142,9 @@ class LoftBackend:
                 if record.kubeconfig and record.secret:
                     problem = target.disconnect(record.kubeconfig, *record.secret)
                     if problem:
-                        record.obj["status"]["message"] = f"could not clean up the connected cluster: {problem}"
+                        record.obj["status"]["message"] = (
+                            f"could not clean up the connected cluster: {problem}"
+                        )
             return self._view(record)
 
     def get_cluster_access_key(self, name: str) -> dict[str, Any]:
@@ -204,7 +214,9 @@ class LoftBackend:
     def _record(self, name: str, spec: dict[str, Any], template: dict[str, Any]) -> ClusterRecord:
         metadata = dict(template.get("metadata") or {})
         metadata.pop("creationTimestamp", None)
-        metadata.update(name=name, uid=str(uuid.uuid4()), creationTimestamp=_now(), resourceVersion="1", generation=1)
+        metadata.update(
+            name=name, uid=str(uuid.uuid4()), creationTimestamp=_now(), resourceVersion="1", generation=1
+        )
         obj = {"apiVersion": API_VERSION, "kind": "Cluster", "metadata": metadata, "spec": spec, "status": {}}
         record = ClusterRecord(obj=obj, created=self.clock(), ready_from=None)
         fault = self._take("phase_failed", name)
@@ -223,7 +235,11 @@ class LoftBackend:
     def _collect(self) -> None:
         """Drop Clusters whose deletion finished (computed lazily, like every lifecycle here)."""
         now = self.clock()
-        gone = [n for n, r in self.clusters.items() if r.deleted is not None and now - r.deleted >= self.durations["delete"]]
+        gone = [
+            n
+            for n, r in self.clusters.items()
+            if r.deleted is not None and now - r.deleted >= self.durations["delete"]
+        ]
         for name in gone:
             del self.clusters[name]
             self.agent_keys.pop(name, None)
@@ -255,23 +271,34 @@ class LoftBackend:
 
 def _expect_kind(obj: dict[str, Any], kind: str) -> None:
     if obj.get("apiVersion") not in (None, API_VERSION):
-        raise exceptions.BadRequest(
-            f"the API version in the data ({obj.get('apiVersion')}) does not match the expected API version ({API_VERSION})"
+        raise exceptions.BadRequestError(
+            f"the API version in the data ({obj.get('apiVersion')}) does not match "
+            f"the expected API version ({API_VERSION})"
         )
     if obj.get("kind") not in (None, kind):
-        raise exceptions.BadRequest(f"the kind in the data ({obj.get('kind')}) does not match the expected kind ({kind})")
+        raise exceptions.BadRequestError(
+            f"the kind in the data ({obj.get('kind')}) does not match the expected kind ({kind})"
+        )
 
 
 def _name_causes(name: str) -> list[dict[str, str]]:
     if not name:
-        return [{"type": "FieldValueRequired", "field": "metadata.name", "message": "Required value: name is required"}]
+        return [
+            {
+                "type": "FieldValueRequired",
+                "field": "metadata.name",
+                "message": "Required value: name is required",
+            }
+        ]
     if len(name) > 63 or not DNS_LABEL.match(name):
-        return [{
-            "type": "FieldValueInvalid",
-            "field": "metadata.name",
-            "message": f'Invalid value: "{name}": a lowercase RFC 1123 label must consist of lower case alphanumeric '
-            "characters or '-', and must start and end with an alphanumeric character",
-        }]
+        return [
+            {
+                "type": "FieldValueInvalid",
+                "field": "metadata.name",
+                "message": f'Invalid value: "{name}": a lowercase RFC 1123 label must consist of lower case '
+                "alphanumeric characters or '-', and must start and end with an alphanumeric character",
+            }
+        ]
     return []
 
 
@@ -279,22 +306,28 @@ def _cluster_spec_causes(spec: dict[str, Any], path: str) -> list[dict[str, str]
     causes = []
     owner = spec.get("owner") or {}
     if owner.get("user") and owner.get("team"):
-        causes.append({
-            "type": "FieldValueInvalid",
-            "field": f"{path}.owner",
-            "message": "Invalid value: either user or team can be the owner, not both",
-        })
+        causes.append(
+            {
+                "type": "FieldValueInvalid",
+                "field": f"{path}.owner",
+                "message": "Invalid value: either user or team can be the owner, not both",
+            }
+        )
     namespace = spec.get("managementNamespace")
     if namespace and not DNS_LABEL.match(str(namespace)):
-        causes.append({
-            "type": "FieldValueInvalid",
-            "field": f"{path}.managementNamespace",
-            "message": f'Invalid value: "{namespace}": must be a DNS-1123 label',
-        })
+        causes.append(
+            {
+                "type": "FieldValueInvalid",
+                "field": f"{path}.managementNamespace",
+                "message": f'Invalid value: "{namespace}": must be a DNS-1123 label',
+            }
+        )
     return causes
 
 
-def _cluster_connect_result(obj: dict[str, Any], failed: bool, reason: str = "", message: str = "") -> dict[str, Any]:
+def _cluster_connect_result(
+    obj: dict[str, Any], failed: bool, reason: str = "", message: str = ""
+) -> dict[str, Any]:
     result = copy.deepcopy(obj)
     result.setdefault("apiVersion", API_VERSION)
     result.setdefault("kind", "ClusterConnect")

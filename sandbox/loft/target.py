@@ -5,9 +5,10 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+import httpx2
 import lightkube
 import yaml
-from lightkube.core.exceptions import ApiError
+from lightkube.core.exceptions import ApiError, ConfigError
 from lightkube.models.meta_v1 import ObjectMeta
 from lightkube.resources.core_v1 import Namespace, Secret
 
@@ -16,11 +17,12 @@ from . import exceptions
 SECRET_NAME = "loft-cluster-config-{name}"
 CLUSTER_LABEL = "loft.sh/cluster"
 FIELD_MANAGER = "loft-sandbox"
+TRANSPORT_ERRORS = (httpx2.HTTPError, ConfigError, OSError, ValueError)
 
 
 def _client(kubeconfig: str) -> lightkube.Client:
     config = lightkube.KubeConfig.from_dict(yaml.safe_load(kubeconfig))
-    return lightkube.Client(config, field_manager=FIELD_MANAGER, timeout=10)
+    return lightkube.Client(config, field_manager=FIELD_MANAGER, timeout=httpx2.Timeout(10.0))
 
 
 def connect(kubeconfig: str, cluster: str, namespace: str, loft_host: str) -> str:
@@ -43,11 +45,11 @@ def connect(kubeconfig: str, cluster: str, namespace: str, loft_host: str) -> st
         )
         client.create(secret)
     except ApiError as err:
-        raise exceptions.BadRequest(
+        raise exceptions.BadRequestError(
             exceptions.CONNECT_FAILED.format(error=f"{err.status.reason}: {err.status.message}")
         ) from err
-    except Exception as err:  # the transport's errors (refused, TLS, DNS) carry no common base class
-        raise exceptions.BadRequest(exceptions.CONNECT_FAILED.format(error=_describe(err))) from err
+    except TRANSPORT_ERRORS as err:
+        raise exceptions.BadRequestError(exceptions.CONNECT_FAILED.format(error=_describe(err))) from err
     return name
 
 
@@ -58,7 +60,7 @@ def disconnect(kubeconfig: str, namespace: str, secret_name: str) -> str | None:
     except ApiError as err:
         if err.status.code != 404:
             return f"{err.status.reason}: {err.status.message}"
-    except Exception as err:  # see connect()
+    except TRANSPORT_ERRORS as err:
         return _describe(err)
     return None
 

@@ -19,12 +19,6 @@ REPO = Path(__file__).resolve().parents[2]
 REGION = "us-west-2"
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if "tests/integration/" in str(item.fspath):
-            item.add_marker(pytest.mark.integration)
-
-
 @pytest.fixture(scope="session")
 def pulumi_engine() -> Path:
     """The pinned engine (built once per machine by tools/pulumi/build.sh), first on PATH."""

@@ -12,14 +12,18 @@ import botocore.exceptions
 import botocore.model
 import botocore.session
 import pytest
-
 from pulumi_cluster_connect.sandbox.aws import exceptions, registrations, server
 from pulumi_cluster_connect.sandbox.aws.call import Call
 from pulumi_cluster_connect.sandbox.aws.settings import SETTINGS, Fault
 
 REGION = "us-west-2"
 TRUST = json.dumps(
-    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ssm.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "ssm.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
 )
 MODEL = botocore.session.get_session().get_service_model("eks")
 
@@ -57,6 +61,14 @@ def register_body(name: str, role_arn: str, **extra: Any) -> dict[str, Any]:
     return {"name": name, "connectorConfig": {"provider": "OTHER", "roleArn": role_arn}, **extra}
 
 
+def register(name: str, role_arn: str, **extra: Any) -> dict[str, Any]:
+    """The `cluster` of a RegisterCluster answer."""
+    cluster: dict[str, Any] = registrations.register_cluster(
+        call("RegisterCluster", register_body(name, role_arn, **extra))
+    )["cluster"]
+    return cluster
+
+
 def conforms(value: Any, shape: botocore.model.Shape, where: str = "") -> list[str]:
     """Every way `value` departs from botocore's output shape (unknown members, wrong types, bad enums)."""
     problems: list[str] = []
@@ -75,7 +87,9 @@ def conforms(value: Any, shape: botocore.model.Shape, where: str = "") -> list[s
         if not isinstance(value, dict):
             return [f"{where}: expected a map"]
         for key, item in value.items():
-            problems += conforms(key, shape.key, f"{where}[key]") + conforms(item, shape.value, f"{where}[{key}]")
+            problems += conforms(key, shape.key, f"{where}[key]") + conforms(
+                item, shape.value, f"{where}[{key}]"
+            )
     elif kind == "list":
         assert isinstance(shape, botocore.model.ListShape)
         if not isinstance(value, list):
@@ -90,9 +104,8 @@ def conforms(value: Any, shape: botocore.model.Shape, where: str = "") -> list[s
     elif kind == "timestamp":
         if not isinstance(value, (int, float)) or isinstance(value, bool):
             problems.append(f"{where}: expected epoch seconds")
-    elif kind == "boolean":
-        if not isinstance(value, bool):
-            problems.append(f"{where}: expected a boolean")
+    elif kind == "boolean" and not isinstance(value, bool):
+        problems.append(f"{where}: expected a boolean")
     return problems
 
 
@@ -111,7 +124,9 @@ def assert_modelled_error(err: exceptions.EksError, operation: str | None = None
 
 
 def test_register_cluster_answers_in_the_exact_output_shape(role_arn: str) -> None:
-    body = registrations.register_cluster(call("RegisterCluster", register_body("edge", role_arn, tags={"team": "a"})))
+    body = registrations.register_cluster(
+        call("RegisterCluster", register_body("edge", role_arn, tags={"team": "a"}))
+    )
     assert output_problems("RegisterCluster", body) == []
     connector = body["cluster"]["connectorConfig"]
     assert body["cluster"]["status"] == "PENDING"
@@ -120,7 +135,7 @@ def test_register_cluster_answers_in_the_exact_output_shape(role_arn: str) -> No
 
 
 def test_describe_list_and_deregister_answer_in_the_exact_output_shapes(role_arn: str) -> None:
-    registrations.register_cluster(call("RegisterCluster", register_body("edge", role_arn)))
+    register("edge", role_arn)
     described = registrations.describe_cluster(call("DescribeCluster", name="edge"))
     assert described is not None
     assert output_problems("DescribeCluster", described) == []
@@ -136,19 +151,51 @@ def test_describe_list_and_deregister_answer_in_the_exact_output_shapes(role_arn
 @pytest.mark.parametrize(
     ("body", "expected"),
     [
-        ({"name": "-bad", "connectorConfig": {"provider": "OTHER", "roleArn": "ROLE"}}, "InvalidParameterException"),
-        ({"name": "x" * 101, "connectorConfig": {"provider": "OTHER", "roleArn": "ROLE"}}, "InvalidParameterException"),
-        ({"name": "ok", "connectorConfig": {"provider": "K3S", "roleArn": "ROLE"}}, "InvalidParameterException"),
-        ({"name": "ok", "connectorConfig": {"provider": "OTHER", "roleArn": "not-an-arn"}}, "InvalidParameterException"),
         (
-            {"name": "ok", "connectorConfig": {"provider": "OTHER", "roleArn": "ROLE"}, "tags": {f"k{i}": "v" for i in range(51)}},
+            {"name": "-bad", "connectorConfig": {"provider": "OTHER", "roleArn": "ROLE"}},
             "InvalidParameterException",
         ),
-        ({"name": "ok", "connectorConfig": {"provider": "OTHER", "roleArn": "ROLE"}, "tags": {"k" * 129: "v"}}, "InvalidParameterException"),
-        ({"name": "ok", "connectorConfig": {"provider": "OTHER", "roleArn": "ROLE"}, "tags": {"k": "v" * 257}}, "InvalidParameterException"),
+        (
+            {"name": "x" * 101, "connectorConfig": {"provider": "OTHER", "roleArn": "ROLE"}},
+            "InvalidParameterException",
+        ),
+        (
+            {"name": "ok", "connectorConfig": {"provider": "K3S", "roleArn": "ROLE"}},
+            "InvalidParameterException",
+        ),
+        (
+            {"name": "ok", "connectorConfig": {"provider": "OTHER", "roleArn": "not-an-arn"}},
+            "InvalidParameterException",
+        ),
+        (
+            {
+                "name": "ok",
+                "connectorConfig": {"provider": "OTHER", "roleArn": "ROLE"},
+                "tags": {f"k{i}": "v" for i in range(51)},
+            },
+            "InvalidParameterException",
+        ),
+        (
+            {
+                "name": "ok",
+                "connectorConfig": {"provider": "OTHER", "roleArn": "ROLE"},
+                "tags": {"k" * 129: "v"},
+            },
+            "InvalidParameterException",
+        ),
+        (
+            {
+                "name": "ok",
+                "connectorConfig": {"provider": "OTHER", "roleArn": "ROLE"},
+                "tags": {"k": "v" * 257},
+            },
+            "InvalidParameterException",
+        ),
     ],
 )
-def test_register_cluster_rejects_what_the_api_rejects(role_arn: str, body: dict[str, Any], expected: str) -> None:
+def test_register_cluster_rejects_what_the_api_rejects(
+    role_arn: str, body: dict[str, Any], expected: str
+) -> None:
     config = body["connectorConfig"]
     if config["roleArn"] == "ROLE":
         config["roleArn"] = role_arn
@@ -160,46 +207,46 @@ def test_register_cluster_rejects_what_the_api_rejects(role_arn: str, body: dict
 
 def test_register_cluster_needs_the_role_to_exist(eks: Any) -> None:
     with pytest.raises(exceptions.InvalidRequestException) as raised:
-        registrations.register_cluster(call("RegisterCluster", register_body("edge", "arn:aws:iam::123456789012:role/nope")))
+        register("edge", "arn:aws:iam::123456789012:role/nope")
     assert raised.value.message.startswith("Not existing role")
     # Unmodelled for RegisterCluster, as on real AWS, but a shape the model knows.
     assert_modelled_error(raised.value)
 
 
 def test_a_duplicate_name_is_in_use(role_arn: str) -> None:
-    registrations.register_cluster(call("RegisterCluster", register_body("edge", role_arn)))
+    register("edge", role_arn)
     with pytest.raises(exceptions.ResourceInUseException) as raised:
-        registrations.register_cluster(call("RegisterCluster", register_body("edge", role_arn)))
+        register("edge", role_arn)
     assert_modelled_error(raised.value, "RegisterCluster")
 
 
 def test_the_eleventh_registration_in_a_region_exceeds_the_limit(role_arn: str) -> None:
     for index in range(10):
-        registrations.register_cluster(call("RegisterCluster", register_body(f"c{index}", role_arn)))
+        register(f"c{index}", role_arn)
     with pytest.raises(exceptions.ResourceLimitExceededException) as raised:
-        registrations.register_cluster(call("RegisterCluster", register_body("c10", role_arn)))
+        register("c10", role_arn)
     assert_modelled_error(raised.value, "RegisterCluster")
     other = Call("RegisterCluster", "eu-west-1", body=register_body("c10", role_arn))
     assert registrations.register_cluster(other)["cluster"]["name"] == "c10"
 
 
 def test_the_same_client_request_token_returns_the_same_registration(role_arn: str) -> None:
-    first = registrations.register_cluster(call("RegisterCluster", register_body("edge", role_arn, clientRequestToken="t1")))
-    again = registrations.register_cluster(call("RegisterCluster", register_body("edge", role_arn, clientRequestToken="t1")))
-    assert again["cluster"]["connectorConfig"] == first["cluster"]["connectorConfig"]
+    first = register("edge", role_arn, clientRequestToken="t1")
+    again = register("edge", role_arn, clientRequestToken="t1")
+    assert again["connectorConfig"] == first["connectorConfig"]
     with pytest.raises(exceptions.InvalidParameterException):
-        registrations.register_cluster(call("RegisterCluster", register_body("other", role_arn, clientRequestToken="t1")))
+        register("other", role_arn, clientRequestToken="t1")
 
 
 def test_a_token_registers_anew_after_deregistration(role_arn: str) -> None:
-    first = registrations.register_cluster(call("RegisterCluster", register_body("edge", role_arn, clientRequestToken="t1")))
+    first = register("edge", role_arn, clientRequestToken="t1")
     registrations.deregister_cluster(call("DeregisterCluster", name="edge"))
-    second = registrations.register_cluster(call("RegisterCluster", register_body("edge", role_arn, clientRequestToken="t1")))
-    assert second["cluster"]["connectorConfig"]["activationId"] != first["cluster"]["connectorConfig"]["activationId"]
+    second = register("edge", role_arn, clientRequestToken="t1")
+    assert second["connectorConfig"]["activationId"] != first["connectorConfig"]["activationId"]
 
 
 def test_connect_turns_a_pending_registration_active(role_arn: str) -> None:
-    config = registrations.register_cluster(call("RegisterCluster", register_body("edge", role_arn)))["cluster"]["connectorConfig"]
+    config = register("edge", role_arn)["connectorConfig"]
     assert not registrations.connect(REGION, "edge", config["activationId"], "wrong-code")
     assert not registrations.connect(REGION, "edge", "wrong-id", config["activationCode"])
     assert not registrations.connect("eu-west-1", "edge", config["activationId"], config["activationCode"])
@@ -211,7 +258,7 @@ def test_connect_turns_a_pending_registration_active(role_arn: str) -> None:
 
 def test_an_activation_that_expires_unconnected_fails(role_arn: str) -> None:
     SETTINGS.durations.update({"activation_lifetime": 0.2})
-    config = registrations.register_cluster(call("RegisterCluster", register_body("edge", role_arn)))["cluster"]["connectorConfig"]
+    config = register("edge", role_arn)["connectorConfig"]
     time.sleep(0.3)
     described = registrations.describe_cluster(call("DescribeCluster", name="edge"))
     assert described is not None
@@ -221,15 +268,14 @@ def test_an_activation_that_expires_unconnected_fails(role_arn: str) -> None:
 
 def test_the_expire_activation_fault_makes_the_next_registration_of_that_name_expired(role_arn: str) -> None:
     SETTINGS.inject(Fault("expire_activation", target="edge"))
-    other = registrations.register_cluster(call("RegisterCluster", register_body("other", role_arn)))
-    assert other["cluster"]["status"] == "PENDING"
-    body = registrations.register_cluster(call("RegisterCluster", register_body("edge", role_arn)))
-    assert body["cluster"]["status"] == "FAILED"
-    assert body["cluster"]["connectorConfig"]["activationExpiry"] <= time.time()
+    assert register("other", role_arn)["status"] == "PENDING"
+    expired = register("edge", role_arn)
+    assert expired["status"] == "FAILED"
+    assert expired["connectorConfig"]["activationExpiry"] <= time.time()
 
 
 def test_the_expire_activation_fault_expires_an_existing_registration(role_arn: str) -> None:
-    registrations.register_cluster(call("RegisterCluster", register_body("edge", role_arn)))
+    register("edge", role_arn)
     SETTINGS.inject(Fault("expire_activation", target="edge"))
     described = registrations.describe_cluster(call("DescribeCluster", name="edge"))
     assert described is not None
@@ -240,8 +286,8 @@ def test_the_role_propagation_fault_fires_count_times(role_arn: str) -> None:
     SETTINGS.inject(Fault("role_propagation", target="edge", count=2))
     for _ in range(2):
         with pytest.raises(exceptions.InvalidRequestException, match="Nonexistent role"):
-            registrations.register_cluster(call("RegisterCluster", register_body("edge", role_arn)))
-    assert registrations.register_cluster(call("RegisterCluster", register_body("edge", role_arn)))["cluster"]["name"] == "edge"
+            register("edge", role_arn)
+    assert register("edge", role_arn)["name"] == "edge"
 
 
 def test_describe_cluster_falls_through_to_moto_for_other_clusters(eks: Any) -> None:
@@ -251,15 +297,17 @@ def test_describe_cluster_falls_through_to_moto_for_other_clusters(eks: Any) -> 
 
 def test_boto3_sees_registrations_through_the_endpoint(eks: Any, role_arn: str) -> None:
     eks.create_cluster(name="managed", roleArn=role_arn, resourcesVpcConfig={"subnetIds": []})
-    registered = eks.register_cluster(name="edge", connectorConfig={"provider": "GKE", "roleArn": role_arn})["cluster"]
-    assert registered["connectorConfig"]["activationCode"]
+    registered = eks.register_cluster(name="edge", connectorConfig={"provider": "GKE", "roleArn": role_arn})
+    assert registered["cluster"]["connectorConfig"]["activationCode"]
     assert eks.describe_cluster(name="edge")["cluster"]["status"] == "PENDING"
     assert eks.describe_cluster(name="managed")["cluster"]["name"] == "managed"
     assert eks.list_clusters()["clusters"] == ["managed"]
     assert eks.list_clusters(include=["all"])["clusters"] == ["managed", "edge"]
     first = eks.list_clusters(include=["all"], maxResults=1)
     assert first["clusters"] == ["managed"]
-    assert eks.list_clusters(include=["all"], maxResults=1, nextToken=first["nextToken"])["clusters"] == ["edge"]
+    second = eks.list_clusters(include=["all"], maxResults=1, nextToken=first["nextToken"])
+    assert second["clusters"] == ["edge"]
+    assert "nextToken" not in second
     with pytest.raises(eks.exceptions.ResourceInUseException):
         eks.register_cluster(name="managed", connectorConfig={"provider": "GKE", "roleArn": role_arn})
     eks.deregister_cluster(name="edge")

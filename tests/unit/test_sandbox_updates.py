@@ -13,7 +13,6 @@ import botocore.exceptions
 import botocore.model
 import botocore.session
 import pytest
-
 from pulumi_cluster_connect.sandbox.aws import server, updates
 from pulumi_cluster_connect.sandbox.aws.call import Call
 from pulumi_cluster_connect.sandbox.aws.control import SandboxControl
@@ -56,7 +55,9 @@ def shape_violations(shape: botocore.model.Shape, value: Any, path: str) -> list
             return [f"{path}: expected an object, got {value!r}"]
         wire = {member.serialization.get("name", name): member for name, member in shape.members.items()}
         found = [f"{path}.{key}: not a member of {shape.name}" for key in value if key not in wire]
-        found += [f"{path}.{key}: required by {shape.name}" for key in shape.required_members if key not in value]
+        found += [
+            f"{path}.{key}: required by {shape.name}" for key in shape.required_members if key not in value
+        ]
         for key, member in wire.items():
             if key in value:
                 found += shape_violations(member, value[key], f"{path}.{key}")
@@ -65,7 +66,9 @@ def shape_violations(shape: botocore.model.Shape, value: Any, path: str) -> list
         assert isinstance(shape, botocore.model.ListShape)
         if not isinstance(value, list):
             return [f"{path}: expected a list, got {value!r}"]
-        return [v for i, item in enumerate(value) for v in shape_violations(shape.member, item, f"{path}[{i}]")]
+        return [
+            v for i, item in enumerate(value) for v in shape_violations(shape.member, item, f"{path}[{i}]")
+        ]
     if kind == "map":
         assert isinstance(shape, botocore.model.MapShape)
         if not isinstance(value, dict):
@@ -77,13 +80,23 @@ def shape_violations(shape: botocore.model.Shape, value: Any, path: str) -> list
         enum = getattr(shape, "enum", None)
         return [f"{path}: {value!r} is not one of {enum}"] if enum and value not in enum else []
     if kind in ("integer", "long"):
-        return [] if isinstance(value, int) and not isinstance(value, bool) else [f"{path}: expected an integer"]
+        return (
+            [] if isinstance(value, int) and not isinstance(value, bool) else [f"{path}: expected an integer"]
+        )
     if kind in ("float", "double"):
-        return [] if isinstance(value, (int, float)) and not isinstance(value, bool) else [f"{path}: expected a number"]
+        return (
+            []
+            if isinstance(value, (int, float)) and not isinstance(value, bool)
+            else [f"{path}: expected a number"]
+        )
     if kind == "boolean":
         return [] if isinstance(value, bool) else [f"{path}: expected a boolean"]
     if kind == "timestamp":
-        return [] if isinstance(value, (int, float, str)) and not isinstance(value, bool) else [f"{path}: not a time"]
+        return (
+            []
+            if isinstance(value, (int, float, str)) and not isinstance(value, bool)
+            else [f"{path}: not a time"]
+        )
     return [f"{path}: unchecked shape type {kind}"]
 
 
@@ -91,8 +104,10 @@ def contract_violations(exchange: Exchange) -> list[str]:
     name = exchange.operation.name
     if exchange.status >= 300:
         code = exchange.headers.get("x-amzn-ErrorType", "").split(":")[0]
-        allowed = {shape.name for shape in exchange.operation.error_shapes}
-        return [] if code in allowed else [f"{name}: error {code!r} is not among the model's {sorted(allowed)}"]
+        allowed = {shape.name: shape for shape in exchange.operation.error_shapes}
+        if code not in allowed:
+            return [f"{name}: error {code!r} is not among the model's {sorted(allowed)}"]
+        return shape_violations(allowed[code], json.loads(exchange.body), f"{name}.{code}")
     output = exchange.operation.output_shape
     assert output is not None
     return shape_violations(output, json.loads(exchange.body), name)
@@ -146,7 +161,10 @@ def role_arn(endpoint: str, recorder: Recorder) -> str:
 
 def make_cluster(eks: EKSClient, role_arn: str, name: str = "prod", version: str = "1.29") -> None:
     eks.create_cluster(
-        name=name, version=version, roleArn=role_arn, resourcesVpcConfig={"subnetIds": ["subnet-a", "subnet-b"]}
+        name=name,
+        version=version,
+        roleArn=role_arn,
+        resourcesVpcConfig={"subnetIds": ["subnet-a", "subnet-b"]},
     )
 
 
@@ -177,7 +195,10 @@ def test_an_update_runs_in_progress_with_the_cluster_updating_then_succeeds_with
 
     assert started["status"] == "InProgress"
     assert started["type"] == "VersionUpdate"
-    assert {p["type"]: p["value"] for p in started["params"]} == {"Version": "1.30", "PlatformVersion": "eks.1"}
+    assert {p["type"]: p["value"] for p in started["params"]} == {
+        "Version": "1.30",
+        "PlatformVersion": "eks.1",
+    }
     assert (during["status"], during["version"]) == ("UPDATING", "1.29")
     assert (finished["status"], finished["errors"]) == ("Successful", [])
     assert (after["status"], after["version"], after["platformVersion"]) == ("ACTIVE", "1.30", "eks.1")
@@ -233,7 +254,9 @@ def test_a_malformed_version_is_refused(eks: EKSClient, role_arn: str) -> None:
     assert error_of(excinfo)[0] == "InvalidParameterException"
 
 
-def test_a_second_update_while_one_runs_is_refused_naming_the_running_update(eks: EKSClient, role_arn: str) -> None:
+def test_a_second_update_while_one_runs_is_refused_naming_the_running_update(
+    eks: EKSClient, role_arn: str
+) -> None:
     make_cluster(eks, role_arn)
     running = eks.update_cluster_version(name="prod", version="1.30")["update"]
 
@@ -289,7 +312,9 @@ def test_an_injected_failure_ends_the_update_failed_with_its_errors_and_the_vers
     assert (cluster["status"], cluster["version"], cluster["platformVersion"]) == ("ACTIVE", "1.29", "eks.4")
 
 
-def test_the_fault_fires_once_so_the_next_update_succeeds(eks: EKSClient, role_arn: str, endpoint: str) -> None:
+def test_the_fault_fires_once_so_the_next_update_succeeds(
+    eks: EKSClient, role_arn: str, endpoint: str
+) -> None:
     make_cluster(eks, role_arn)
     SandboxControl(endpoint).inject("update_failed", operation="UpdateClusterVersion", target="prod")
     failed = eks.update_cluster_version(name="prod", version="1.30")["update"]
@@ -301,7 +326,9 @@ def test_the_fault_fires_once_so_the_next_update_succeeds(eks: EKSClient, role_a
     assert eks.describe_cluster(name="prod")["cluster"]["version"] == "1.30"
 
 
-def test_a_fault_for_another_cluster_leaves_this_one_alone(eks: EKSClient, role_arn: str, endpoint: str) -> None:
+def test_a_fault_for_another_cluster_leaves_this_one_alone(
+    eks: EKSClient, role_arn: str, endpoint: str
+) -> None:
     make_cluster(eks, role_arn)
     SandboxControl(endpoint).inject("update_failed", operation="UpdateClusterVersion", target="staging")
 

@@ -1,0 +1,51 @@
+# The two commands a newcomer needs: `make demo` runs the main job against the local sandbox, `make test` runs every check.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo demo-down test lint unit integration engine kube sandbox-up sandbox-down bench clean
+
+$(BIN)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip==25.3
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev]"
+	touch $@
+
+engine:
+	@bash tools/pulumi/build.sh >/dev/null
+
+kube:
+	@bash tools/kubernetes/build.sh >/dev/null
+
+demo: $(BIN)/.installed engine kube
+	$(BIN)/cluster-connect demo up
+
+demo-down: $(BIN)/.installed engine
+	$(BIN)/cluster-connect demo down
+
+sandbox-up: $(BIN)/.installed kube
+	$(BIN)/cluster-connect sandbox up --background
+
+sandbox-down: $(BIN)/.installed
+	$(BIN)/cluster-connect sandbox down
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/mypy --strict components dynamic_providers sandbox src tests bench
+
+unit: $(BIN)/.installed
+	$(BIN)/pytest -m unit -q
+
+integration: $(BIN)/.installed engine kube
+	$(BIN)/pytest -m integration -q
+
+test: $(BIN)/.installed engine kube lint
+	$(BIN)/pytest -q
+
+bench: $(BIN)/.installed engine
+	$(BIN)/python bench/fargate.py
+	$(BIN)/python bench/upgrade.py
+
+clean:
+	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache
