@@ -96,8 +96,8 @@ def _check_cluster_name(props: Mapping[str, Any], failures: list[CheckFailure]) 
             failures.append(
                 CheckFailure(
                     "cluster_name",
-                    "must be an EKS cluster name: 1-100 letters, digits, '-' or '_', starting with a letter or "
-                    f"digit, got {value!r}",
+                    "must be an EKS cluster name: 1-100 letters, digits, '-' or '_', "
+                    f"starting with a letter or digit, got {value!r}",
                 )
             )
 
@@ -128,7 +128,7 @@ def _param(update: Mapping[str, Any], kind: str) -> str | None:
 
 
 class ClusterVersionProvider(ResourceProvider):
-    """Steps an EKS cluster's Kubernetes version up to the target, one minor version per UpdateClusterVersion."""
+    """Steps an EKS cluster's Kubernetes version up to the target, one UpdateClusterVersion per minor."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -253,13 +253,14 @@ class _Run:
             cluster = self.eks.describe_cluster(name=self.name)["cluster"]
         if parse_version(cluster["version"]) > parse_version(self.target):
             raise errors.ClusterConnectError(
-                f"EKS cluster {self.name} runs Kubernetes {cluster['version']}, above the requested {self.target}: "
-                f"EKS cannot downgrade a cluster. Set version to {cluster['version']} or later."
+                f"EKS cluster {self.name} runs Kubernetes {cluster['version']}, above the requested "
+                f"{self.target}: EKS cannot downgrade a cluster. "
+                f"Set version to {cluster['version']} or later."
             )
         return cluster
 
     def _active_cluster(self) -> Mapping[str, Any]:
-        """The cluster once ACTIVE, after waiting out an update already in progress (ours from a crash, or another's)."""
+        """The cluster once ACTIVE, after waiting out an update in progress (ours after a crash, or not)."""
         while True:
             cluster = self._describe_cluster()
             status = cluster["status"]
@@ -272,7 +273,7 @@ class _Run:
             what = f"EKS cluster {self.name} to be ACTIVE"
             polling.wait_for(
                 what,
-                lambda: self._describe_cluster(),
+                self._describe_cluster,
                 state_of=lambda c: str(c["status"]),
                 done=lambda c: c["status"] == "ACTIVE",
                 failure=lambda c: (
@@ -303,7 +304,7 @@ class _Run:
             return self.eks.describe_update(name=self.name, updateId=update_id)["update"]
 
     def _wait_out(self, update: Mapping[str, Any], current: str) -> None:
-        """Wait for an update we did not start in this run; a failed version update stops us with its errors."""
+        """Wait for an update this run did not start; a failed version update stops us with its errors."""
         if update.get("type") != "VersionUpdate":
             progress.report(
                 f"EKS cluster {self.name}: waiting for update {update['id']} ({update.get('type')})"
@@ -375,8 +376,9 @@ class _Run:
             )
             return
         raise errors.ClusterConnectError(
-            f"EKS cluster {self.name}: managed node groups lag behind the control plane at Kubernetes {current}: "
-            f"{listed}. Update them to {current} before the next step, or set force=True to upgrade anyway"
+            f"EKS cluster {self.name}: managed node groups lag behind the control plane at Kubernetes "
+            f"{current}: {listed}. Update them to {current} before the next step, "
+            "or set force=True to upgrade anyway"
         )
 
     def _step(self, current: str, to: str) -> None:
@@ -388,7 +390,7 @@ class _Run:
                     name=self.name,
                     version=to,
                     clientRequestToken=str(uuid.uuid4()),
-                    **({"force": True} if self.force else {}),
+                    force=self.force,
                 )["update"]
         except errors.AwsApiError as err:
             if err.code != "ResourceInUseException":

@@ -1,4 +1,4 @@
-"""Fargate profiles with their real lifecycle: CREATING/DELETING in time, one operation per cluster, limits, faults."""
+"""Fargate profiles with their real lifecycle, the one-operation-per-cluster rule, limits and faults."""
 
 from __future__ import annotations
 
@@ -28,7 +28,9 @@ IN_USE_MSG = (
     "Cannot {verb} Fargate Profile {name} because cluster {cluster} currently has Fargate profile {other} "
     "in status {status}"
 )
-CLUSTER_UPDATING_MSG = "Cannot {verb} Fargate Profile {name} because cluster {cluster} currently has an update in progress"
+CLUSTER_UPDATING_MSG = (
+    "Cannot {verb} Fargate Profile {name} because cluster {cluster} currently has an update in progress"
+)
 NEEDS_SELECTOR_MSG = "Fargate Profile requires at least one selector."
 NEEDS_NAMESPACE_MSG = "Fargate Profile must have at least one selector with at least one namespace value."
 TOO_MANY_SELECTORS_MSG = "Fargate Profile cannot have more than 5 selectors"
@@ -40,8 +42,14 @@ BAD_NAME_MSG = (
 )
 NEEDS_ROLE_MSG = "podExecutionRoleArn is required"
 LIMIT_MSG = "Cluster {cluster} already has the maximum number of Fargate profiles (10)"
-CREATE_FAILED_ISSUE = ("AccessDenied", "The pod execution role {role} cannot be assumed by eks-fargate-pods.amazonaws.com")
-DELETE_FAILED_ISSUE = ("InternalFailure", "Deleting Fargate profile {name} failed because of an internal failure")
+CREATE_FAILED_ISSUE = (
+    "AccessDenied",
+    "The pod execution role {role} cannot be assumed by eks-fargate-pods.amazonaws.com",
+)
+DELETE_FAILED_ISSUE = (
+    "InternalFailure",
+    "Deleting Fargate profile {name} failed because of an internal failure",
+)
 TAG_NOT_FOUND_MSG = "Resource was not found: {arn}"
 
 CREATING, ACTIVE, DELETING = "CREATING", "ACTIVE", "DELETING"
@@ -146,7 +154,9 @@ def _profiles_of(call: Call, cluster_name: str) -> dict[str, Profile]:
     return entry.profiles
 
 
-def _check_not_busy(call: Call, profiles: dict[str, Profile], verb: str, name: str, cluster_name: str) -> None:
+def _check_not_busy(
+    call: Call, profiles: dict[str, Profile], verb: str, name: str, cluster_name: str
+) -> None:
     """EKS runs one Fargate profile operation per cluster at a time, and none while the cluster updates."""
     now = _now()
     for other in profiles.values():
@@ -156,7 +166,9 @@ def _check_not_busy(call: Call, profiles: dict[str, Profile], verb: str, name: s
                 IN_USE_MSG.format(verb=verb, name=name, cluster=cluster_name, other=other.name, status=status)
             )
     if getattr(_moto_cluster(call, cluster_name), "status", None) == "UPDATING":
-        raise exceptions.ResourceInUseException(CLUSTER_UPDATING_MSG.format(verb=verb, name=name, cluster=cluster_name))
+        raise exceptions.ResourceInUseException(
+            CLUSTER_UPDATING_MSG.format(verb=verb, name=name, cluster=cluster_name)
+        )
 
 
 def _validated_selectors(raw: Any) -> list[dict[str, Any]]:
@@ -171,7 +183,9 @@ def _validated_selectors(raw: Any) -> list[dict[str, Any]]:
         labels = selector.get("labels") or {}
         if len(labels) > MAX_LABELS:
             raise exceptions.InvalidParameterException(TOO_MANY_LABELS_MSG)
-        selectors.append({"namespace": str(selector["namespace"]), "labels": {str(k): str(v) for k, v in labels.items()}})
+        selectors.append(
+            {"namespace": str(selector["namespace"]), "labels": {str(k): str(v) for k, v in labels.items()}}
+        )
     return selectors
 
 
@@ -210,7 +224,11 @@ def create_fargate_profile(call: Call) -> dict[str, Any]:
         profile = Profile(
             name=name,
             arn=ARN_TEMPLATE.format(
-                region=call.region, account_id=call.account_id, cluster=cluster_name, name=name, uuid=uuid.uuid4()
+                region=call.region,
+                account_id=call.account_id,
+                cluster=cluster_name,
+                name=name,
+                uuid=uuid.uuid4(),
             ),
             cluster=cluster_name,
             role_arn=role_arn,
@@ -248,7 +266,9 @@ def delete_fargate_profile(call: Call) -> dict[str, Any]:
         _check_not_busy(call, profiles, "delete", profile.name, cluster_name)
         now = _now()
         fault = call.settings.take("fargate_delete_failed", operation=call.operation, target=profile.name)
-        profile.delete_issue = (DELETE_FAILED_ISSUE[0], DELETE_FAILED_ISSUE[1].format(name=profile.name)) if fault else None
+        profile.delete_issue = (
+            (DELETE_FAILED_ISSUE[0], DELETE_FAILED_ISSUE[1].format(name=profile.name)) if fault else None
+        )
         profile.delete_ends = now + call.settings.durations.fargate_delete
         return {"fargateProfile": profile.describe(now)}
 

@@ -1,4 +1,4 @@
-"""UpdateClusterVersion, DescribeUpdate and ListUpdates: version updates with EKS's real rules and lifecycle."""
+"""UpdateClusterVersion, DescribeUpdate and ListUpdates: version updates with EKS's rules and lifecycle."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from moto.eks.models import eks_backends
 
 from . import exceptions
 from .call import Call
@@ -101,8 +103,6 @@ def settle(call: Call) -> None:
 
     Called first by every handler here, and by DescribeCluster, so that moto serves the current state.
     """
-    from moto.eks.models import eks_backends
-
     now = time.time()
     with _LOCK:
         for update in _UPDATES:

@@ -49,7 +49,8 @@ def connect(kubeconfig: str, cluster: str, namespace: str, loft_host: str) -> st
             exceptions.CONNECT_FAILED.format(error=f"{err.status.reason}: {err.status.message}")
         ) from err
     except TRANSPORT_ERRORS as err:
-        raise exceptions.BadRequestError(exceptions.CONNECT_FAILED.format(error=_describe(err))) from err
+        error = f"{server_of(kubeconfig)}: {_describe(err)}"
+        raise exceptions.BadRequestError(exceptions.CONNECT_FAILED.format(error=error)) from err
     return name
 
 
@@ -86,3 +87,13 @@ def kubeconfig_problem(text: str) -> str | None:
     if not current or current not in contexts:
         return "has no usable current-context"
     return None
+
+
+def server_of(kubeconfig: str) -> str:
+    """The server of the kubeconfig's current context, for messages."""
+    try:
+        data = yaml.safe_load(kubeconfig)
+        context = next(c for c in data["contexts"] if c["name"] == data["current-context"])["context"]
+        return str(next(c for c in data["clusters"] if c["name"] == context["cluster"])["cluster"]["server"])
+    except (KeyError, TypeError, StopIteration, yaml.YAMLError):
+        return "the cluster"

@@ -1,4 +1,4 @@
-"""The sandbox's Fargate profiles through boto3: lifecycle, the one-operation-per-cluster rule, limits, faults, shapes."""
+"""The sandbox's Fargate profiles through boto3: lifecycle, one operation per cluster, limits, faults."""
 
 from __future__ import annotations
 
@@ -11,11 +11,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import boto3
+import botocore.config
 import botocore.exceptions
 import botocore.model
 import botocore.session
 import pytest
-
+from moto.eks.models import eks_backends
 from pulumi_cluster_connect.sandbox.aws import fargate, routes, server
 from pulumi_cluster_connect.sandbox.aws.control import SandboxControl
 from pulumi_cluster_connect.sandbox.aws.server import AwsSandbox
@@ -29,17 +30,21 @@ pytestmark = pytest.mark.unit
 
 
 def apply_pending_sandbox_fixes() -> None:
-    """Two fixes proposed for shared sandbox files, applied here until they land (each is a no-op once it has).
+    """Two fixes proposed for shared sandbox files, applied here until they land (no-ops once they have).
 
     routes.py: ARNs hold slashes and reach the router URL-decoded, so `/tags/{resourceArn}` must take the rest
     of the path. server.py: a handler that returns None (fall through to moto) has consumed the request body.
     """
     if routes.match("GET", "/tags/arn:aws:eks:us-west-2:1:fargateprofile/c/p/u") is None:
         widened = tuple(
-            routes.Route(r.operation, r.method, re.compile(r.pattern.pattern.replace(_ARN_SEGMENT, "(?P<resourceArn>.+)")))
+            routes.Route(
+                r.operation,
+                r.method,
+                re.compile(r.pattern.pattern.replace(_ARN_SEGMENT, "(?P<resourceArn>.+)")),
+            )
             for r in routes.eks_routes()
         )
-        routes.eks_routes = lambda: widened  # type: ignore[assignment]
+        routes.eks_routes = lambda: widened  # type: ignore[assignment,unused-ignore]
     handle = server.Dispatcher._handle
     if getattr(handle, "restores_body", False):
         return
@@ -51,7 +56,7 @@ def apply_pending_sandbox_fixes() -> None:
         return response
 
     handle_then_restore_body.restores_body = True  # type: ignore[attr-defined]
-    server.Dispatcher._handle = staticmethod(handle_then_restore_body)  # type: ignore[method-assign]
+    server.Dispatcher._handle = staticmethod(handle_then_restore_body)  # type: ignore[method-assign,unused-ignore]
 
 
 _ARN_SEGMENT = "(?P<resourceArn>[^/]+)"
@@ -84,9 +89,11 @@ def eks(endpoint: str, control: SandboxControl) -> Any:
         endpoint_url=endpoint,
         aws_access_key_id="sandbox",
         aws_secret_access_key="sandbox-secret",
-        config=botocore.config.Config(retries={"max_attempts": 0}),  # type: ignore[attr-defined]
+        config=botocore.config.Config(retries={"max_attempts": 0}),
     )
-    client.create_cluster(name=CLUSTER, roleArn=ROLE.replace("fargate-pods", "cluster"), resourcesVpcConfig={})
+    client.create_cluster(
+        name=CLUSTER, roleArn=ROLE.replace("fargate-pods", "cluster"), resourcesVpcConfig={}
+    )
     return client
 
 
@@ -105,27 +112,35 @@ def create(eks: Any, name: str, **overrides: Any) -> dict[str, Any]:
 
 
 def status(eks: Any, name: str) -> str:
-    return str(eks.describe_fargate_profile(clusterName=CLUSTER, fargateProfileName=name)["fargateProfile"]["status"])
+    return str(
+        eks.describe_fargate_profile(clusterName=CLUSTER, fargateProfileName=name)["fargateProfile"]["status"]
+    )
 
 
 def error_of(call: Any) -> tuple[str, str, int]:
     with pytest.raises(botocore.exceptions.ClientError) as caught:
         call()
     response = caught.value.response
-    return response["Error"]["Code"], response["Error"]["Message"], response["ResponseMetadata"]["HTTPStatusCode"]
+    return (
+        response["Error"]["Code"],
+        response["Error"]["Message"],
+        response["ResponseMetadata"]["HTTPStatusCode"],
+    )
 
 
 def wait_settled(seconds: float = SHORT) -> None:
     time.sleep(seconds + 0.15)
 
 
-# --- lifecycle ---------------------------------------------------------------------------------------------
+# --- lifecycle ----------------------------------------------------------------------------------
 
 
 def test_a_new_profile_is_creating_until_the_create_duration_has_passed_then_active(eks: Any) -> None:
     profile = create(eks, "web")
     assert profile["status"] == "CREATING"
-    assert profile["fargateProfileArn"].startswith(f"arn:aws:eks:{REGION}:123456789012:fargateprofile/{CLUSTER}/web/")
+    assert profile["fargateProfileArn"].startswith(
+        f"arn:aws:eks:{REGION}:123456789012:fargateprofile/{CLUSTER}/web/"
+    )
     assert profile["selectors"] == [{"namespace": "apps", "labels": {"tier": "web"}}]
     assert profile["health"] == {"issues": []}
     wait_settled()
@@ -157,10 +172,13 @@ def test_a_second_create_while_one_profile_is_creating_is_refused_with_resource_
 
 
 def test_a_delete_while_another_profile_is_deleting_is_refused_with_resource_in_use(eks: Any) -> None:
-    eks_settle = [create(eks, "a"), wait_settled(), create(eks, "b"), wait_settled()]
-    assert len(eks_settle) == 4
+    for name in ("a", "b"):
+        create(eks, name)
+        wait_settled()
     eks.delete_fargate_profile(clusterName=CLUSTER, fargateProfileName="a")
-    code, message, _ = error_of(lambda: eks.delete_fargate_profile(clusterName=CLUSTER, fargateProfileName="b"))
+    code, message, _ = error_of(
+        lambda: eks.delete_fargate_profile(clusterName=CLUSTER, fargateProfileName="b")
+    )
     assert code == "ResourceInUseException"
     assert "currently has Fargate profile a in status DELETING" in message
 
@@ -172,8 +190,6 @@ def test_profiles_on_different_clusters_do_not_block_each_other(eks: Any) -> Non
 
 
 def test_a_cluster_update_in_progress_blocks_profile_creation(eks: Any) -> None:
-    from moto.eks.models import eks_backends
-
     cluster = eks_backends["123456789012"][REGION].clusters[CLUSTER]
     cluster.status = "UPDATING"
     try:
@@ -184,14 +200,17 @@ def test_a_cluster_update_in_progress_blocks_profile_creation(eks: Any) -> None:
     assert message == fargate.CLUSTER_UPDATING_MSG.format(verb="create", name="web", cluster=CLUSTER)
 
 
-# --- validation and limits -----------------------------------------------------------------------------------
+# --- validation and limits ----------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
         ({"selectors": [{"namespace": f"ns{i}"} for i in range(6)]}, fargate.TOO_MANY_SELECTORS_MSG),
-        ({"selectors": [{"namespace": "a", "labels": {f"k{i}": "v" for i in range(6)}}]}, fargate.TOO_MANY_LABELS_MSG),
+        (
+            {"selectors": [{"namespace": "a", "labels": {f"k{i}": "v" for i in range(6)}}]},
+            fargate.TOO_MANY_LABELS_MSG,
+        ),
         ({"selectors": [{"labels": {"a": "b"}}]}, fargate.NEEDS_NAMESPACE_MSG),
         ({"selectors": []}, fargate.NEEDS_SELECTOR_MSG),
         ({"fargateProfileName": "eks-web"}, fargate.RESERVED_PREFIX_MSG),
@@ -234,7 +253,7 @@ def test_a_create_retried_with_the_same_client_request_token_returns_the_same_pr
     assert code == "ResourceInUseException"
 
 
-# --- faults ----------------------------------------------------------------------------------------------------
+# --- faults -------------------------------------------------------------------------------------
 
 
 def test_an_injected_create_failure_leaves_a_create_failed_profile_with_its_health_issue(
@@ -272,7 +291,7 @@ def test_an_injected_delete_failure_leaves_a_delete_failed_profile_that_can_be_d
     assert eks.list_fargate_profiles(clusterName=CLUSTER)["fargateProfileNames"] == []
 
 
-# --- listing and tags ------------------------------------------------------------------------------------------
+# --- listing and tags ---------------------------------------------------------------------------
 
 
 def test_listing_profiles_pages_through_names_in_order(eks: Any, control: SandboxControl) -> None:
@@ -307,7 +326,7 @@ def test_tags_of_an_unknown_profile_arn_are_not_found(eks: Any) -> None:
     assert (code, http) == ("NotFoundException", 404)
 
 
-# --- contract: every response matches botocore's output shape ---------------------------------------------------
+# --- contract: every response matches botocore's output shape -----------------------------------
 
 
 def shape_errors(shape: botocore.model.Shape, value: Any, path: str = "$") -> list[str]:
@@ -335,15 +354,16 @@ def shape_errors(shape: botocore.model.Shape, value: Any, path: str = "$") -> li
         return [
             e
             for k, v in value.items()
-            for e in shape_errors(shape.key, k, f"{path}<key>") + shape_errors(shape.value, v, f"{path}[{k!r}]")
+            for e in shape_errors(shape.key, k, f"{path}<key>")
+            + shape_errors(shape.value, v, f"{path}[{k!r}]")
         ]
     if kind == "string":
         if not isinstance(value, str):
             return [f"{path}: expected a string, got {type(value).__name__}"]
-        enum = shape.enum
+        enum = getattr(shape, "enum", None)
         return [f"{path}: {value!r} is not one of {enum}"] if enum and value not in enum else []
     if kind == "timestamp":
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool) or isinstance(value, str)
+        ok = (isinstance(value, (int, float)) and not isinstance(value, bool)) or isinstance(value, str)
         return [] if ok else [f"{path}: expected epoch seconds, got {type(value).__name__}"]
     if kind in ("integer", "long"):
         ok = isinstance(value, int) and not isinstance(value, bool)
@@ -366,7 +386,7 @@ def raw_body(eks: Any, operation: str, **params: Any) -> Any:
     event = f"after-call.eks.{operation}"
     eks.meta.events.register(event, lambda http_response, **kw: keep(http_response))
     try:
-        getattr(eks, botocore.xform_name(operation))(**params)  # type: ignore[attr-defined]
+        getattr(eks, botocore.xform_name(operation))(**params)
     finally:
         eks.meta.events.unregister(event)
     return captured["body"]
@@ -376,22 +396,40 @@ def test_every_fargate_response_matches_the_botocore_output_shape(eks: Any, cont
     model = botocore.session.get_session().get_service_model("eks")
     control.inject("fargate_create_failed", target="broken")
     calls: list[tuple[str, dict[str, Any]]] = [
-        ("CreateFargateProfile", {"clusterName": CLUSTER, "fargateProfileName": "broken", "podExecutionRoleArn": ROLE,
-                                  "selectors": [{"namespace": "a", "labels": {"x": "y"}}], "subnets": ["s"]}),
+        (
+            "CreateFargateProfile",
+            {
+                "clusterName": CLUSTER,
+                "fargateProfileName": "broken",
+                "podExecutionRoleArn": ROLE,
+                "selectors": [{"namespace": "a", "labels": {"x": "y"}}],
+                "subnets": ["s"],
+            },
+        ),
         ("DescribeFargateProfile", {"clusterName": CLUSTER, "fargateProfileName": "broken"}),
         ("ListFargateProfiles", {"clusterName": CLUSTER, "maxResults": 1}),
     ]
     bodies = [(op, raw_body(eks, op, **params)) for op, params in calls]
     wait_settled()
-    bodies.append(("DescribeFargateProfile", raw_body(eks, "DescribeFargateProfile", clusterName=CLUSTER,
-                                                      fargateProfileName="broken")))
-    assert bodies[-1][1]["fargateProfile"]["health"]["issues"], "the failed profile's health is part of the check"
+    bodies.append(
+        (
+            "DescribeFargateProfile",
+            raw_body(eks, "DescribeFargateProfile", clusterName=CLUSTER, fargateProfileName="broken"),
+        )
+    )
+    assert bodies[-1][1]["fargateProfile"]["health"]["issues"], (
+        "the failed profile's health is part of the check"
+    )
     arn = bodies[0][1]["fargateProfile"]["fargateProfileArn"]
     bodies.append(("TagResource", raw_body(eks, "TagResource", resourceArn=arn, tags={"a": "b"})))
     bodies.append(("ListTagsForResource", raw_body(eks, "ListTagsForResource", resourceArn=arn)))
     bodies.append(("UntagResource", raw_body(eks, "UntagResource", resourceArn=arn, tagKeys=["a"])))
-    bodies.append(("DeleteFargateProfile", raw_body(eks, "DeleteFargateProfile", clusterName=CLUSTER,
-                                                    fargateProfileName="broken")))
+    bodies.append(
+        (
+            "DeleteFargateProfile",
+            raw_body(eks, "DeleteFargateProfile", clusterName=CLUSTER, fargateProfileName="broken"),
+        )
+    )
     for operation, body in bodies:
         output = model.operation_model(operation).output_shape
         assert output is not None
@@ -402,7 +440,9 @@ def test_the_shape_validator_reports_wrong_types_and_unknown_members() -> None:
     model = botocore.session.get_session().get_service_model("eks")
     output = model.operation_model("DescribeFargateProfile").output_shape
     assert output is not None
-    bad = {"fargateProfile": {"status": "READY", "createdAt": "x", "subnets": "s", "extra": 1, "tags": {"a": 1}}}
+    bad = {
+        "fargateProfile": {"status": "READY", "createdAt": "x", "subnets": "s", "extra": 1, "tags": {"a": 1}}
+    }
     errors = shape_errors(output, bad)
     assert any("status" in e and "READY" in e for e in errors)
     assert any("subnets" in e for e in errors)

@@ -1,4 +1,4 @@
-"""The sandbox's UpdateClusterVersion, DescribeUpdate and ListUpdates, through boto3, checked against botocore's model."""
+"""The sandbox's UpdateClusterVersion, DescribeUpdate and ListUpdates, held to botocore's model."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ class Recorder:
 
 
 def shape_violations(shape: botocore.model.Shape, value: Any, path: str) -> list[str]:
-    """Where a JSON value departs from a botocore shape: unknown or missing members, wrong types, bad enums."""
+    """Where a JSON value departs from a botocore shape: unknown or missing members, types, enums."""
     kind = shape.type_name
     if kind == "structure":
         assert isinstance(shape, botocore.model.StructureShape)
@@ -135,26 +135,22 @@ def recorder(endpoint: str) -> Iterator[Recorder]:
     assert violations == []
 
 
-def _client(service: str, endpoint: str) -> Any:
-    return boto3.client(
-        service,
-        endpoint_url=endpoint,
-        region_name=REGION,
-        aws_access_key_id="sandbox",
-        aws_secret_access_key="sandbox-secret",
+def _session() -> boto3.session.Session:
+    return boto3.session.Session(
+        region_name=REGION, aws_access_key_id="sandbox", aws_secret_access_key="sandbox-secret"
     )
 
 
 @pytest.fixture
 def eks(endpoint: str, recorder: Recorder) -> EKSClient:
-    client: EKSClient = _client("eks", endpoint)
+    client = _session().client("eks", endpoint_url=endpoint)
     client.meta.events.register("after-call.eks", recorder)
     return client
 
 
 @pytest.fixture
 def role_arn(endpoint: str, recorder: Recorder) -> str:
-    iam = _client("iam", endpoint)
+    iam = _session().client("iam", endpoint_url=endpoint)
     arn: str = iam.create_role(RoleName="cluster", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
     return arn
 
@@ -367,10 +363,7 @@ def test_a_node_group_at_the_cluster_version_does_not_block(eks: EKSClient, role
 
 def test_an_update_of_a_cluster_not_active_is_refused(eks: EKSClient, role_arn: str, endpoint: str) -> None:
     make_cluster(eks, role_arn)
-    from moto.core import DEFAULT_ACCOUNT_ID
-    from moto.eks.models import eks_backends
-
-    eks_backends[DEFAULT_ACCOUNT_ID][REGION].clusters["prod"].status = "CREATING"
+    Call("DescribeCluster", REGION).eks.clusters["prod"].status = "CREATING"
 
     with pytest.raises(botocore.exceptions.ClientError) as excinfo:
         eks.update_cluster_version(name="prod", version="1.30")
@@ -459,5 +452,6 @@ def test_the_contract_checker_catches_an_unknown_member_a_bad_enum_and_a_wrong_t
     assert sorted(found) == [
         "DescribeUpdate.update.extra: not a member of Update",
         "DescribeUpdate.update.id: expected a string, got 1",
-        "DescribeUpdate.update.status: 'Done' is not one of ['InProgress', 'Failed', 'Cancelled', 'Successful']",
+        "DescribeUpdate.update.status: 'Done' is not one of "
+        "['InProgress', 'Failed', 'Cancelled', 'Successful']",
     ]

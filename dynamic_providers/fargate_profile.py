@@ -1,0 +1,524 @@
+"""FargateProfile: an EKS Fargate profile, immutable, one operation per cluster, honest about failures."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import pulumi
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    ConfigureRequest,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    ResourceProvider,
+    UpdateResult,
+)
+
+from . import aws, errors, inputs, polling, progress
+
+if TYPE_CHECKING:
+    from mypy_boto3_eks import EKSClient
+
+T = TypeVar("T")
+
+# Inputs
+CLUSTER_NAME, PROFILE_NAME, ROLE_ARN = "cluster_name", "fargate_profile_name", "pod_execution_role_arn"
+SELECTORS, SUBNETS, TAGS, REGION = "selectors", "subnets", "tags", "region"
+OPERATION_TIMEOUT = "operation_timeout_seconds"
+# Set by the Resource and by check for auto-naming, kept in state so a re-check keeps the same name.
+AUTO_NAME_PREFIX, AUTO_NAMED = "auto_name_prefix", "auto_named"
+# Outputs only
+ARN, STATUS = "arn", "status"
+
+REPLACING = (CLUSTER_NAME, PROFILE_NAME, ROLE_ARN, SELECTORS, SUBNETS, REGION)
+MAX_SELECTORS, MAX_LABELS = 5, 5
+RESERVED_PREFIX = "eks-"
+NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$")
+CLUSTER = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$")
+SUBNET = re.compile(r"^subnet-[0-9A-Za-z]+$")
+AUTO_SUFFIX_BYTES = 4
+NAME_MAX = 100
+
+# Real creations take minutes and deletions sometimes over 20 (aws/containers-roadmap#1211).
+DEFAULT_OPERATION_TIMEOUT = 30 * 60.0
+# How long a ResourceInUse from outside this process (another stack, a cluster update) is waited out.
+DEFAULT_BUSY_TIMEOUT = 15 * 60.0
+STATUS_POLL = polling.Backoff(first=0.25, factor=1.5, cap=1.0)
+BUSY_RETRY = polling.Backoff(first=1.0, factor=1.5, cap=10.0)
+
+_cluster_locks: dict[tuple[str, str], threading.Lock] = {}
+_cluster_locks_guard = threading.Lock()
+
+
+# --- inputs -------------------------------------------------------------------------------------
+
+
+def _check_name(props: Mapping[str, Any], failures: list[CheckFailure]) -> None:
+    if not inputs.known(props, PROFILE_NAME):
+        return
+    name = props[PROFILE_NAME]
+    if not isinstance(name, str):
+        failures.append(CheckFailure(PROFILE_NAME, f"must be a string, got {name!r}"))
+    elif name.lower().startswith(RESERVED_PREFIX):
+        failures.append(
+            CheckFailure(PROFILE_NAME, f"{name!r} starts with {RESERVED_PREFIX!r}, which EKS reserves")
+        )
+    elif not NAME.match(name):
+        failures.append(
+            CheckFailure(
+                PROFILE_NAME,
+                f"{name!r} must be 1-{NAME_MAX} characters: letters, digits, '-' and '_', "
+                "starting with a letter or digit",
+            )
+        )
+
+
+def _check_selectors(props: Mapping[str, Any], failures: list[CheckFailure]) -> None:
+    if SELECTORS not in props or props[SELECTORS] is None:
+        failures.append(
+            CheckFailure(SELECTORS, "at least one selector (namespace, optional labels) is required")
+        )
+        return
+    selectors = props[SELECTORS]
+    if inputs.is_unknown(selectors):
+        return
+    if not isinstance(selectors, list) or not selectors:
+        failures.append(CheckFailure(SELECTORS, "must be a non-empty list of {namespace, labels} selectors"))
+        return
+    if len(selectors) > MAX_SELECTORS:
+        failures.append(
+            CheckFailure(SELECTORS, f"at most {MAX_SELECTORS} selectors are allowed, got {len(selectors)}")
+        )
+    for index, selector in enumerate(selectors):
+        where = f"selectors[{index}]"
+        if inputs.is_unknown(selector):
+            continue
+        if not isinstance(selector, Mapping):
+            failures.append(CheckFailure(SELECTORS, f"{where} must be a map with namespace and labels"))
+            continue
+        unexpected = sorted(set(selector) - {"namespace", "labels"})
+        if unexpected:
+            failures.append(
+                CheckFailure(SELECTORS, f"{where} has unknown keys {unexpected} (use namespace, labels)")
+            )
+        namespace = selector.get("namespace")
+        if not inputs.is_unknown(namespace) and (not isinstance(namespace, str) or not namespace):
+            failures.append(CheckFailure(SELECTORS, f"{where}.namespace is required"))
+        labels = selector.get("labels")
+        if labels is None or inputs.is_unknown(labels):
+            continue
+        if not isinstance(labels, Mapping):
+            failures.append(CheckFailure(SELECTORS, f"{where}.labels must be a map of strings"))
+        elif len(labels) > MAX_LABELS:
+            failures.append(
+                CheckFailure(
+                    SELECTORS, f"{where}.labels: at most {MAX_LABELS} labels are allowed, got {len(labels)}"
+                )
+            )
+
+
+def _check_subnets(props: Mapping[str, Any], failures: list[CheckFailure]) -> None:
+    if not inputs.known(props, SUBNETS):
+        return
+    subnets = props[SUBNETS]
+    if not isinstance(subnets, list):
+        failures.append(CheckFailure(SUBNETS, "must be a list of subnet IDs"))
+        return
+    for subnet in subnets:
+        if not inputs.is_unknown(subnet) and (not isinstance(subnet, str) or not SUBNET.match(subnet)):
+            failures.append(CheckFailure(SUBNETS, f"{subnet!r} is not a subnet ID (subnet-...)"))
+
+
+def _check_required_string(props: Mapping[str, Any], key: str, failures: list[CheckFailure]) -> None:
+    if key not in props or props[key] is None:
+        failures.append(CheckFailure(key, "is required"))
+    elif not inputs.is_unknown(props[key]) and (not isinstance(props[key], str) or not props[key]):
+        failures.append(CheckFailure(key, f"must be a non-empty string, got {props[key]!r}"))
+
+
+def _auto_name(prefix: str) -> str:
+    suffix = secrets.token_hex(AUTO_SUFFIX_BYTES)
+    cleaned = re.sub(r"[^A-Za-z0-9_-]", "-", prefix).lstrip("-_") or "fargate"
+    return f"{cleaned[: NAME_MAX - len(suffix) - 1]}-{suffix}"
+
+
+def _normalised_selectors(selectors: Any) -> Any:
+    """Selectors as EKS reports them (labels always a map), so inputs and outputs compare equal."""
+    if not isinstance(selectors, list):
+        return selectors
+    result = []
+    for selector in selectors:
+        if isinstance(selector, Mapping) and not inputs.is_unknown(selector.get("labels")):
+            result.append({**selector, "labels": dict(selector.get("labels") or {})})
+        else:
+            result.append(selector)
+    return result
+
+
+def _same(key: str, old: Any, new: Any) -> bool:
+    if key == SUBNETS:
+        return sorted(old or []) == sorted(new or [])
+    if key == TAGS:
+        return dict(old or {}) == dict(new or {})
+    if key == SELECTORS:
+        return bool(_normalised_selectors(old) == _normalised_selectors(new))
+    return bool(old == new)
+
+
+def _health_message(profile: Mapping[str, Any]) -> str | None:
+    issues = (profile.get("health") or {}).get("issues") or []
+    lines = []
+    for issue in issues:
+        resources = issue.get("resourceIds") or []
+        on = f" (resources: {', '.join(resources)})" if resources else ""
+        lines.append(f"{issue.get('code', 'Unknown')}: {issue.get('message', '')}{on}")
+    return "; ".join(lines) or None
+
+
+def _split_id(id_: str) -> tuple[str, str]:
+    cluster, sep, name = id_.partition("/")
+    if not sep or not cluster or not name or "/" in name:
+        raise errors.ClusterConnectError(f"a FargateProfile id is 'cluster/profile', got {id_!r}")
+    return cluster, name
+
+
+@contextmanager
+def _one_operation_per_cluster(region: str, cluster: str) -> Iterator[None]:
+    """EKS allows one Fargate profile operation per cluster; every thread of this process takes its turn."""
+    with _cluster_locks_guard:
+        lock = _cluster_locks.setdefault((region, cluster), threading.Lock())
+    with lock:
+        yield
+
+
+# --- provider -----------------------------------------------------------------------------------
+
+
+class FargateProfileProvider(ResourceProvider):
+    """Creates, replaces, tags and deletes one Fargate profile, waiting out the cluster's other operations."""
+
+    def __init__(self) -> None:
+        self._stack_config: dict[str, str] = {}
+
+    def configure(self, req: ConfigureRequest) -> None:
+        self._stack_config = {k: str(v) for k in ("aws:region", "aws:profile") if (v := req.config.get(k))}
+
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        failures: list[CheckFailure] = []
+        checked = dict(news)
+        _check_required_string(checked, CLUSTER_NAME, failures)
+        if inputs.known(checked, CLUSTER_NAME) and not CLUSTER.match(str(checked[CLUSTER_NAME])):
+            failures.append(
+                CheckFailure(CLUSTER_NAME, f"{checked[CLUSTER_NAME]!r} is not an EKS cluster name")
+            )
+        _check_required_string(checked, ROLE_ARN, failures)
+        inputs.check_role_arn(checked, ROLE_ARN, failures)
+        _check_selectors(checked, failures)
+        _check_subnets(checked, failures)
+        inputs.check_tags(checked, TAGS, failures)
+        inputs.check_region(checked, REGION, failures)
+        if inputs.known(checked, OPERATION_TIMEOUT):
+            value = checked[OPERATION_TIMEOUT]
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+                failures.append(
+                    CheckFailure(OPERATION_TIMEOUT, f"must be a positive number of seconds, got {value!r}")
+                )
+        if PROFILE_NAME not in checked or checked[PROFILE_NAME] is None:
+            if olds.get(AUTO_NAMED) and inputs.known(olds, PROFILE_NAME):
+                checked[PROFILE_NAME] = olds[PROFILE_NAME]
+            else:
+                prefix = checked.get(AUTO_NAME_PREFIX)
+                checked[PROFILE_NAME] = _auto_name(prefix if isinstance(prefix, str) else "fargate")
+            checked[AUTO_NAMED] = True
+        else:
+            checked.pop(AUTO_NAMED, None)
+        _check_name(checked, failures)
+        if SELECTORS in checked:
+            checked[SELECTORS] = _normalised_selectors(checked[SELECTORS])
+        return CheckResult(inputs.without_none(checked), failures)
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        changed = []
+        for key in (*REPLACING, TAGS, OPERATION_TIMEOUT):
+            if key == REGION and not inputs.known(news, REGION):
+                continue  # the region was resolved from config when created; only an explicit change replaces
+            if inputs.is_unknown(news.get(key)) or not _same(key, olds.get(key), news.get(key)):
+                changed.append(key)
+        replaces = [key for key in changed if key in REPLACING]
+        # A fixed name would collide with itself: delete first. An auto-name is regenerated on replacement, so
+        # the new profile is created first and pods keep a profile meanwhile.
+        same_name = inputs.is_unknown(news.get(PROFILE_NAME)) or news.get(PROFILE_NAME) == olds.get(
+            PROFILE_NAME
+        )
+        delete_first = bool(replaces) and not news.get(AUTO_NAMED) and same_name
+        return DiffResult(
+            changes=bool(changed),
+            replaces=replaces,
+            stables=[k for k in (CLUSTER_NAME, REGION) if k not in changed],
+            delete_before_replace=delete_first,
+        )
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        region = aws.region_of(props.get(REGION), self._stack_config)
+        eks = aws.eks(region, self._stack_config)
+        cluster, name = str(props[CLUSTER_NAME]), str(props[PROFILE_NAME])
+        what = f"Fargate profile {name} on cluster {cluster}"
+        timeout = float(props.get(OPERATION_TIMEOUT) or DEFAULT_OPERATION_TIMEOUT)
+        request: dict[str, Any] = {
+            "clusterName": cluster,
+            "fargateProfileName": name,
+            "podExecutionRoleArn": props[ROLE_ARN],
+            "selectors": [
+                {"namespace": s["namespace"], **({"labels": dict(s["labels"])} if s.get("labels") else {})}
+                for s in props[SELECTORS]
+            ],
+            "tags": dict(props.get(TAGS) or {}),
+            "clientRequestToken": str(uuid.uuid4()),
+        }
+        if props.get(SUBNETS):
+            request["subnets"] = list(props[SUBNETS])
+        with _one_operation_per_cluster(region, cluster):
+            try:
+                self._when_cluster_free(
+                    f"create {what}",
+                    lambda: eks.create_fargate_profile(**request),
+                    timeout,
+                    "EKS CreateFargateProfile",
+                )
+            except errors.AwsApiError as err:
+                if "already exists" in err.message:
+                    raise errors.AwsApiError(
+                        err.operation,
+                        err.code,
+                        f"{err.message} Choose another fargate_profile_name, or adopt the existing profile: "
+                        f"pulumi import pulumi-python:dynamic/eks:FargateProfile <name> {cluster}/{name}",
+                        err.status,
+                    ) from err
+                raise
+            try:
+                profile = self._wait_active(eks, cluster, name, what, timeout)
+            except errors.LifecycleFailed as failed:
+                self._remove_failed(eks, cluster, name, what, timeout)
+                raise errors.LifecycleFailed(
+                    what,
+                    failed.state,
+                    f"{failed.reason}. The failed profile was deleted, so the next `pulumi up` tries again",
+                ) from failed
+        return CreateResult(f"{cluster}/{name}", self._outputs(profile, region, props))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        cluster, name = _split_id(id_)
+        region = aws.region_of(props.get(REGION), self._stack_config)
+        profile = self._describe(aws.eks(region, self._stack_config), cluster, name)
+        if profile is None:
+            return ReadResult("", {})
+        outputs = self._outputs(profile, region, props)
+        kept = (AUTO_NAMED, AUTO_NAME_PREFIX, OPERATION_TIMEOUT)
+        read_inputs = {
+            k: v for k, v in outputs.items() if k not in (ARN, STATUS) and (k != REGION or REGION in props)
+        }
+        read_inputs.update({k: props[k] for k in kept if k in props})
+        return ReadResult(id_, outputs, read_inputs)
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        cluster, name = _split_id(id_)
+        region = str(olds.get(REGION) or aws.region_of(news.get(REGION), self._stack_config))
+        eks = aws.eks(region, self._stack_config)
+        arn = str(olds[ARN])
+        old_tags, new_tags = dict(olds.get(TAGS) or {}), dict(news.get(TAGS) or {})
+        removed = sorted(set(old_tags) - set(new_tags))
+        changed = {k: v for k, v in new_tags.items() if old_tags.get(k) != v}
+        if removed:
+            with errors.translated_aws_errors("EKS UntagResource"):
+                eks.untag_resource(resourceArn=arn, tagKeys=removed)
+        if changed:
+            with errors.translated_aws_errors("EKS TagResource"):
+                eks.tag_resource(resourceArn=arn, tags=changed)
+        profile = self._describe(eks, cluster, name)
+        if profile is None:
+            raise errors.ClusterConnectError(f"Fargate profile {name} on cluster {cluster} no longer exists")
+        return UpdateResult(self._outputs(profile, region, news))
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        cluster, name = _split_id(id_)
+        region = str(props.get(REGION) or aws.region_of(None, self._stack_config))
+        eks = aws.eks(region, self._stack_config)
+        what = f"Fargate profile {name} on cluster {cluster}"
+        timeout = float(props.get(OPERATION_TIMEOUT) or DEFAULT_OPERATION_TIMEOUT)
+        with _one_operation_per_cluster(region, cluster):
+            self._delete_and_wait(eks, cluster, name, what, timeout)
+
+    # --- lifecycle helpers -----------------------------------------------------------------------
+
+    def _describe(self, eks: EKSClient, cluster: str, name: str) -> dict[str, Any] | None:
+        """The profile as EKS reports it, None when it (or its cluster) does not exist."""
+        try:
+            with errors.translated_aws_errors("EKS DescribeFargateProfile"):
+                return dict(
+                    eks.describe_fargate_profile(clusterName=cluster, fargateProfileName=name)[
+                        "fargateProfile"
+                    ]
+                )
+        except errors.AwsApiError as err:
+            if err.code == "ResourceNotFoundException":
+                return None
+            raise
+
+    def _when_cluster_free(self, action: str, call: Callable[[], T], timeout: float, operation: str) -> T:
+        """Run `call`, waiting out ResourceInUse caused outside this process, for a bounded time."""
+        deadline = time.monotonic() + min(timeout, DEFAULT_BUSY_TIMEOUT)
+        next_interval = BUSY_RETRY.intervals()
+        while True:
+            try:
+                with errors.translated_aws_errors(operation):
+                    return call()
+            except errors.AwsApiError as err:
+                if err.code != "ResourceInUseException" or "already exists" in err.message:
+                    raise
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise errors.AwsApiError(
+                        operation,
+                        err.code,
+                        f"{err.message} (still busy after waiting to {action})",
+                        err.status,
+                    ) from err
+                progress.report(f"{action}: cluster busy, retrying: {err.message}")
+                time.sleep(min(next_interval(), remaining))
+
+    def _wait_active(
+        self, eks: EKSClient, cluster: str, name: str, what: str, timeout: float
+    ) -> dict[str, Any]:
+        def describe() -> dict[str, Any]:
+            profile = self._describe(eks, cluster, name)
+            if profile is None:
+                raise errors.ClusterConnectError(f"{what} disappeared while it was being created")
+            return profile
+
+        return polling.wait_for(
+            what,
+            describe,
+            state_of=lambda p: str(p.get("status", "")),
+            done=lambda p: p.get("status") == "ACTIVE",
+            failure=lambda p: (
+                (_health_message(p) or "no health issues reported")
+                if p.get("status") == "CREATE_FAILED"
+                else None
+            ),
+            timeout=timeout,
+            backoff=STATUS_POLL,
+        )
+
+    def _delete_and_wait(self, eks: EKSClient, cluster: str, name: str, what: str, timeout: float) -> None:
+        def start_delete() -> bool:
+            try:
+                with errors.translated_aws_errors("EKS DeleteFargateProfile"):
+                    eks.delete_fargate_profile(clusterName=cluster, fargateProfileName=name)
+            except errors.AwsApiError as err:
+                if err.code == "ResourceNotFoundException":
+                    return False
+                raise
+            return True
+
+        if not self._when_cluster_free(f"delete {what}", start_delete, timeout, "EKS DeleteFargateProfile"):
+            return
+        polling.wait_for(
+            f"{what} deletion",
+            lambda: self._describe(eks, cluster, name),
+            state_of=lambda p: "GONE" if p is None else str(p.get("status", "")),
+            done=lambda p: p is None,
+            failure=lambda p: (
+                (_health_message(p) or "no health issues reported")
+                if p is not None and p.get("status") == "DELETE_FAILED"
+                else None
+            ),
+            timeout=timeout,
+            backoff=STATUS_POLL,
+        )
+
+    def _remove_failed(self, eks: EKSClient, cluster: str, name: str, what: str, timeout: float) -> None:
+        try:
+            self._delete_and_wait(eks, cluster, name, f"failed {what}", timeout)
+        except errors.ClusterConnectError as err:
+            progress.report(f"could not delete the failed {what}: {err}")
+
+    @staticmethod
+    def _outputs(profile: Mapping[str, Any], region: str, props: Mapping[str, Any]) -> dict[str, Any]:
+        outputs: dict[str, Any] = {
+            CLUSTER_NAME: profile["clusterName"],
+            PROFILE_NAME: profile["fargateProfileName"],
+            ROLE_ARN: profile["podExecutionRoleArn"],
+            SELECTORS: _normalised_selectors(
+                [
+                    {"namespace": s.get("namespace"), "labels": s.get("labels") or {}}
+                    for s in profile.get("selectors") or []
+                ]
+            ),
+            SUBNETS: list(profile.get("subnets") or []),
+            TAGS: dict(profile.get("tags") or {}),
+            REGION: region,
+            ARN: profile["fargateProfileArn"],
+            STATUS: profile["status"],
+        }
+        for key in (AUTO_NAMED, AUTO_NAME_PREFIX, OPERATION_TIMEOUT):
+            if props.get(key) is not None:
+                outputs[key] = props[key]
+        return outputs
+
+
+# --- resource -----------------------------------------------------------------------------------
+
+
+class FargateProfile(pulumi.dynamic.Resource, module="eks", name="FargateProfile"):
+    """An EKS Fargate profile. Any change but tags replaces it; EKS runs one profile operation per cluster."""
+
+    cluster_name: pulumi.Output[str]
+    fargate_profile_name: pulumi.Output[str]
+    pod_execution_role_arn: pulumi.Output[str]
+    selectors: pulumi.Output[list[dict[str, Any]]]
+    subnets: pulumi.Output[list[str]]
+    tags: pulumi.Output[dict[str, str]]
+    region: pulumi.Output[str]
+    arn: pulumi.Output[str]
+    status: pulumi.Output[str]
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        cluster_name: pulumi.Input[str],
+        pod_execution_role_arn: pulumi.Input[str],
+        selectors: pulumi.Input[list[pulumi.Input[Mapping[str, Any]]]],
+        fargate_profile_name: pulumi.Input[str] | None = None,
+        subnets: pulumi.Input[list[pulumi.Input[str]]] | None = None,
+        tags: pulumi.Input[Mapping[str, pulumi.Input[str]]] | None = None,
+        region: pulumi.Input[str] | None = None,
+        operation_timeout_seconds: pulumi.Input[float] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        """`fargate_profile_name` defaults to the resource name plus a random suffix (then a replacement
+        creates the new profile before deleting the old one). `selectors`: [{"namespace", "labels"}]."""
+        props: dict[str, Any] = {
+            CLUSTER_NAME: cluster_name,
+            PROFILE_NAME: fargate_profile_name,
+            ROLE_ARN: pod_execution_role_arn,
+            SELECTORS: selectors,
+            SUBNETS: subnets,
+            TAGS: tags,
+            REGION: region,
+            OPERATION_TIMEOUT: operation_timeout_seconds,
+            AUTO_NAME_PREFIX: resource_name if fargate_profile_name is None else None,
+            AUTO_NAMED: None,
+            ARN: None,
+            STATUS: None,
+        }
+        super().__init__(FargateProfileProvider(), resource_name, props, opts)

@@ -1,0 +1,857 @@
+"""LoftClusterConnect: a cluster connected to Loft (ClusterConnect) or vCluster Platform v4 (agent key)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+import ssl
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import httpx2
+import pulumi
+import yaml
+from lightkube.core.exceptions import ApiError
+from lightkube.resources.core_v1 import Secret
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    ConfigureRequest,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    ResourceProvider,
+    UpdateResult,
+)
+
+from . import errors, inputs, kube, polling, progress
+
+# --- inputs -----------------------------------------------------------------------------------------
+
+API = "/kubernetes/management/apis/management.loft.sh/v1"
+API_VERSION = "management.loft.sh/v1"
+MODES = ("auto", "cluster-connect", "agent")
+DEFAULT_MODE = "auto"
+DEFAULT_TIMEOUT = 300.0
+REQUEST_TIMEOUT = 60.0
+DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+ACCESS_RULE_KEYS = {"name", "verbs", "subresources", "users", "teams"}
+# What is posted to Loft (any change replaces) and what only changes how this provider talks to it.
+POSTED = (
+    "loft_url",
+    "cluster_name",
+    "kubeconfig",
+    "admin_user",
+    "display_name",
+    "description",
+    "owner",
+    "access",
+    "management_namespace",
+)
+IN_PLACE = ("access_key", "ca_data", "insecure", "wait_for_initialized", "timeout")
+SPEC_FIELDS = {
+    "display_name": "displayName",
+    "description": "description",
+    "owner": "owner",
+    "access": "access",
+    "management_namespace": "managementNamespace",
+}
+STATUS_OUTPUTS = ("phase", "reason", "message", "uid", "created")
+# Stack config used when the input is not set (e.g. for `import_`, where the engine sends no inputs).
+CONFIG_KEYS = {"loft_url": "loft:url", "access_key": "loft:accessKey"}
+NOT_CONNECT_API = (
+    "this server has no ClusterConnect API (vCluster Platform v4 removed it): "
+    "use mode='agent' and install the agent with the outputs agent_access_key and loft_host"
+)
+
+
+def _failure(failures: list[CheckFailure], key: str, reason: str) -> None:
+    failures.append(CheckFailure(key, reason))
+
+
+def check_url(value: Any) -> str | None:
+    """Why `value` is not a Loft URL (scheme and host, optional port and path), or None."""
+    if not isinstance(value, str):
+        return "must be a string"
+    parsed = urllib.parse.urlsplit(value)
+    if parsed.scheme not in ("https", "http") or not parsed.hostname:
+        return f"must be an http(s) URL such as https://loft.example.com, got {value!r}"
+    if parsed.query or parsed.fragment or parsed.username or parsed.password:
+        return "must not carry credentials, a query or a fragment"
+    return None
+
+
+def pem_of(ca_data: str) -> str:
+    """The CA bundle as PEM text, from PEM or from base64 of PEM (as kubeconfigs carry it)."""
+    if "-----BEGIN CERTIFICATE-----" in ca_data:
+        return ca_data
+    try:
+        decoded = base64.b64decode(ca_data, validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError) as err:
+        raise ValueError("must be PEM certificates or base64 of PEM certificates") from err
+    if "-----BEGIN CERTIFICATE-----" not in decoded:
+        raise ValueError("must be PEM certificates or base64 of PEM certificates")
+    return decoded
+
+
+def _check_strings(value: Any, key: str, failures: list[CheckFailure]) -> None:
+    if (
+        not isinstance(value, Sequence)
+        or isinstance(value, str)
+        or not all(isinstance(v, str) for v in value)
+    ):
+        _failure(failures, key, "must be a list of strings")
+
+
+def _check_owner(owner: Any, failures: list[CheckFailure]) -> None:
+    if inputs.is_unknown(owner):
+        return
+    if not isinstance(owner, Mapping) or set(owner) - {"user", "team"}:
+        _failure(failures, "owner", "must be {'user': <name>} or {'team': <name>}")
+        return
+    if any(inputs.is_unknown(v) for v in owner.values()):
+        return
+    given = [k for k in ("user", "team") if owner.get(k)]
+    if len(given) != 1:
+        _failure(
+            failures, "owner", f"must name exactly one of user or team, got {sorted(given) or 'neither'}"
+        )
+
+
+def _check_access(rules: Any, failures: list[CheckFailure]) -> None:
+    if inputs.is_unknown(rules):
+        return
+    if not isinstance(rules, Sequence) or isinstance(rules, str):
+        _failure(failures, "access", "must be a list of access rules")
+        return
+    for index, rule in enumerate(rules):
+        key = f"access[{index}]"
+        if inputs.is_unknown(rule):
+            continue
+        if not isinstance(rule, Mapping):
+            _failure(failures, key, "must be a mapping with verbs and users and/or teams")
+            continue
+        unknown_keys = set(rule) - ACCESS_RULE_KEYS
+        if unknown_keys:
+            _failure(
+                failures, key, f"unknown keys {sorted(unknown_keys)}; allowed: {sorted(ACCESS_RULE_KEYS)}"
+            )
+        for field in ("verbs", "subresources", "users", "teams"):
+            if field in rule and not inputs.is_unknown(rule[field]):
+                _check_strings(rule[field], f"{key}.{field}", failures)
+        if not rule.get("verbs"):
+            _failure(failures, f"{key}.verbs", "must list at least one verb (e.g. '*')")
+        if not rule.get("users") and not rule.get("teams"):
+            _failure(failures, key, "must name at least one user or team")
+
+
+def check(olds: Mapping[str, Any], news: Mapping[str, Any], stack_config: Mapping[str, Any]) -> CheckResult:
+    """Every rule the API states, without a network call; unknown values (preview) pass."""
+    failures: list[CheckFailure] = []
+    props = dict(news)
+    props.setdefault("mode", DEFAULT_MODE)
+    props.setdefault("wait_for_initialized", True)
+    props.setdefault("timeout", DEFAULT_TIMEOUT)
+
+    _check_connection(props, stack_config, failures)
+    _check_cluster(props, failures)
+    _check_tls_and_wait(props, failures)
+    return CheckResult(props, failures)
+
+
+def _check_connection(
+    props: Mapping[str, Any], stack_config: Mapping[str, Any], failures: list[CheckFailure]
+) -> None:
+    for key, config_key in CONFIG_KEYS.items():
+        if key not in props and not stack_config.get(config_key):
+            _failure(failures, key, f"is required (or set the {config_key} stack config)")
+    if inputs.known(props, "loft_url"):
+        problem = check_url(props["loft_url"])
+        if problem:
+            _failure(failures, "loft_url", problem)
+    if inputs.known(props, "access_key") and not (
+        isinstance(props["access_key"], str) and props["access_key"]
+    ):
+        _failure(failures, "access_key", "must be a non-empty string")
+
+
+def _check_cluster(props: Mapping[str, Any], failures: list[CheckFailure]) -> None:
+    name = props.get("cluster_name")
+    if name is None:
+        _failure(failures, "cluster_name", "is required")
+    elif not inputs.is_unknown(name) and (
+        not isinstance(name, str) or len(name) > 63 or not DNS_LABEL.match(name)
+    ):
+        _failure(
+            failures,
+            "cluster_name",
+            f"must be a DNS-1123 label (lower case letters, digits and '-', at most 63), got {name!r}",
+        )
+
+    mode = props["mode"]
+    if not inputs.is_unknown(mode) and mode not in MODES:
+        _failure(failures, "mode", f"must be one of {list(MODES)}, got {mode!r}")
+    if "kubeconfig" not in props and mode != "agent":
+        _failure(
+            failures,
+            "kubeconfig",
+            "is required to connect with ClusterConnect (only mode='agent' goes without)",
+        )
+    if inputs.known(props, "kubeconfig"):
+        try:
+            kube.parse_kubeconfig(str(props["kubeconfig"]))
+        except (ValueError, yaml.YAMLError) as err:
+            # The parser's own message may quote the document: say what is wrong, not what it holds.
+            reason = str(err) if isinstance(err, ValueError) else "is not valid YAML"
+            _failure(failures, "kubeconfig", reason)
+
+    for key in ("admin_user", "display_name", "description"):
+        if inputs.known(props, key) and not isinstance(props[key], str):
+            _failure(failures, key, "must be a string")
+    if inputs.known(props, "management_namespace"):
+        namespace = props["management_namespace"]
+        if not isinstance(namespace, str) or not DNS_LABEL.match(namespace):
+            _failure(failures, "management_namespace", f"must be a DNS-1123 label, got {namespace!r}")
+    if "owner" in props:
+        _check_owner(props["owner"], failures)
+    if "access" in props:
+        _check_access(props["access"], failures)
+
+
+def _check_tls_and_wait(props: Mapping[str, Any], failures: list[CheckFailure]) -> None:
+    if inputs.known(props, "insecure") and not isinstance(props["insecure"], bool):
+        _failure(failures, "insecure", "must be true or false")
+    if inputs.known(props, "ca_data"):
+        try:
+            pem_of(str(props["ca_data"]))
+        except ValueError as err:
+            _failure(failures, "ca_data", str(err))
+    if props.get("insecure") is True and props.get("ca_data"):
+        _failure(failures, "insecure", "give either ca_data or insecure=True, not both")
+    if inputs.known(props, "wait_for_initialized") and not isinstance(props["wait_for_initialized"], bool):
+        _failure(failures, "wait_for_initialized", "must be true or false")
+    if inputs.known(props, "timeout"):
+        timeout = props["timeout"]
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+            _failure(failures, "timeout", f"must be a positive number of seconds, got {timeout!r}")
+
+
+def effective_mode(olds: Mapping[str, Any], news: Mapping[str, Any]) -> str | None:
+    """The mode news would connect with: explicit, else the one the resource was connected with."""
+    mode = news.get("mode", DEFAULT_MODE)
+    if inputs.is_unknown(mode):
+        return None
+    return str(olds.get("connected_via")) if mode == "auto" else str(mode)
+
+
+def diff(olds: Mapping[str, Any], news: Mapping[str, Any]) -> DiffResult:
+    """ClusterConnect is create-only: a change of anything posted replaces; the rest updates in place."""
+    mode = effective_mode(olds, news)
+    replaces = []
+    for key in POSTED:
+        # The agent flow posts no kubeconfig: there it is only kept, like the access key.
+        if key == "kubeconfig" and olds.get("connected_via") == "agent" and mode == "agent":
+            continue
+        if inputs.is_unknown(news.get(key)) or olds.get(key) != news.get(key):
+            replaces.append(key)
+    if mode is None or mode != olds.get("connected_via"):
+        replaces.append("mode")
+    changes = list(replaces)
+    for key in (*IN_PLACE, "kubeconfig"):
+        if key not in changes and (inputs.is_unknown(news.get(key)) or olds.get(key) != news.get(key)):
+            changes.append(key)
+    if olds.get("mode", DEFAULT_MODE) != news.get("mode", DEFAULT_MODE) and "mode" not in changes:
+        changes.append("mode")
+    same_name = olds.get("cluster_name") == news.get("cluster_name") and olds.get("loft_url") == news.get(
+        "loft_url"
+    )
+    return DiffResult(
+        changes=bool(changes),
+        replaces=replaces,
+        # The cluster name is the key: a replacement with the same name must disconnect first.
+        delete_before_replace=bool(replaces) and same_name,
+    )
+
+
+def cluster_spec(props: Mapping[str, Any]) -> dict[str, Any]:
+    return {api: props[key] for key, api in SPEC_FIELDS.items() if props.get(key) not in (None, "", [], {})}
+
+
+def cluster_connect_body(props: Mapping[str, Any]) -> dict[str, Any]:
+    """The ClusterConnect object as the seed's API takes it."""
+    spec: dict[str, Any] = {"config": props["kubeconfig"], "clusterTemplate": {"spec": cluster_spec(props)}}
+    if props.get("admin_user"):
+        spec["adminUser"] = props["admin_user"]
+    return {
+        "apiVersion": API_VERSION,
+        "kind": "ClusterConnect",
+        "metadata": {"name": props["cluster_name"]},
+        "spec": spec,
+    }
+
+
+def cluster_body(props: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "apiVersion": API_VERSION,
+        "kind": "Cluster",
+        "metadata": {"name": props["cluster_name"]},
+        "spec": cluster_spec(props),
+    }
+
+
+def status_outputs(cluster: Mapping[str, Any]) -> dict[str, Any]:
+    """What the Cluster reports of itself: phase (""= initializing), reason, message, uid, creation time."""
+    status = cluster.get("status") or {}
+    metadata = cluster.get("metadata") or {}
+    return {
+        "phase": str(status.get("phase") or ""),
+        "reason": str(status.get("reason") or ""),
+        "message": str(status.get("message") or ""),
+        "uid": str(metadata.get("uid") or ""),
+        "created": str(metadata.get("creationTimestamp") or ""),
+    }
+
+
+# --- the Loft API, one connection per call -------------------------------------------------------------
+
+
+def secrets_in(props: Mapping[str, Any]) -> list[str]:
+    """The values no message may show: the access keys and the kubeconfig's credentials."""
+    found = [str(props[k]) for k in ("access_key", "agent_access_key") if props.get(k)]
+    try:
+        users = yaml.safe_load(str(props.get("kubeconfig") or "")) or {}
+    except yaml.YAMLError:
+        users = {}
+    for user in (users.get("users") or []) if isinstance(users, dict) else []:
+        credentials = (user or {}).get("user") or {}
+        found += [str(credentials[k]) for k in ("token", "password", "client-key-data") if credentials.get(k)]
+    return [s for s in found if len(s) >= 4]
+
+
+@dataclass(frozen=True)
+class LoftApi:
+    """The Loft management API at `url`, authenticated with `access_key`; trust per `ca_data`/`insecure`."""
+
+    url: str
+    access_key: str
+    ca_data: str | None = None
+    insecure: bool = False
+    redact: tuple[str, ...] = ()
+
+    @classmethod
+    def from_props(cls, props: Mapping[str, Any], stack_config: Mapping[str, Any]) -> LoftApi:
+        url = props.get("loft_url") or stack_config.get(CONFIG_KEYS["loft_url"])
+        key = props.get("access_key") or stack_config.get(CONFIG_KEYS["access_key"])
+        if not url or not key:
+            raise errors.ClusterConnectError(
+                "no Loft URL or access key: set loft_url and access_key, "
+                "or the loft:url and loft:accessKey stack config"
+            )
+        return cls(
+            str(url).rstrip("/"),
+            str(key),
+            props.get("ca_data") or None,
+            bool(props.get("insecure")),
+            tuple(secrets_in({**props, "access_key": key})),
+        )
+
+    def _context(self) -> ssl.SSLContext | None:
+        if not self.url.startswith("https:"):
+            return None
+        if self.insecure:
+            context = ssl.create_default_context()
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+            return context
+        return ssl.create_default_context(cadata=pem_of(self.ca_data) if self.ca_data else None)
+
+    def _clean(self, text: str) -> str:
+        for secret in self.redact:
+            text = text.replace(secret, "***")
+        return text
+
+    def request(
+        self, action: str, method: str, path: str, body: Any = None, auth: bool = True
+    ) -> dict[str, Any]:
+        """Send one request; a non-2xx answer becomes LoftApiError with the Status's reason and message."""
+        headers = {"Accept": "application/json"}
+        if auth:
+            headers["Authorization"] = f"Bearer {self.access_key}"
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        request = urllib.request.Request(f"{self.url}{path}", data=data, headers=headers, method=method)
+        try:
+            with urllib.request.urlopen(
+                request, timeout=REQUEST_TIMEOUT, context=self._context()
+            ) as response:
+                raw = response.read()
+        except urllib.error.HTTPError as err:
+            raise self._status_error(action, err) from None
+        except (urllib.error.URLError, OSError) as err:
+            reason = getattr(err, "reason", err)
+            raise errors.LoftApiError(
+                action, "Unreachable", self._clean(f"cannot reach {self.url}: {reason}")
+            ) from None
+        try:
+            result = json.loads(raw or b"{}")
+        except ValueError:
+            raise errors.LoftApiError(
+                action, "BadResponse", f"{self.url} answered with something not JSON"
+            ) from None
+        return result if isinstance(result, dict) else {}
+
+    def _status_error(self, action: str, err: urllib.error.HTTPError) -> errors.LoftApiError:
+        text = err.read().decode("utf-8", errors="replace")
+        try:
+            status = json.loads(text)
+        except ValueError:
+            status = {}
+        if not isinstance(status, dict) or status.get("kind") != "Status":
+            status = {"reason": err.reason or f"HTTP {err.code}", "message": text.strip()[:300]}
+        reason = str(status.get("reason") or f"HTTP {err.code}")
+        message = str(status.get("message") or "")
+        causes = ((status.get("details") or {}) if isinstance(status.get("details"), dict) else {}).get(
+            "causes"
+        )
+        if causes and not message:
+            message = "; ".join(
+                f"{c.get('field')}: {c.get('message')}" for c in causes if isinstance(c, dict)
+            )
+        return errors.LoftApiError(action, reason, self._clean(message), err.code)
+
+    # One method per operation.
+    def version(self) -> dict[str, Any]:
+        return self.request("Loft GET /version", "GET", "/version", auth=False)
+
+    def create_cluster_connect(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        return self.request("Loft ClusterConnect", "POST", f"{API}/clusterconnect", body)
+
+    def create_cluster(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        return self.request("Loft create Cluster", "POST", f"{API}/clusters", body)
+
+    def get_cluster(self, name: str) -> dict[str, Any]:
+        return self.request(f"Loft get Cluster {name}", "GET", f"{API}/clusters/{name}")
+
+    def delete_cluster(self, name: str) -> dict[str, Any]:
+        return self.request(f"Loft delete Cluster {name}", "DELETE", f"{API}/clusters/{name}")
+
+    def get_cluster_access_key(self, name: str) -> dict[str, Any]:
+        return self.request(f"Loft get Cluster {name} accesskey", "GET", f"{API}/clusters/{name}/accesskey")
+
+
+def is_not_found(err: BaseException) -> bool:
+    return isinstance(err, errors.LoftApiError) and (err.status == 404 or err.reason == "NotFound")
+
+
+def detect_mode(api: LoftApi) -> Literal["cluster-connect", "agent"]:
+    """vCluster Platform v4 and later have no ClusterConnect; earlier Loft has."""
+    version = api.version()
+    major = str(version.get("major") or str(version.get("version") or "").lstrip("v").split(".")[0])
+    try:
+        return "agent" if int(re.sub(r"\D.*$", "", major) or "0") >= 4 else "cluster-connect"
+    except ValueError:
+        return "cluster-connect"
+
+
+def wait_until_initialized(api: LoftApi, name: str, timeout: float) -> dict[str, Any]:
+    """Poll the Cluster as loftctl's --wait does: NotFound is tolerated; Failed stops with its reason."""
+
+    def describe() -> dict[str, Any]:
+        try:
+            return api.get_cluster(name)
+        except errors.LoftApiError as err:
+            if is_not_found(err):
+                return {}
+            raise
+
+    return polling.wait_for(
+        f"Loft cluster {name}",
+        describe,
+        state_of=lambda c: str((c.get("status") or {}).get("phase") or ""),
+        done=lambda c: (c.get("status") or {}).get("phase") == "Initialized",
+        failure=_failed_reason,
+        timeout=timeout,
+    )
+
+
+def _failed_reason(cluster: Mapping[str, Any]) -> str | None:
+    status = cluster.get("status") or {}
+    if status.get("phase") != "Failed":
+        return None
+    return f"{status.get('reason') or 'Failed'}: {status.get('message') or 'no message'}"
+
+
+def wait_until_gone(api: LoftApi, name: str, timeout: float) -> None:
+    def describe() -> str:
+        try:
+            cluster = api.get_cluster(name)
+        except errors.LoftApiError as err:
+            if is_not_found(err):
+                return "gone"
+            raise
+        return "deleting" if (cluster.get("metadata") or {}).get("deletionTimestamp") else "present"
+
+    polling.wait_for(
+        f"Loft cluster {name} deletion", describe, state_of=str, done=lambda s: s == "gone", timeout=timeout
+    )
+
+
+def disconnect(api: LoftApi, name: str, timeout: float) -> None:
+    """DELETE the Cluster and wait until it is gone; absent already is success."""
+    try:
+        api.delete_cluster(name)
+    except errors.LoftApiError as err:
+        if is_not_found(err):
+            return
+        raise
+    wait_until_gone(api, name, timeout)
+
+
+# --- provider -----------------------------------------------------------------------------------------
+
+
+class LoftClusterConnectProvider(ResourceProvider):
+    def __init__(self) -> None:
+        super().__init__()
+        self._stack_config: dict[str, Any] = {}
+
+    def configure(self, req: ConfigureRequest) -> None:
+        self._stack_config = {k: v for k in CONFIG_KEYS.values() if (v := req.config.get(k)) is not None}
+
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        return check(olds, news, getattr(self, "_stack_config", {}))
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        return diff(olds, news)
+
+    def _api(self, props: Mapping[str, Any]) -> LoftApi:
+        return LoftApi.from_props(props, getattr(self, "_stack_config", {}))
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        api = self._api(props)
+        name = str(props["cluster_name"])
+        timeout = float(props.get("timeout") or DEFAULT_TIMEOUT)
+        mode = props.get("mode") or DEFAULT_MODE
+        if mode == "auto":
+            mode = detect_mode(api)
+            progress.report(
+                f"{api.url} is {'vCluster Platform v4+' if mode == 'agent' else 'Loft with ClusterConnect'}"
+            )
+        if mode == "agent":
+            return self._create_agent(api, props, name)
+        try:
+            result = api.create_cluster_connect(cluster_connect_body(props))
+        except errors.LoftApiError as err:
+            raise _explained(err, name) from None
+        status = result.get("status") or {}
+        if status.get("failed"):
+            raise errors.LoftApiError(
+                "Loft ClusterConnect",
+                str(status.get("reason") or "Failed"),
+                api._clean(str(status.get("message") or "")),
+            )
+        progress.report(f"Loft cluster {name} connected")
+        cluster: dict[str, Any] = {}
+        try:
+            if props.get("wait_for_initialized", True):
+                cluster = wait_until_initialized(api, name, timeout)
+            else:
+                cluster = api.get_cluster(name)
+        except errors.ClusterConnectError:
+            # A create that fails leaves no state behind, so nothing would ever disconnect this Cluster.
+            progress.report(f"disconnecting Loft cluster {name} again, as the connection failed")
+            disconnect(api, name, timeout)
+            raise
+        return CreateResult(name, {**props, **status_outputs(cluster), "connected_via": "cluster-connect"})
+
+    def _create_agent(self, api: LoftApi, props: dict[str, Any], name: str) -> CreateResult:
+        try:
+            cluster = api.create_cluster(cluster_body(props))
+        except errors.LoftApiError as err:
+            raise _explained(err, name) from None
+        try:
+            key = api.get_cluster_access_key(name)
+        except errors.ClusterConnectError:
+            disconnect(api, name, float(props.get("timeout") or DEFAULT_TIMEOUT))
+            raise
+        # The agent is installed from these outputs by another resource: no phase to wait for here.
+        return CreateResult(
+            name,
+            {
+                **props,
+                **status_outputs(cluster),
+                "connected_via": "agent",
+                "agent_access_key": str(key.get("accessKey") or ""),
+                "loft_host": str(key.get("loftHost") or urllib.parse.urlsplit(api.url).netloc),
+                "agent_insecure": bool(key.get("insecure")),
+                "agent_ca_cert": str(key.get("caCert") or ""),
+            },
+        )
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        name = str(props.get("cluster_name") or id_)
+        try:
+            cluster = self._api(props).get_cluster(name)
+        except errors.LoftApiError as err:
+            if is_not_found(err):
+                return ReadResult("", {})
+            raise
+        outs = {**props, "cluster_name": name, **status_outputs(cluster)}
+        spec = cluster.get("spec") or {}
+        # Fields that were set are read back (drift shows); fields left to Loft's defaults stay unset.
+        for key, api_key in SPEC_FIELDS.items():
+            if key in props:
+                outs[key] = spec.get(api_key)
+        outs.setdefault(
+            "connected_via", "cluster-connect" if (spec.get("config") or {}).get("secretName") else "agent"
+        )
+        return ReadResult(id_ or name, inputs.without_none(outs))
+
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        """Only how the provider talks to Loft changed: check the new settings with a read, keep the rest."""
+        name = str(olds["cluster_name"])
+        cluster = self._api(news).get_cluster(name)
+        kept: dict[str, Any] = {
+            k: olds[k]
+            for k in ("connected_via", "agent_access_key", "loft_host", "agent_insecure", "agent_ca_cert")
+            if k in olds
+        }
+        return UpdateResult({**news, **kept, **status_outputs(cluster)})
+
+    def delete(self, _id: str, props: dict[str, Any]) -> None:
+        name = str(props["cluster_name"])
+        disconnect(self._api(props), name, float(props.get("timeout") or DEFAULT_TIMEOUT))
+        progress.report(f"Loft cluster {name} disconnected")
+
+
+def _explained(err: errors.LoftApiError, name: str) -> errors.LoftApiError:
+    """The API's error, with what to do about the common ones."""
+    hint = ""
+    if err.reason == "AlreadyExists":
+        hint = (
+            f" (a cluster named {name!r} is already connected to this Loft: disconnect it, choose another "
+            f"cluster_name, or adopt it with ResourceOptions(import_={name!r}))"
+        )
+    elif err.status in (401, 403):
+        hint = " (check access_key: it must be a valid Loft access key allowed to manage clusters)"
+    elif err.status == 404 and err.action == "Loft ClusterConnect":
+        hint = f" ({NOT_CONNECT_API})"
+    return errors.LoftApiError(err.action, err.reason, err.message + hint, err.status)
+
+
+# --- resource -----------------------------------------------------------------------------------------
+
+
+class LoftClusterConnect(pulumi.dynamic.Resource, module="loft", name="ClusterConnect"):
+    """A cluster connected to Loft: ClusterConnect (Loft v3) or Cluster + agent key (vCluster Platform v4)."""
+
+    phase: pulumi.Output[str]
+    """The Cluster's phase: "" while initializing, Initialized or Failed."""
+    reason: pulumi.Output[str]
+    message: pulumi.Output[str]
+    uid: pulumi.Output[str]
+    created: pulumi.Output[str]
+    connected_via: pulumi.Output[str]
+    """"cluster-connect" or "agent" (the mode `auto` chose)."""
+    agent_access_key: pulumi.Output[str | None]
+    """Agent flow only: the token for the agent's Helm release (secret)."""
+    loft_host: pulumi.Output[str | None]
+    """Agent flow only: the host the agent dials."""
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        cluster_name: pulumi.Input[str],
+        loft_url: pulumi.Input[str] | None = None,
+        access_key: pulumi.Input[str] | None = None,
+        kubeconfig: pulumi.Input[str] | None = None,
+        admin_user: pulumi.Input[str] | None = None,
+        display_name: pulumi.Input[str] | None = None,
+        description: pulumi.Input[str] | None = None,
+        owner: pulumi.Input[Mapping[str, pulumi.Input[str]]] | None = None,
+        access: pulumi.Input[Sequence[pulumi.Input[Mapping[str, Any]]]] | None = None,
+        management_namespace: pulumi.Input[str] | None = None,
+        ca_data: pulumi.Input[str] | None = None,
+        insecure: pulumi.Input[bool] | None = None,
+        mode: pulumi.Input[str] | None = None,
+        wait_for_initialized: pulumi.Input[bool] | None = None,
+        timeout: pulumi.Input[float] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        props: dict[str, Any] = {
+            "loft_url": loft_url,
+            "access_key": None if access_key is None else pulumi.Output.secret(access_key),
+            "cluster_name": cluster_name,
+            "kubeconfig": None if kubeconfig is None else pulumi.Output.secret(kubeconfig),
+            "admin_user": admin_user,
+            "display_name": display_name,
+            "description": description,
+            "owner": owner,
+            "access": access,
+            "management_namespace": management_namespace,
+            "ca_data": ca_data,
+            "insecure": insecure,
+            "mode": mode,
+            "wait_for_initialized": wait_for_initialized,
+            "timeout": timeout,
+            **dict.fromkeys((*STATUS_OUTPUTS, "connected_via", "agent_access_key", "loft_host")),
+            **dict.fromkeys(("agent_insecure", "agent_ca_cert")),
+        }
+        opts = pulumi.ResourceOptions.merge(
+            opts,
+            pulumi.ResourceOptions(
+                additional_secret_outputs=["agent_access_key", "access_key", "kubeconfig"]
+            ),
+        )
+        super().__init__(LoftClusterConnectProvider(), resource_name, props, opts)
+
+
+# --- ServiceAccountKubeconfig: the token the controller-manager fills in, as a kubeconfig ---------------
+
+TOKEN_TIMEOUT = 120.0
+
+
+def service_account_kubeconfig(admin_kubeconfig: str, secret: Mapping[str, Any]) -> str | None:
+    """A kubeconfig for the token of a service-account-token Secret, on the admin kubeconfig's cluster."""
+    data = secret.get("data") or {}
+    if not data.get("token"):
+        return None
+    token = base64.b64decode(data["token"]).decode()
+    account = ((secret.get("metadata") or {}).get("annotations") or {}).get(
+        "kubernetes.io/service-account.name"
+    )
+    namespace = (secret.get("metadata") or {}).get("namespace") or "default"
+    admin = kube.parse_kubeconfig(admin_kubeconfig)
+    context = next(c for c in admin["contexts"] if c.get("name") == admin["current-context"])["context"]
+    cluster = next(c for c in admin.get("clusters") or [] if c.get("name") == context.get("cluster"))
+    # The admin's own cluster entry: the same server, trusted the same way (CA data or insecure flag).
+    user = f"{namespace}-{account or 'service-account'}"
+    config = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": cluster["name"], "cluster": dict(cluster["cluster"])}],
+        "users": [{"name": user, "user": {"token": token}}],
+        "contexts": [
+            {"name": user, "context": {"cluster": cluster["name"], "user": user, "namespace": namespace}}
+        ],
+        "current-context": user,
+    }
+    return yaml.safe_dump(config, sort_keys=False)
+
+
+def _read_token_secret(admin_kubeconfig: str, namespace: str, name: str) -> dict[str, Any] | None:
+    try:
+        secret = kube.client(admin_kubeconfig).get(Secret, name, namespace=namespace)
+    except ApiError as err:
+        if err.status.code == 404:
+            return None
+        raise errors.KubernetesApiError(
+            f"get Secret {namespace}/{name}", str(err.status.reason), str(err.status.message), err.status.code
+        ) from None
+    except httpx2.HTTPError as err:
+        server = kube.server_of(admin_kubeconfig)
+        raise errors.KubernetesApiError(
+            f"get Secret {namespace}/{name}", "Unreachable", f"{server}: {err}"
+        ) from None
+    return dict(secret.to_dict())
+
+
+class ServiceAccountKubeconfigProvider(ResourceProvider):
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        failures = []
+        for key in ("admin_kubeconfig", "namespace", "secret_name"):
+            if key not in news:
+                failures.append(CheckFailure(key, "is required"))
+        if inputs.known(news, "admin_kubeconfig"):
+            try:
+                kube.parse_kubeconfig(str(news["admin_kubeconfig"]))
+            except (ValueError, yaml.YAMLError) as err:
+                failures.append(
+                    CheckFailure(
+                        "admin_kubeconfig", str(err) if isinstance(err, ValueError) else "is not valid YAML"
+                    )
+                )
+        return CheckResult(news, failures)
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        changed = [k for k in ("admin_kubeconfig", "namespace", "secret_name") if olds.get(k) != news.get(k)]
+        return DiffResult(changes=bool(changed), replaces=[])
+
+    def _build(self, props: Mapping[str, Any], wait: bool) -> dict[str, Any] | None:
+        admin, namespace, name = (
+            str(props["admin_kubeconfig"]),
+            str(props["namespace"]),
+            str(props["secret_name"]),
+        )
+
+        def describe() -> dict[str, Any]:
+            return _read_token_secret(admin, namespace, name) or {}
+
+        if wait:
+            secret = polling.wait_for(
+                f"token of Secret {namespace}/{name}",
+                describe,
+                state_of=lambda s: (
+                    "filled" if (s.get("data") or {}).get("token") else "waiting for the token"
+                ),
+                done=lambda s: bool((s.get("data") or {}).get("token")),
+                timeout=TOKEN_TIMEOUT,
+            )
+        else:
+            secret = describe()
+        config = service_account_kubeconfig(admin, secret)
+        if config is None:
+            return None
+        return {**props, "kubeconfig": config, "server": kube.server_of(admin)}
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        outs = self._build(props, wait=True)
+        assert outs is not None
+        return CreateResult(f"{props['namespace']}/{props['secret_name']}", outs)
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        outs = self._build(props, wait=False)
+        return ReadResult(id_, outs) if outs else ReadResult("", {})
+
+    def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        return UpdateResult(self._build(news, wait=True))
+
+    def delete(self, _id: str, _props: dict[str, Any]) -> None:
+        """The Secret belongs to whoever applied it; there is nothing of ours to remove."""
+
+
+class ServiceAccountKubeconfig(pulumi.dynamic.Resource, module="kubernetes", name="ServiceAccountKubeconfig"):
+    """Waits until a service-account-token Secret is filled; outputs a kubeconfig for its token (secret)."""
+
+    kubeconfig: pulumi.Output[str]
+    server: pulumi.Output[str]
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        admin_kubeconfig: pulumi.Input[str],
+        namespace: pulumi.Input[str],
+        secret_name: pulumi.Input[str],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        props: dict[str, Any] = {
+            "admin_kubeconfig": pulumi.Output.secret(admin_kubeconfig),
+            "namespace": namespace,
+            "secret_name": secret_name,
+            "kubeconfig": None,
+            "server": None,
+        }
+        opts = pulumi.ResourceOptions.merge(
+            opts, pulumi.ResourceOptions(additional_secret_outputs=["kubeconfig"])
+        )
+        super().__init__(ServiceAccountKubeconfigProvider(), resource_name, props, opts)

@@ -1,0 +1,347 @@
+"""ClusterVersionProvider: check and diff as pure functions, the lifecycle against the in-process sandbox."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import boto3
+import pytest
+from pulumi.dynamic import ConfigureRequest
+from pulumi.dynamic.config import Config
+from pulumi.dynamic.dynamic import serialize_provider
+from pulumi.output import Unknown
+
+from pulumi_cluster_connect.dynamic_providers import cluster_version, errors
+from pulumi_cluster_connect.dynamic_providers.cluster_version import ClusterVersionProvider, ElapsedBackoff
+from pulumi_cluster_connect.sandbox.aws import server
+from pulumi_cluster_connect.sandbox.aws.control import SandboxControl
+
+if TYPE_CHECKING:
+    from mypy_boto3_eks import EKSClient
+
+REGION = "us-west-2"
+UPDATE_SECONDS = 0.2
+
+
+def provider(config: dict[str, Any] | None = None) -> ClusterVersionProvider:
+    made = ClusterVersionProvider()
+    made.configure(ConfigureRequest(Config(config or {}, "tests")))
+    return made
+
+
+def failures_of(news: dict[str, Any]) -> dict[str, str]:
+    return {f.property: f.reason for f in provider().check({}, news).failures}
+
+
+def outputs(**overrides: Any) -> dict[str, Any]:
+    """Old outputs as the engine keeps them in the state."""
+    return {"cluster_name": "prod", "version": "1.30", "region": REGION, "platform_version": "eks.1", **overrides}
+
+
+# check
+
+
+def test_valid_inputs_pass_the_check_unchanged() -> None:
+    news = {"cluster_name": "prod", "version": "1.32", "force": True, "timeout_minutes": 90.0, "region": REGION}
+
+    result = provider().check({}, news)
+
+    assert (result.inputs, result.failures) == (news, [])
+
+
+def test_the_cluster_name_and_version_are_required() -> None:
+    assert set(failures_of({})) == {"cluster_name", "version"}
+
+
+@pytest.mark.parametrize("version", [1.32, "1.32.1", "v1.32", "latest", ""])
+def test_a_version_must_be_a_minor_version_string(version: Any) -> None:
+    assert "1.32" in failures_of({"cluster_name": "prod", "version": version})["version"]
+
+
+@pytest.mark.parametrize("name", ["-prod", "prod cluster", "x" * 101])
+def test_a_cluster_name_must_follow_the_eks_rules(name: str) -> None:
+    assert "cluster_name" in failures_of({"cluster_name": name, "version": "1.32"})
+
+
+@pytest.mark.parametrize(
+    ("key", "value"), [("force", "yes"), ("timeout_minutes", 0.0), ("timeout_minutes", True), ("region", "west")]
+)
+def test_options_of_the_wrong_kind_fail_the_check_naming_the_property(key: str, value: Any) -> None:
+    assert key in failures_of({"cluster_name": "prod", "version": "1.32", key: value})
+
+
+def test_unknown_values_in_preview_pass_the_check() -> None:
+    news = {"cluster_name": Unknown(), "version": Unknown(), "force": Unknown(), "timeout_minutes": Unknown()}
+
+    assert failures_of(news) == {}
+
+
+# diff
+
+
+def test_a_new_version_updates_in_place() -> None:
+    result = provider().diff(f"{REGION}/prod", outputs(), {"cluster_name": "prod", "version": "1.32"})
+
+    assert (result.changes, result.replaces) == (True, [])
+
+
+def test_another_cluster_replaces() -> None:
+    result = provider().diff(f"{REGION}/prod", outputs(), {"cluster_name": "staging", "version": "1.30"})
+
+    assert (result.changes, result.replaces) == (True, ["cluster_name"])
+
+
+def test_another_region_replaces() -> None:
+    news = {"cluster_name": "prod", "version": "1.30", "region": "eu-west-1"}
+
+    assert provider().diff(f"{REGION}/prod", outputs(), news).replaces == ["region"]
+
+
+def test_another_region_in_the_stack_config_replaces() -> None:
+    result = provider({"aws:region": "eu-west-1"}).diff(
+        f"{REGION}/prod", outputs(), {"cluster_name": "prod", "version": "1.30"}
+    )
+
+    assert result.replaces == ["region"]
+
+
+def test_no_region_anywhere_keeps_the_region_the_cluster_was_found_in() -> None:
+    result = provider().diff(f"{REGION}/prod", outputs(), {"cluster_name": "prod", "version": "1.30"})
+
+    assert (result.changes, result.replaces) == (False, [])
+
+
+def test_force_and_timeout_changes_are_no_ops() -> None:
+    news = {"cluster_name": "prod", "version": "1.30", "force": True, "timeout_minutes": 5.0}
+
+    result = provider().diff(f"{REGION}/prod", outputs(force=False, timeout_minutes=60.0), news)
+
+    assert (result.changes, result.replaces) == (False, [])
+
+
+def test_an_unknown_version_in_preview_is_a_change_and_an_unknown_cluster_a_replacement() -> None:
+    unknown_version = provider().diff(f"{REGION}/prod", outputs(), {"cluster_name": "prod", "version": Unknown()})
+    unknown_cluster = provider().diff(f"{REGION}/prod", outputs(), {"cluster_name": Unknown(), "version": "1.30"})
+
+    assert (unknown_version.changes, unknown_version.replaces) == (True, [])
+    assert unknown_cluster.replaces == ["cluster_name"]
+
+
+# polling
+
+
+def test_update_polls_are_fast_at_first_then_grow_with_the_time_waited_up_to_the_cap(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    now = [100.0]
+    monkeypatch.setattr(cluster_version.time, "monotonic", lambda: now[0])
+    next_interval = ElapsedBackoff(first=0.25, cap=2.0, fraction=0.05).intervals()
+
+    seen = []
+    for elapsed in (0.0, 4.0, 20.0, 30.0, 600.0):
+        now[0] = 100.0 + elapsed
+        seen.append(next_interval())
+
+    assert seen == [0.25, 0.25, 1.0, 1.5, 2.0]
+
+
+def test_the_provider_pickles_without_any_client() -> None:
+    assert len(serialize_provider(provider({"aws:region": REGION}))) < 10_000
+
+
+# lifecycle against the sandbox
+
+
+@pytest.fixture(scope="module")
+def endpoint() -> Iterator[str]:
+    sandbox = server.AwsSandbox().start()
+    try:
+        yield sandbox.url
+    finally:
+        sandbox.stop()
+
+
+@pytest.fixture
+def eks(endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[EKSClient]:
+    """A sandbox cluster `prod` at 1.29, reached by the provider through the standard variables."""
+    for key, value in {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "sandbox",
+        "AWS_SECRET_ACCESS_KEY": "sandbox-secret",
+        "AWS_REGION": REGION,
+        # botocore reads only AWS_DEFAULT_REGION.
+        "AWS_DEFAULT_REGION": REGION,
+    }.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    control = SandboxControl(endpoint)
+    control.reset()
+    control.set_durations(cluster_update=UPDATE_SECONDS)
+    session = boto3.session.Session(region_name=REGION)
+    role = session.client("iam").create_role(RoleName="cluster", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    client = session.client("eks")
+    client.create_cluster(name="prod", version="1.29", roleArn=role, resourcesVpcConfig={"subnetIds": ["subnet-a"]})
+    yield client
+    control.reset()
+
+
+def add_nodegroup(eks: EKSClient, name: str, version: str) -> None:
+    role = boto3.session.Session(region_name=REGION).client("iam").get_role(RoleName="cluster")["Role"]["Arn"]
+    eks.create_nodegroup(clusterName="prod", nodegroupName=name, nodeRole=role, subnets=["subnet-a"], version=version)
+
+
+def versions_of(updates: list[dict[str, str]]) -> list[tuple[str, str, str]]:
+    return [(u["from"], u["to"], u["status"]) for u in updates]
+
+
+def test_create_steps_one_minor_version_at_a_time_to_the_target(
+    eks: EKSClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    result = provider().create({"cluster_name": "prod", "version": "1.32"})
+
+    assert result.id == f"{REGION}/prod"
+    assert result.outs is not None
+    assert versions_of(result.outs["updates"]) == [
+        ("1.29", "1.30", "Successful"),
+        ("1.30", "1.31", "Successful"),
+        ("1.31", "1.32", "Successful"),
+    ]
+    assert {k: result.outs[k] for k in ("cluster_name", "version", "platform_version", "region")} == {
+        "cluster_name": "prod",
+        "version": "1.32",
+        "platform_version": "eks.1",
+        "region": REGION,
+    }
+    assert eks.describe_cluster(name="prod")["cluster"]["version"] == "1.32"
+    progress_lines = [line for line in capsys.readouterr().err.splitlines() if ": done (update " in line]
+    assert [line.split("] ")[1].split(":")[0] for line in progress_lines] == [
+        "EKS cluster prod 1.29 -> 1.30",
+        "EKS cluster prod 1.30 -> 1.31",
+        "EKS cluster prod 1.31 -> 1.32",
+    ]
+
+
+def test_create_at_the_current_version_runs_no_update(eks: EKSClient) -> None:
+    result = provider().create({"cluster_name": "prod", "version": "1.29"})
+
+    assert result.outs is not None
+    assert (result.outs["version"], result.outs["updates"]) == ("1.29", [])
+    assert eks.list_updates(name="prod")["updateIds"] == []
+
+
+def test_update_returns_every_output(eks: EKSClient) -> None:
+    news = {"cluster_name": "prod", "version": "1.30", "force": False, "timeout_minutes": 10.0}
+
+    result = provider().update(f"{REGION}/prod", outputs(version="1.29"), news)
+
+    assert result.outs is not None
+    assert set(result.outs) == {
+        "cluster_name",
+        "version",
+        "platform_version",
+        "region",
+        "force",
+        "timeout_minutes",
+        "updates",
+    }
+
+
+def test_a_downgrade_is_refused_before_any_update(eks: EKSClient) -> None:
+    with pytest.raises(errors.ClusterConnectError, match="cannot downgrade"):
+        provider().create({"cluster_name": "prod", "version": "1.28"})
+
+    assert eks.list_updates(name="prod")["updateIds"] == []
+
+
+def test_a_missing_cluster_fails_with_the_api_error(eks: EKSClient) -> None:
+    with pytest.raises(errors.AwsApiError, match="ResourceNotFoundException"):
+        provider().create({"cluster_name": "ghost", "version": "1.30"})
+
+
+def test_a_node_group_behind_the_control_plane_blocks_the_next_step_naming_it(eks: EKSClient) -> None:
+    add_nodegroup(eks, "workers", "1.29")
+
+    with pytest.raises(errors.ClusterConnectError, match=r"workers \(1\.29\)"):
+        provider().create({"cluster_name": "prod", "version": "1.31"})
+
+    assert eks.describe_cluster(name="prod")["cluster"]["version"] == "1.30"
+
+
+def test_force_goes_past_a_lagging_node_group(eks: EKSClient, capsys: pytest.CaptureFixture[str]) -> None:
+    add_nodegroup(eks, "workers", "1.28")
+
+    result = provider().create({"cluster_name": "prod", "version": "1.30", "force": True})
+
+    assert result.outs is not None
+    assert result.outs["version"] == "1.30"
+    assert "workers (1.28); going on because force is set" in capsys.readouterr().err
+
+
+def test_a_failed_update_stops_with_its_errors_and_the_next_run_resumes(eks: EKSClient, endpoint: str) -> None:
+    SandboxControl(endpoint).inject("update_failed", operation="UpdateClusterVersion", target="prod")
+    SandboxControl(endpoint).set_durations(cluster_update=UPDATE_SECONDS)
+
+    with pytest.raises(errors.LifecycleFailed, match="InsufficientFreeAddresses") as failed:
+        provider().create({"cluster_name": "prod", "version": "1.31"})
+    resumed = provider().update(f"{REGION}/prod", outputs(version="1.29"), {"cluster_name": "prod", "version": "1.31"})
+
+    assert "stays at Kubernetes 1.29" in str(failed.value)
+    assert resumed.outs is not None
+    assert versions_of(resumed.outs["updates"]) == [("1.29", "1.30", "Successful"), ("1.30", "1.31", "Successful")]
+
+
+def test_an_update_already_in_progress_is_waited_out_and_counted(eks: EKSClient) -> None:
+    running = eks.update_cluster_version(name="prod", version="1.30")["update"]
+
+    result = provider().create({"cluster_name": "prod", "version": "1.31"})
+
+    assert result.outs is not None
+    assert [u["id"] for u in result.outs["updates"]][0] == running["id"]
+    assert versions_of(result.outs["updates"]) == [("1.29", "1.30", "Successful"), ("1.30", "1.31", "Successful")]
+
+
+def test_the_overall_timeout_stops_a_long_wait(eks: EKSClient, endpoint: str) -> None:
+    SandboxControl(endpoint).set_durations(cluster_update=30)
+
+    with pytest.raises(errors.WaitTimeout):
+        provider().create({"cluster_name": "prod", "version": "1.30", "timeout_minutes": 0.01})
+
+
+def test_read_reports_the_version_the_cluster_really_runs(eks: EKSClient) -> None:
+    update = eks.update_cluster_version(name="prod", version="1.30")["update"]
+    provider().create({"cluster_name": "prod", "version": "1.30"})
+
+    result = provider().read(f"{REGION}/prod", outputs(version="1.29", updates=[]))
+
+    assert result.id == f"{REGION}/prod"
+    assert result.outs is not None
+    assert (result.outs["version"], result.outs["platform_version"]) == ("1.30", "eks.1")
+    assert update["id"]
+
+
+def test_read_of_an_import_id_fills_in_the_outputs(eks: EKSClient) -> None:
+    result = provider().read(f"{REGION}/prod", {})
+
+    assert result.outs == {
+        "cluster_name": "prod",
+        "region": REGION,
+        "version": "1.29",
+        "platform_version": "eks.4",
+        "updates": [],
+    }
+
+
+def test_read_of_a_deleted_cluster_says_it_is_gone(eks: EKSClient) -> None:
+    eks.delete_cluster(name="prod")
+
+    assert provider().read(f"{REGION}/prod", outputs()).id == ""
+
+
+def test_delete_leaves_the_cluster_as_it_is_and_says_so(
+    eks: EKSClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    provider().delete(f"{REGION}/prod", outputs(version="1.29"))
+
+    assert eks.describe_cluster(name="prod")["cluster"]["version"] == "1.29"
+    assert "left at Kubernetes 1.29" in capsys.readouterr().err

@@ -1,0 +1,331 @@
+"""FargateProfileProvider: check and diff as the engine calls them, the lifecycle against the sandbox."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import dill
+import pytest
+from pulumi.dynamic import ConfigureRequest
+from pulumi.dynamic.config import Config
+from pulumi.output import Unknown
+from pulumi_cluster_connect.dynamic_providers import errors
+from pulumi_cluster_connect.dynamic_providers import fargate_profile as fp
+from pulumi_cluster_connect.sandbox.aws.control import SandboxControl
+from pulumi_cluster_connect.sandbox.aws.server import AwsSandbox
+
+from .test_sandbox_fargate import apply_pending_sandbox_fixes
+
+pytestmark = pytest.mark.unit
+
+ROLE = "arn:aws:iam::123456789012:role/fargate-pods"
+REGION = "us-west-2"
+CLUSTER = "apps"
+
+
+def news(**overrides: Any) -> dict[str, Any]:
+    props: dict[str, Any] = {
+        "cluster_name": CLUSTER,
+        "fargate_profile_name": "web",
+        "pod_execution_role_arn": ROLE,
+        "selectors": [{"namespace": "web", "labels": {"tier": "front"}}],
+        "subnets": ["subnet-0a", "subnet-0b"],
+        "tags": {"team": "platform"},
+    }
+    props.update(overrides)
+    return {k: v for k, v in props.items() if v is not None}
+
+
+def failures_of(props: dict[str, Any], olds: dict[str, Any] | None = None) -> dict[str, str]:
+    result = fp.FargateProfileProvider().check(olds or {}, props)
+    return {f.property: f.reason for f in result.failures}
+
+
+# --- check ----------
+
+
+def test_valid_inputs_pass_check_with_selectors_normalised() -> None:
+    result = fp.FargateProfileProvider().check({}, news(selectors=[{"namespace": "web"}]))
+    assert result.failures == []
+    assert result.inputs["selectors"] == [{"namespace": "web", "labels": {}}]
+    assert "auto_named" not in result.inputs
+
+
+@pytest.mark.parametrize(
+    ("overrides", "prop", "words"),
+    [
+        ({"selectors": [{"namespace": f"n{i}"} for i in range(6)]}, "selectors", "at most 5 selectors"),
+        (
+            {"selectors": [{"namespace": "a", "labels": {f"k{i}": "v" for i in range(6)}}]},
+            "selectors",
+            "5 labels",
+        ),
+        ({"selectors": [{"labels": {"a": "b"}}]}, "selectors", "selectors[0].namespace is required"),
+        ({"selectors": []}, "selectors", "non-empty"),
+        ({"selectors": None}, "selectors", "at least one selector"),
+        ({"fargate_profile_name": "eks-web"}, "fargate_profile_name", "'eks-'"),
+        ({"fargate_profile_name": "web.app"}, "fargate_profile_name", "letters, digits"),
+        ({"pod_execution_role_arn": "arn:aws:iam::1:user/x"}, "pod_execution_role_arn", "IAM role ARN"),
+        ({"pod_execution_role_arn": None}, "pod_execution_role_arn", "required"),
+        ({"cluster_name": None}, "cluster_name", "required"),
+        ({"subnets": ["sg-123"]}, "subnets", "not a subnet ID"),
+        ({"region": "mars"}, "region", "AWS region"),
+        ({"tags": {"aws:x": "y"}}, "tags", "reserved prefix"),
+        ({"operation_timeout_seconds": -1.0}, "operation_timeout_seconds", "positive"),
+    ],
+)
+def test_check_names_the_property_that_breaks_a_rule(
+    overrides: dict[str, Any], prop: str, words: str
+) -> None:
+    found = failures_of(news(**overrides))
+    assert prop in found, found
+    assert words in found[prop]
+
+
+def test_check_accepts_unknown_values_in_preview() -> None:
+    props = news(
+        cluster_name=Unknown(),
+        pod_execution_role_arn=Unknown(),
+        selectors=[{"namespace": Unknown(), "labels": Unknown()}],
+        subnets=Unknown(),
+        tags=Unknown(),
+    )
+    assert failures_of(props) == {}
+
+
+def test_without_a_name_check_generates_one_from_the_resource_name_and_keeps_it_on_recheck() -> None:
+    provider = fp.FargateProfileProvider()
+    first = provider.check({}, news(fargate_profile_name=None, auto_name_prefix="web-pods")).inputs
+    assert first["fargate_profile_name"].startswith("web-pods-")
+    assert first["auto_named"] is True
+    again = provider.check(first, news(fargate_profile_name=None, auto_name_prefix="web-pods")).inputs
+    assert again["fargate_profile_name"] == first["fargate_profile_name"]
+    fresh = provider.check({}, news(fargate_profile_name=None, auto_name_prefix="web-pods")).inputs
+    assert fresh["fargate_profile_name"] != first["fargate_profile_name"], "a replacement gets a new name"
+
+
+def test_an_explicit_name_replacing_an_auto_name_is_used_as_given() -> None:
+    auto = fp.FargateProfileProvider().check({}, news(fargate_profile_name=None, auto_name_prefix="x")).inputs
+    explicit = fp.FargateProfileProvider().check(auto, news(fargate_profile_name="mine")).inputs
+    assert explicit["fargate_profile_name"] == "mine"
+    assert "auto_named" not in explicit
+
+
+# --- diff ----------
+
+
+def outputs(**overrides: Any) -> dict[str, Any]:
+    checked = fp.FargateProfileProvider().check({}, news()).inputs
+    return {**checked, "region": REGION, "arn": "arn:aws:eks:x", "status": "ACTIVE", **overrides}
+
+
+def test_identical_inputs_have_no_changes() -> None:
+    olds = outputs()
+    result = fp.FargateProfileProvider().diff(
+        "apps/web", olds, fp.FargateProfileProvider().check(olds, news()).inputs
+    )
+    assert result.changes is False
+    assert result.replaces == []
+
+
+def test_subnets_in_another_order_are_no_change() -> None:
+    checked = fp.FargateProfileProvider().check({}, news(subnets=["subnet-0b", "subnet-0a"])).inputs
+    assert fp.FargateProfileProvider().diff("apps/web", outputs(), checked).changes is False
+
+
+def test_a_tag_change_updates_in_place() -> None:
+    checked = fp.FargateProfileProvider().check({}, news(tags={"team": "apps"})).inputs
+    result = fp.FargateProfileProvider().diff("apps/web", outputs(), checked)
+    assert result.changes is True
+    assert result.replaces == []
+
+
+def test_a_selector_change_with_an_explicit_name_replaces_deleting_first() -> None:
+    checked = fp.FargateProfileProvider().check({}, news(selectors=[{"namespace": "other"}])).inputs
+    result = fp.FargateProfileProvider().diff("apps/web", outputs(), checked)
+    assert result.replaces == ["selectors"]
+    assert result.delete_before_replace is True
+
+
+def test_a_selector_change_with_an_auto_name_replaces_creating_first() -> None:
+    provider = fp.FargateProfileProvider()
+    old_inputs = provider.check({}, news(fargate_profile_name=None, auto_name_prefix="web")).inputs
+    olds = {**old_inputs, "region": REGION, "arn": "arn", "status": "ACTIVE"}
+    checked = provider.check(
+        old_inputs, news(fargate_profile_name=None, auto_name_prefix="web", subnets=["subnet-0c"])
+    )
+    result = provider.diff("apps/x", olds, checked.inputs)
+    assert result.replaces == ["subnets"]
+    assert result.delete_before_replace is False
+
+
+def test_a_new_explicit_name_replaces_without_deleting_first() -> None:
+    checked = fp.FargateProfileProvider().check({}, news(fargate_profile_name="web2")).inputs
+    result = fp.FargateProfileProvider().diff("apps/web", outputs(), checked)
+    assert result.replaces == ["fargate_profile_name"]
+    assert result.delete_before_replace is False
+
+
+def test_an_unknown_selector_in_preview_is_a_replacement() -> None:
+    checked = fp.FargateProfileProvider().check({}, news(selectors=Unknown())).inputs
+    result = fp.FargateProfileProvider().diff("apps/web", outputs(), checked)
+    assert result.replaces == ["selectors"]
+
+
+def test_an_explicit_region_change_replaces_but_a_missing_region_keeps_the_resolved_one() -> None:
+    provider = fp.FargateProfileProvider()
+    assert provider.diff("apps/web", outputs(), provider.check({}, news()).inputs).replaces == []
+    moved = provider.diff("apps/web", outputs(), provider.check({}, news(region="eu-west-1")).inputs)
+    assert moved.replaces == ["region"]
+
+
+def test_configure_keeps_only_the_aws_settings_of_the_stack_config() -> None:
+    provider = fp.FargateProfileProvider()
+    provider.configure(ConfigureRequest(Config({"aws:region": "eu-west-1", "proj:secret": "x"}, "proj")))
+    assert provider._stack_config == {"aws:region": "eu-west-1"}
+
+
+# --- lifecycle against the sandbox ----------
+
+
+@pytest.fixture(scope="module")
+def endpoint() -> Iterator[str]:
+    apply_pending_sandbox_fixes()
+    sandbox = AwsSandbox().start()
+    saved = {k: os.environ.get(k) for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+    os.environ.update(AWS_ENDPOINT_URL=sandbox.url, AWS_ACCESS_KEY_ID="a", AWS_SECRET_ACCESS_KEY="b")
+    try:
+        yield sandbox.url
+    finally:
+        sandbox.stop()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@pytest.fixture
+def eks(endpoint: str) -> Iterator[Any]:
+    control = SandboxControl(endpoint)
+    control.reset()
+    control.set_durations(fargate_create=0.3, fargate_delete=0.3)
+    client = boto3.client("eks", region_name=REGION, endpoint_url=endpoint)
+    client.create_cluster(name=CLUSTER, roleArn=ROLE, resourcesVpcConfig={})
+    yield client
+    control.reset()
+
+
+def provider() -> fp.FargateProfileProvider:
+    made = fp.FargateProfileProvider()
+    made.configure(ConfigureRequest(Config({"aws:region": REGION}, "tests")))
+    return made
+
+
+def created(name: str, **overrides: Any) -> tuple[str, dict[str, Any]]:
+    checked = provider().check({}, news(fargate_profile_name=name, **overrides)).inputs
+    result = provider().create(checked)
+    assert result.id is not None and result.outs is not None
+    return result.id, result.outs
+
+
+def test_concurrent_creates_on_one_cluster_all_become_active(eks: Any) -> None:
+    results: dict[str, dict[str, Any]] = {}
+    failures: list[BaseException] = []
+
+    def one(name: str) -> None:
+        try:
+            results[name] = created(name, selectors=[{"namespace": name}])[1]
+        except BaseException as err:
+            failures.append(err)
+
+    threads = [threading.Thread(target=one, args=(f"p{i}",)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert {r["status"] for r in results.values()} == {"ACTIVE"}
+    assert results["p0"]["selectors"] == [{"namespace": "p0", "labels": {}}]
+    assert results["p0"]["region"] == REGION
+
+
+def test_a_profile_busy_from_outside_the_process_is_waited_out(eks: Any) -> None:
+    eks.create_fargate_profile(
+        clusterName=CLUSTER,
+        fargateProfileName="other",
+        podExecutionRoleArn=ROLE,
+        selectors=[{"namespace": "o"}],
+    )
+    assert created("web")[1]["status"] == "ACTIVE"
+
+
+def test_a_create_failed_profile_raises_its_health_issue_and_is_deleted(eks: Any, endpoint: str) -> None:
+    SandboxControl(endpoint).inject("fargate_create_failed", target="web")
+    with pytest.raises(errors.LifecycleFailed) as failed:
+        created("web")
+    assert failed.value.state == "CREATE_FAILED"
+    assert "AccessDenied" in str(failed.value)
+    assert ROLE in str(failed.value)
+    assert "next `pulumi up` tries again" in str(failed.value)
+    assert eks.list_fargate_profiles(clusterName=CLUSTER)["fargateProfileNames"] == []
+
+
+def test_a_name_that_already_exists_fails_at_once_with_the_import_hint(eks: Any) -> None:
+    created("web")
+    with pytest.raises(errors.AwsApiError) as failed:
+        created("web")
+    assert "already exists" in str(failed.value)
+    assert f"{CLUSTER}/web" in str(failed.value)
+
+
+def test_delete_waits_until_gone_and_a_missing_profile_is_success(eks: Any) -> None:
+    id_, outs = created("web")
+    provider().delete(id_, outs)
+    assert eks.list_fargate_profiles(clusterName=CLUSTER)["fargateProfileNames"] == []
+    provider().delete(id_, outs)
+
+
+def test_a_delete_failed_profile_raises_its_health_issue(eks: Any, endpoint: str) -> None:
+    id_, outs = created("web")
+    SandboxControl(endpoint).inject("fargate_delete_failed", target="web")
+    with pytest.raises(errors.LifecycleFailed) as failed:
+        provider().delete(id_, outs)
+    assert "InternalFailure" in str(failed.value)
+
+
+def test_read_reports_the_profile_and_an_empty_id_once_it_is_gone(eks: Any) -> None:
+    id_, outs = created("web")
+    read = provider().read(id_, outs)
+    assert read.id == id_
+    assert read.outs == outs
+    assert read.inputs is not None and "arn" not in read.inputs
+    SandboxControl(os.environ["AWS_ENDPOINT_URL"]).set_durations(fargate_delete=0)
+    eks.delete_fargate_profile(clusterName=CLUSTER, fargateProfileName="web")
+    assert provider().read(id_, outs).id == ""
+
+
+def test_read_of_an_import_id_needs_no_stored_state(eks: Any) -> None:
+    created("web")
+    read = provider().read(f"{CLUSTER}/web", {})
+    assert read.outs is not None and read.outs["fargate_profile_name"] == "web"
+    assert read.outs["tags"] == {"team": "platform"}
+
+
+def test_update_changes_tags_in_place_and_returns_every_output(eks: Any) -> None:
+    id_, outs = created("web")
+    new_inputs = provider().check(outs, news(fargate_profile_name="web", tags={"env": "dev"})).inputs
+    result = provider().update(id_, outs, new_inputs)
+    assert result.outs is not None
+    assert result.outs["tags"] == {"env": "dev"}
+    assert result.outs["arn"] == outs["arn"]
+    assert eks.list_tags_for_resource(resourceArn=outs["arn"])["tags"] == {"env": "dev"}
+
+
+def test_the_provider_pickles_without_clients_or_locks() -> None:
+    made = provider()
+    assert len(dill.dumps(made, recurse=True)) < 2000
