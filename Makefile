@@ -32,7 +32,8 @@ sandbox-down: $(BIN)/.installed
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
-	$(BIN)/mypy --strict components dynamic_providers sandbox src tests bench
+	$(BIN)/mypy --strict -p pulumi_cluster_connect
+	$(BIN)/mypy --strict tests bench
 
 unit: $(BIN)/.installed
 	$(BIN)/pytest -m unit -q

@@ -1,11 +1,11 @@
 """The exceptions every provider raises, with AWS and Kubernetes errors translated in one place.
 
-    ClusterConnectError
-    ├── AwsApiError          an AWS call failed; carries the service's code and message
-    ├── KubernetesApiError   a Kubernetes call failed; carries the Status reason and message
-    ├── LoftApiError         a Loft management API call failed; carries the Status reason and message
-    ├── LifecycleFailed      a resource reached a failure state (CREATE_FAILED, Failed, ...)
-    └── WaitTimeout          a wait ran out of time before the resource reached its goal
+ClusterConnectError
+├── AwsApiError          an AWS call failed; carries the service's code and message
+├── KubernetesApiError   a Kubernetes call failed; carries the Status reason and message
+├── LoftApiError         a Loft management API call failed; carries the Status reason and message
+├── LifecycleFailed      a resource reached a failure state (CREATE_FAILED, Failed, ...)
+└── WaitTimeout          a wait ran out of time before the resource reached its goal
 """
 
 from __future__ import annotations
@@ -80,8 +80,6 @@ def translated_aws_errors(operation: str) -> Iterator[None]:
     except botocore.exceptions.ClientError as err:
         error = err.response.get("Error", {})
         status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-        raise AwsApiError(
-            operation, str(error.get("Code", "Unknown")), str(error.get("Message", "")), status
-        ) from err
+        raise AwsApiError(operation, str(error.get("Code", "Unknown")), str(error.get("Message", "")), status) from err
     except botocore.exceptions.BotoCoreError as err:
         raise AwsApiError(operation, type(err).__name__, str(err)) from err

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -174,8 +173,12 @@ def _wait_established(client: lightkube.Client, name: str) -> None:
         return any(c.type == "Established" and c.status == "True" for c in conditions)
 
     polling.wait_for(
-        f"CustomResourceDefinition {name}", established, state_of=lambda ok: "Established" if ok else "",
-        done=bool, timeout=60, backoff=polling.Backoff(first=0.2, cap=1.0),
+        f"CustomResourceDefinition {name}",
+        established,
+        state_of=lambda ok: "Established" if ok else "",
+        done=bool,
+        timeout=60,
+        backoff=polling.Backoff(first=0.2, cap=1.0),
     )
 
 
@@ -211,8 +214,12 @@ def _delete_all(kubeconfig: str, refs: Sequence[str], timeout: float) -> None:
         return left
 
     polling.wait_for(
-        "deletion of the applied objects", remaining, state_of=lambda left: f"{len(left)} left",
-        done=lambda left: not left, timeout=timeout, backoff=polling.Backoff(first=0.2, cap=2.0),
+        "deletion of the applied objects",
+        remaining,
+        state_of=lambda left: f"{len(left)} left",
+        done=lambda left: not left,
+        timeout=timeout,
+        backoff=polling.Backoff(first=0.2, cap=2.0),
     )
 
 

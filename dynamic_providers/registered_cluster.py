@@ -168,14 +168,15 @@ def _is_propagation_delay(err: errors.AwsApiError) -> bool:
 def register(
     attempt: Callable[[], dict[str, Any]],
     *,
-    timeout: float = PROPAGATION_TIMEOUT,
-    backoff: polling.Backoff = PROPAGATION_BACKOFF,
+    timeout: float | None = None,
+    backoff: polling.Backoff | None = None,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> dict[str, Any]:
     """Call RegisterCluster, retrying while IAM or the service-linked role are still propagating."""
+    timeout = PROPAGATION_TIMEOUT if timeout is None else timeout
     started = clock()
-    next_interval = backoff.intervals()
+    next_interval = (backoff or PROPAGATION_BACKOFF).intervals()
     while True:
         try:
             with errors.translated_aws_errors("EKS RegisterCluster"):

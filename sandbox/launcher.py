@@ -110,8 +110,9 @@ def start_in_background(state_dir: Path, kubeconfig: Path | None, timeout: float
     if kubeconfig:
         args += ["--kubeconfig", str(kubeconfig)]
     with (state_dir / "sandbox.log").open("ab") as log:
-        process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+        )
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if env_file.exists():

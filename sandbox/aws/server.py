@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import io
-import logging
 import json
+import logging
 import re
 import threading
 import traceback
@@ -89,7 +89,7 @@ class Dispatcher:
         return None if result is None else _json(200, result)
 
     def _control(self, request: Request) -> Response:
-        action = request.path[len(CONTROL_PREFIX):].strip("/")
+        action = request.path[len(CONTROL_PREFIX) :].strip("/")
         payload = request.get_json(silent=True) or {}
         try:
             if action == "durations" and request.method == "POST":

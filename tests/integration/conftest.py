@@ -41,7 +41,9 @@ def kube() -> Iterator[kubernetes.ControlPlane]:
 def aws_endpoint() -> Iterator[str]:
     """The sandbox AWS endpoint, reached by every process through the standard variables."""
     sandbox = AwsSandbox().start()
-    saved = {k: os.environ.get(k) for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION")}
+    saved = {
+        k: os.environ.get(k) for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION")
+    }
     os.environ.update(
         AWS_ENDPOINT_URL=sandbox.url,
         AWS_ACCESS_KEY_ID="sandbox",

@@ -103,7 +103,8 @@ def test_one_up_takes_a_cluster_from_1_29_to_1_32_in_three_steps_in_order(
     assert eks.list_updates(name=CLUSTER)["updateIds"] == [u["id"] for u in updates]
     assert (result.outputs["version"].value, result.outputs["platform_version"].value) == ("1.32", "eks.1")
     assert cluster_version(eks) == "1.32"
-    done_lines = [line for line in stack.output_lines if ": done (update " in line]
+    # The CLI shows each line twice: as it happens, then again under Diagnostics.
+    done_lines = [line for line in stack.output_lines if ": done (update " in line and "creating" in line]
     assert [line.split("EKS cluster prod ")[1].split(":")[0] for line in done_lines] == [
         "1.29 -> 1.30",
         "1.30 -> 1.31",
@@ -135,7 +136,8 @@ def test_a_failed_update_stops_the_up_with_its_errors_and_the_next_up_resumes_fr
 def test_an_update_already_in_progress_is_waited_out_instead_of_failing(
     stacks: StackFactory, eks: EKSClient, aws: SandboxControl
 ) -> None:
-    aws.set_durations(cluster_update=3)
+    # Long enough to outlast the engine's start and the program's run.
+    aws.set_durations(cluster_update=12)
     running = eks.update_cluster_version(name=CLUSTER, version="1.30")["update"]
     aws.set_durations(cluster_update=1)
 

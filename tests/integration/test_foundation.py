@@ -19,10 +19,18 @@ SECRET_VALUE = "s3cr3t-value-that-must-not-leak"
 
 def manifest_objects(namespace: str, configmap_value: str) -> list[dict[str, object]]:
     return [
-        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "settings", "namespace": namespace},
-         "data": {"mode": configmap_value}},
-        {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "credentials", "namespace": namespace},
-         "data": {"token": base64.b64encode(SECRET_VALUE.encode()).decode()}},
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "settings", "namespace": namespace},
+            "data": {"mode": configmap_value},
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": "credentials", "namespace": namespace},
+            "data": {"token": base64.b64encode(SECRET_VALUE.encode()).decode()},
+        },
         {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}},
     ]
 
@@ -38,7 +46,11 @@ def test_a_manifest_goes_through_up_preview_refresh_and_destroy(stacks: StackFac
     stack = stacks.inline(program)
     up = stack.up()
     assert up.summary.resource_changes == {"create": 2}
-    assert stack.outputs()["applied"] == ["v1/Namespace//chain", "v1/ConfigMap/chain/settings", "v1/Secret/chain/credentials"]
+    assert stack.outputs()["applied"] == [
+        "v1/Namespace//chain",
+        "v1/ConfigMap/chain/settings",
+        "v1/Secret/chain/credentials",
+    ]
 
     client = lightkube.Client(lightkube.KubeConfig.from_dict(kube.kubeconfig()))
     assert client.get(ConfigMap, "settings", namespace="chain").data == {"mode": "first"}

@@ -14,7 +14,8 @@ def test_the_built_wheel_installs_into_a_clean_virtualenv_and_imports(tmp_path: 
     dist = tmp_path / "dist"
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w", str(dist), str(REPO)],
-        check=True, capture_output=True,
+        check=True,
+        capture_output=True,
     )
     wheels = list(dist.glob("pulumi_cluster_connect-*.whl"))
     assert len(wheels) == 1
@@ -24,7 +25,8 @@ def test_the_built_wheel_installs_into_a_clean_virtualenv_and_imports(tmp_path: 
     python = env_dir / "bin" / "python"
     subprocess.run(
         [str(python), "-m", "pip", "install", "--quiet", "-c", str(REPO / "constraints.txt"), str(wheels[0])],
-        check=True, capture_output=True,
+        check=True,
+        capture_output=True,
     )
     probe = (
         "import pulumi_cluster_connect.components as c, pulumi_cluster_connect.dynamic_providers as d;"

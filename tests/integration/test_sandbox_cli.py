@@ -34,8 +34,11 @@ def test_the_sandbox_starts_with_one_command_serves_real_clients_and_stops_with_
         assert env["LOFT_ACCESS_KEY"] not in printed
 
         eks = boto3.client(
-            "eks", endpoint_url=env["AWS_ENDPOINT_URL"], region_name=env["AWS_REGION"],
-            aws_access_key_id=env["AWS_ACCESS_KEY_ID"], aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+            "eks",
+            endpoint_url=env["AWS_ENDPOINT_URL"],
+            region_name=env["AWS_REGION"],
+            aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
         )
         assert eks.list_clusters()["clusters"] == []
 

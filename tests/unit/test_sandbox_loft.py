@@ -241,7 +241,7 @@ def test_v4_has_no_cluster_connect(loft_v4: Client) -> None:
 
 
 def test_v4_cluster_initializes_once_its_agent_fetched_the_access_key(loft_v4: Client) -> None:
-    status, created = loft_v4.call("POST", f"{API}/clusters", cluster("agent", displayName="Agent"))
+    status, _ = loft_v4.call("POST", f"{API}/clusters", cluster("agent", displayName="Agent"))
     assert status == 201
     time.sleep(0.3)
     assert loft_v4.call("GET", f"{API}/clusters/agent")[1]["status"]["phase"] == ""

@@ -1,0 +1,125 @@
+"""Benchmark: how close a three-step ClusterVersion upgrade comes to the sum of its EKS update durations.
+
+    ratio = (wall time of `pulumi up` 1.29 -> 1.32  -  wall time of an up with nothing to do) / (3 x u)
+
+with u the sandbox's update duration; the goal is ratio <= 1.10 at u = 5 s. Also prints the DescribeUpdate
+calls per step. Runs the real engine (built by tools/pulumi/build.sh) against an in-process AwsSandbox.
+
+    .venv/bin/python bench/upgrade.py [--update-seconds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pulumi
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from pulumi_cluster_connect.dynamic_providers.cluster_version import ClusterVersion  # noqa: E402
+from pulumi_cluster_connect.sandbox.aws import server  # noqa: E402
+from pulumi_cluster_connect.sandbox.aws.call import Call  # noqa: E402
+from pulumi_cluster_connect.sandbox.aws.control import SandboxControl  # noqa: E402
+from tests.integration.stacks import StackFactory, with_engine_on_path  # noqa: E402
+
+REGION = "us-west-2"
+CLUSTER = "bench"
+STEPS = 3
+GOAL = 1.10
+
+
+class CallCounter:
+    """Counts calls of one sandbox operation, by wrapping its handler in the running server."""
+
+    def __init__(self, operation: str) -> None:
+        self.count = 0
+        self._lock = threading.Lock()
+        handler = server.HANDLERS[operation]
+
+        def counted(call: Call) -> dict[str, Any] | None:
+            with self._lock:
+                self.count += 1
+            return handler(call)
+
+        server.HANDLERS[operation] = counted
+
+
+def program(version: str) -> Callable[[], None]:
+    def run() -> None:
+        upgrade = ClusterVersion("upgrade", cluster_name=CLUSTER, version=version)
+        pulumi.export("version", upgrade.version)
+
+    return run
+
+
+def timed(action: Callable[[], Any]) -> float:
+    started = time.monotonic()
+    action()
+    return time.monotonic() - started
+
+
+def engine_dir() -> Path:
+    out = subprocess.run(["bash", str(REPO / "tools/pulumi/build.sh")], check=True, capture_output=True, text=True)
+    return Path(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--update-seconds", type=float, default=5.0, help="u, the sandbox's update duration")
+    parser.add_argument("--idle-runs", type=int, default=2, help="ups with nothing to do, averaged")
+    args = parser.parse_args()
+    u: float = args.update_seconds
+
+    with_engine_on_path(engine_dir())
+    sandbox = server.AwsSandbox().start()
+    os.environ.update(
+        AWS_ENDPOINT_URL=sandbox.url,
+        AWS_ACCESS_KEY_ID="sandbox",
+        AWS_SECRET_ACCESS_KEY="sandbox-secret",
+        AWS_REGION=REGION,
+        AWS_DEFAULT_REGION=REGION,
+    )
+    os.environ.pop("AWS_PROFILE", None)
+    try:
+        SandboxControl(sandbox.url).set_durations(cluster_update=u)
+        session = boto3.session.Session(region_name=REGION)
+        role = session.client("iam").create_role(RoleName="bench", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+        eks = session.client("eks")
+        eks.create_cluster(name=CLUSTER, version="1.29", roleArn=role, resourcesVpcConfig={"subnetIds": ["s-1"]})
+        describe_updates = CallCounter("DescribeUpdate")
+
+        with tempfile.TemporaryDirectory(prefix="bench-upgrade-") as root:
+            factory = StackFactory(Path(root))
+            factory.inline(program("1.29"), stack="bench").up()
+            idle = [timed(factory.inline(program("1.29"), stack="bench").up) for _ in range(args.idle_runs)]
+            before = describe_updates.count
+            upgrade = timed(factory.inline(program("1.32"), stack="bench").up)
+            calls = describe_updates.count - before
+
+        assert eks.describe_cluster(name=CLUSTER)["cluster"]["version"] == "1.32"
+        idle_mean = statistics.mean(idle)
+        ratio = (upgrade - idle_mean) / (STEPS * u)
+        print(f"update duration u          : {u:.1f} s")
+        print(f"up with nothing to do      : {idle_mean:.2f} s (runs: {', '.join(f'{t:.2f}' for t in idle)})")
+        print(f"up 1.29 -> 1.32 ({STEPS} steps)  : {upgrade:.2f} s")
+        print(f"ideal ({STEPS} x u)             : {STEPS * u:.2f} s")
+        print(f"ratio                      : {ratio:.3f} (goal <= {GOAL:.2f}: {'met' if ratio <= GOAL else 'MISSED'})")
+        print(f"DescribeUpdate calls/step  : {calls / STEPS:.1f} ({calls} in all)")
+    finally:
+        sandbox.stop()
+
+
+if __name__ == "__main__":
+    main()

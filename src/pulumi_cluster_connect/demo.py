@@ -1,0 +1,121 @@
+"""The main job: the repository's platform stack, run with the real engine against the local sandbox."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+import boto3
+from pulumi import automation as auto
+
+from pulumi_cluster_connect import engine
+from pulumi_cluster_connect.sandbox import launcher
+
+REPO = Path(__file__).resolve().parents[2]
+STACK = "sandbox"
+PASSPHRASE = "sandbox"  # the sandbox stack's secrets provider: a local demo, not for real credentials
+EKS_CLUSTER = "platform"
+EKS_START_VERSION = "1.30"
+TRUST_SSM = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "ssm.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+}
+TRUST_FARGATE = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "eks-fargate-pods.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    ],
+}
+
+
+def seed_sandbox() -> dict[str, str]:
+    """What a platform team already has and the stack builds on: IAM roles and an EKS cluster (as pulumi-aws
+    would make them; the aws plugin cannot run offline, so the sandbox is seeded with boto3)."""
+    iam, eks = boto3.client("iam"), boto3.client("eks")
+    arns = {}
+    for name, trust in (("eks-connector-agent", TRUST_SSM), ("fargate-pod-execution", TRUST_FARGATE)):
+        try:
+            arns[name] = iam.get_role(RoleName=name)["Role"]["Arn"]
+        except iam.exceptions.NoSuchEntityException:
+            arns[name] = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    if EKS_CLUSTER not in eks.list_clusters()["clusters"]:
+        eks.create_cluster(
+            name=EKS_CLUSTER,
+            version=EKS_START_VERSION,
+            roleArn=arns["fargate-pod-execution"],
+            resourcesVpcConfig={"subnetIds": ["subnet-private-a", "subnet-private-b"]},
+        )
+    return {
+        "connectorRoleArn": arns["eks-connector-agent"],
+        "podExecutionRoleArn": arns["fargate-pod-execution"],
+        "eksClusterName": EKS_CLUSTER,
+    }
+
+
+def _stack(state_dir: Path) -> auto.Stack:
+    backend = (state_dir / "state").resolve()
+    backend.mkdir(parents=True, exist_ok=True)
+    env = {
+        "PULUMI_BACKEND_URL": backend.as_uri(),
+        "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
+        "PULUMI_SKIP_UPDATE_CHECK": "true",
+        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+        "PULUMI_PYTHON_CMD": sys.executable,
+    }
+    opts = auto.LocalWorkspaceOptions(work_dir=str(REPO), env_vars=env, secrets_provider="passphrase")
+    return auto.create_or_select_stack(stack_name=STACK, work_dir=str(REPO), opts=opts)
+
+
+def summary(outputs: dict[str, Any]) -> str:
+    lines = ["", "Platform stack on the sandbox:"]
+    connected = outputs.get("eksConnector", {})
+    lines.append(
+        f"  EKS Connector   {connected.get('clusterName')}: {connected.get('status')}  ({connected.get('arn')})"
+    )
+    for profile in outputs.get("fargateProfiles", []):
+        lines.append(f"  Fargate profile {profile.get('name')}: {profile.get('status')}")
+    upgrade = outputs.get("clusterVersion", {})
+    lines.append(
+        f"  EKS version     {upgrade.get('clusterName')}: {upgrade.get('version')}"
+        f" (steps run: {', '.join(upgrade.get('steps', [])) or 'none'})"
+    )
+    loft = outputs.get("loft", {})
+    lines.append(f"  Loft            {loft.get('clusterName')}: {loft.get('phase')}")
+    return "\n".join(lines)
+
+
+def up(state_dir: Path) -> int:
+    engine.ensure_on_path()
+    if launcher.running_pid(state_dir) is None:
+        # A new sandbox is a new world: state left from an earlier one describes nothing that exists.
+        shutil.rmtree(state_dir / "state", ignore_errors=True)
+        print(f"starting the sandbox in {state_dir} ...", flush=True)
+    launcher.start_in_background(state_dir, None)
+    os.environ.update(launcher.load_environment(state_dir))
+    config = seed_sandbox()
+    stack = _stack(state_dir)
+    for key, value in config.items():
+        stack.set_config(key, auto.ConfigValue(value))
+    stack.set_config("aws:region", auto.ConfigValue(os.environ["AWS_REGION"]))
+    stack.set_config("loftUrl", auto.ConfigValue(os.environ["LOFT_URL"]))
+    stack.set_config("loftAccessKey", auto.ConfigValue(os.environ["LOFT_ACCESS_KEY"], secret=True))
+    stack.set_config("externalKubeconfig", auto.ConfigValue(Path(os.environ["KUBECONFIG"]).read_text(), secret=True))
+    result = stack.up(on_output=print, color="never")
+    print(summary({k: v.value for k, v in result.outputs.items()}))
+    print(f"\nTear it all down with: make demo-down   (state: {state_dir / 'state'})")
+    return 0
+
+
+def down(state_dir: Path) -> int:
+    engine.ensure_on_path()
+    if launcher.running_pid(state_dir) is not None:
+        os.environ.update(launcher.load_environment(state_dir))
+        _stack(state_dir).destroy(on_output=print, color="never")
+        launcher.stop_background(state_dir)
+    shutil.rmtree(state_dir / "state", ignore_errors=True)
+    print("the platform stack is destroyed and the sandbox stopped")
+    return 0
