@@ -9,6 +9,7 @@ from typing import Any, TypedDict
 
 import pulumi
 import pulumi_aws as aws
+import yaml
 
 from ..dynamic_providers import kubernetes_manifest, registered_cluster
 from . import connector_manifest
@@ -198,10 +199,11 @@ class EksConnectedCluster(pulumi.ComponentResource):
             connector_image=args.get("connector_image"),
             agent_image=args.get("agent_image"),
         ).apply(lambda values: connector_manifest.render(**values))
+        # As YAML text, because numbers in an object list reach a dynamic provider as floats (replicas: 2.0).
         manifest = kubernetes_manifest.KubernetesManifest(
             f"{name}-connector",
             kubeconfig=args["kubeconfig"],
-            objects=objects,
+            yaml=objects.apply(lambda objs: yaml.safe_dump_all(objs, sort_keys=False)),
             opts=child,
         )
         status: pulumi.Output[str] = registration.status

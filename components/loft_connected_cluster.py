@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, NotRequired, Required, TypedDict
 
 import pulumi
+
 from pulumi_cluster_connect.dynamic_providers import kubernetes_manifest, loft_cluster_connect
 
 TYPE_TOKEN = "cluster-connect:index:LoftConnectedCluster"
@@ -92,14 +93,12 @@ def _validate(name: str, args: LoftConnectedClusterArgs) -> None:
             raise pulumi.RunError(f"LoftConnectedCluster {name!r}: {key} must be a DNS-1123 label")
     cluster_name = args.get("cluster_name")
     if isinstance(cluster_name, str) and not DNS_LABEL.match(cluster_name):
-        raise pulumi.RunError(f"LoftConnectedCluster {name!r}: cluster_name must be a DNS-1123 label", None)
+        raise pulumi.RunError(f"LoftConnectedCluster {name!r}: cluster_name must be a DNS-1123 label")
     owner = args.get("owner")
     if isinstance(owner, Mapping) and len([k for k in ("user", "team") if owner.get(k)]) != 1:
-        raise pulumi.RunError(f"LoftConnectedCluster {name!r}: owner takes exactly one of user or team", None)
+        raise pulumi.RunError(f"LoftConnectedCluster {name!r}: owner takes exactly one of user or team")
     if args.get("insecure") is True and args.get("ca_data"):
-        raise pulumi.RunError(
-            f"LoftConnectedCluster {name!r}: give either ca_data or insecure, not both", None
-        )
+        raise pulumi.RunError(f"LoftConnectedCluster {name!r}: give either ca_data or insecure, not both")
 
 
 class LoftConnectedCluster(pulumi.ComponentResource):
@@ -115,9 +114,7 @@ class LoftConnectedCluster(pulumi.ComponentResource):
     reason: pulumi.Output[str]
     message: pulumi.Output[str]
 
-    def __init__(
-        self, name: str, args: LoftConnectedClusterArgs, opts: pulumi.ResourceOptions | None = None
-    ) -> None:
+    def __init__(self, name: str, args: LoftConnectedClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE_TOKEN, name, None, opts)
         _validate(name, args)
         namespace = args.get("namespace") or DEFAULT_NAMESPACE

@@ -10,6 +10,7 @@ import boto3
 import botocore.config
 
 if TYPE_CHECKING:
+    from botocore.config import _RetryDict
     from mypy_boto3_eks import EKSClient
     from mypy_boto3_iam import IAMClient
 
@@ -35,8 +36,9 @@ def _botocore_config() -> botocore.config.Config:
     # "standard" retries throttling and 5xx with backoff; "adaptive" adds client-side rate limiting.
     mode = os.environ.get(RETRY_MODE_ENV, "standard")
     attempts = int(os.environ.get(MAX_ATTEMPTS_ENV, "8"))
+    retries: _RetryDict = {"mode": mode, "total_max_attempts": attempts}  # type: ignore[typeddict-item]
     return botocore.config.Config(
-        retries={"mode": mode, "total_max_attempts": attempts},  # type: ignore[typeddict-item]
+        retries=retries,
         connect_timeout=10,
         read_timeout=60,
     )

@@ -74,16 +74,12 @@ def next_minor(version: str) -> str:
 
 def _check_version(props: Mapping[str, Any], failures: list[CheckFailure]) -> None:
     if "version" not in props or props["version"] is None:
-        failures.append(
-            CheckFailure("version", 'is required: the Kubernetes minor version to reach, e.g. "1.32"')
-        )
+        failures.append(CheckFailure("version", 'is required: the Kubernetes minor version to reach, e.g. "1.32"'))
     elif inputs.known(props, "version"):
         value = props["version"]
         if not isinstance(value, str) or not VERSION.match(value):
             failures.append(
-                CheckFailure(
-                    "version", f'must be a Kubernetes minor version as a string such as "1.32", got {value!r}'
-                )
+                CheckFailure("version", f'must be a Kubernetes minor version as a string such as "1.32", got {value!r}')
             )
 
 
@@ -108,9 +104,7 @@ def _check_options(props: Mapping[str, Any], failures: list[CheckFailure]) -> No
     if inputs.known(props, "timeout_minutes"):
         value = props["timeout_minutes"]
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-            failures.append(
-                CheckFailure("timeout_minutes", f"must be a positive number of minutes, got {value!r}")
-            )
+            failures.append(CheckFailure("timeout_minutes", f"must be a positive number of minutes, got {value!r}"))
     inputs.check_region(props, "region", failures)
 
 
@@ -149,9 +143,7 @@ class ClusterVersionProvider(ResourceProvider):
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         """`olds` are the outputs: `version` and `region` there are what the cluster really has."""
         replaces = []
-        if inputs.is_unknown(news.get("cluster_name")) or news.get("cluster_name") != olds.get(
-            "cluster_name"
-        ):
+        if inputs.is_unknown(news.get("cluster_name")) or news.get("cluster_name") != olds.get("cluster_name"):
             replaces.append("cluster_name")
         new_region = news.get("region") or self._stack_config.get("aws:region")
         if inputs.is_unknown(new_region) or (new_region is not None and new_region != olds.get("region")):
@@ -204,9 +196,7 @@ class ClusterVersionProvider(ResourceProvider):
         name, target = str(props["cluster_name"]), str(props["version"])
         force = bool(props.get("force", False))
         timeout = float(props.get("timeout_minutes") or DEFAULT_TIMEOUT_MINUTES) * 60
-        run = _Run(
-            aws.eks(region, self._stack_config), name, target, force, time.monotonic() + timeout, timeout
-        )
+        run = _Run(aws.eks(region, self._stack_config), name, target, force, time.monotonic() + timeout, timeout)
         cluster = run.reach_target()
         return inputs.without_none(
             {
@@ -288,9 +278,7 @@ class _Run:
     def _running_update(self) -> Mapping[str, Any] | None:
         with errors.translated_aws_errors("EKS ListUpdates"):
             ids = [
-                i
-                for page in self.eks.get_paginator("list_updates").paginate(name=self.name)
-                for i in page["updateIds"]
+                i for page in self.eks.get_paginator("list_updates").paginate(name=self.name) for i in page["updateIds"]
             ]
         # Newest last in practice: look from the end, and stop at the first update still running.
         for update_id in reversed(ids):
@@ -306,20 +294,12 @@ class _Run:
     def _wait_out(self, update: Mapping[str, Any], current: str) -> None:
         """Wait for an update this run did not start; a failed version update stops us with its errors."""
         if update.get("type") != "VersionUpdate":
-            progress.report(
-                f"EKS cluster {self.name}: waiting for update {update['id']} ({update.get('type')})"
-            )
-            self._await(
-                update["id"], f"EKS cluster {self.name} {update.get('type')} {update['id']}", current, None
-            )
+            progress.report(f"EKS cluster {self.name}: waiting for update {update['id']} ({update.get('type')})")
+            self._await(update["id"], f"EKS cluster {self.name} {update.get('type')} {update['id']}", current, None)
             return
         to = _param(update, "Version") or "?"
-        progress.report(
-            f"EKS cluster {self.name}: version update {current} -> {to} already in progress, waiting"
-        )
-        self._await(
-            update["id"], f"EKS cluster {self.name} {current} -> {to} (update {update['id']})", current, to
-        )
+        progress.report(f"EKS cluster {self.name}: version update {current} -> {to} already in progress, waiting")
+        self._await(update["id"], f"EKS cluster {self.name} {current} -> {to} (update {update['id']})", current, to)
 
     def _await(self, update_id: str, what: str, current: str, to: str | None) -> Mapping[str, Any]:
         def failure(update: Mapping[str, Any]) -> str | None:
@@ -349,9 +329,7 @@ class _Run:
             )
         finally:
             if to is not None:
-                self.updates.append(
-                    {"id": update_id, "from": current, "to": to, "status": str(seen["status"])}
-                )
+                self.updates.append({"id": update_id, "from": current, "to": to, "status": str(seen["status"])})
         return update
 
     def _check_nodegroups(self, current: str) -> None:

@@ -69,9 +69,7 @@ def _check_name(props: Mapping[str, Any], failures: list[CheckFailure]) -> None:
     if not isinstance(name, str):
         failures.append(CheckFailure(PROFILE_NAME, f"must be a string, got {name!r}"))
     elif name.lower().startswith(RESERVED_PREFIX):
-        failures.append(
-            CheckFailure(PROFILE_NAME, f"{name!r} starts with {RESERVED_PREFIX!r}, which EKS reserves")
-        )
+        failures.append(CheckFailure(PROFILE_NAME, f"{name!r} starts with {RESERVED_PREFIX!r}, which EKS reserves"))
     elif not NAME.match(name):
         failures.append(
             CheckFailure(
@@ -84,9 +82,7 @@ def _check_name(props: Mapping[str, Any], failures: list[CheckFailure]) -> None:
 
 def _check_selectors(props: Mapping[str, Any], failures: list[CheckFailure]) -> None:
     if SELECTORS not in props or props[SELECTORS] is None:
-        failures.append(
-            CheckFailure(SELECTORS, "at least one selector (namespace, optional labels) is required")
-        )
+        failures.append(CheckFailure(SELECTORS, "at least one selector (namespace, optional labels) is required"))
         return
     selectors = props[SELECTORS]
     if inputs.is_unknown(selectors):
@@ -95,9 +91,7 @@ def _check_selectors(props: Mapping[str, Any], failures: list[CheckFailure]) -> 
         failures.append(CheckFailure(SELECTORS, "must be a non-empty list of {namespace, labels} selectors"))
         return
     if len(selectors) > MAX_SELECTORS:
-        failures.append(
-            CheckFailure(SELECTORS, f"at most {MAX_SELECTORS} selectors are allowed, got {len(selectors)}")
-        )
+        failures.append(CheckFailure(SELECTORS, f"at most {MAX_SELECTORS} selectors are allowed, got {len(selectors)}"))
     for index, selector in enumerate(selectors):
         where = f"selectors[{index}]"
         if inputs.is_unknown(selector):
@@ -107,9 +101,7 @@ def _check_selectors(props: Mapping[str, Any], failures: list[CheckFailure]) -> 
             continue
         unexpected = sorted(set(selector) - {"namespace", "labels"})
         if unexpected:
-            failures.append(
-                CheckFailure(SELECTORS, f"{where} has unknown keys {unexpected} (use namespace, labels)")
-            )
+            failures.append(CheckFailure(SELECTORS, f"{where} has unknown keys {unexpected} (use namespace, labels)"))
         namespace = selector.get("namespace")
         if not inputs.is_unknown(namespace) and (not isinstance(namespace, str) or not namespace):
             failures.append(CheckFailure(SELECTORS, f"{where}.namespace is required"))
@@ -120,9 +112,7 @@ def _check_selectors(props: Mapping[str, Any], failures: list[CheckFailure]) -> 
             failures.append(CheckFailure(SELECTORS, f"{where}.labels must be a map of strings"))
         elif len(labels) > MAX_LABELS:
             failures.append(
-                CheckFailure(
-                    SELECTORS, f"{where}.labels: at most {MAX_LABELS} labels are allowed, got {len(labels)}"
-                )
+                CheckFailure(SELECTORS, f"{where}.labels: at most {MAX_LABELS} labels are allowed, got {len(labels)}")
             )
 
 
@@ -217,9 +207,7 @@ class FargateProfileProvider(ResourceProvider):
         checked = dict(news)
         _check_required_string(checked, CLUSTER_NAME, failures)
         if inputs.known(checked, CLUSTER_NAME) and not CLUSTER.match(str(checked[CLUSTER_NAME])):
-            failures.append(
-                CheckFailure(CLUSTER_NAME, f"{checked[CLUSTER_NAME]!r} is not an EKS cluster name")
-            )
+            failures.append(CheckFailure(CLUSTER_NAME, f"{checked[CLUSTER_NAME]!r} is not an EKS cluster name"))
         _check_required_string(checked, ROLE_ARN, failures)
         inputs.check_role_arn(checked, ROLE_ARN, failures)
         _check_selectors(checked, failures)
@@ -229,9 +217,7 @@ class FargateProfileProvider(ResourceProvider):
         if inputs.known(checked, OPERATION_TIMEOUT):
             value = checked[OPERATION_TIMEOUT]
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-                failures.append(
-                    CheckFailure(OPERATION_TIMEOUT, f"must be a positive number of seconds, got {value!r}")
-                )
+                failures.append(CheckFailure(OPERATION_TIMEOUT, f"must be a positive number of seconds, got {value!r}"))
         if PROFILE_NAME not in checked or checked[PROFILE_NAME] is None:
             if olds.get(AUTO_NAMED) and inputs.known(olds, PROFILE_NAME):
                 checked[PROFILE_NAME] = olds[PROFILE_NAME]
@@ -256,9 +242,7 @@ class FargateProfileProvider(ResourceProvider):
         replaces = [key for key in changed if key in REPLACING]
         # A fixed name would collide with itself: delete first. An auto-name is regenerated on replacement, so
         # the new profile is created first and pods keep a profile meanwhile.
-        same_name = inputs.is_unknown(news.get(PROFILE_NAME)) or news.get(PROFILE_NAME) == olds.get(
-            PROFILE_NAME
-        )
+        same_name = inputs.is_unknown(news.get(PROFILE_NAME)) or news.get(PROFILE_NAME) == olds.get(PROFILE_NAME)
         delete_first = bool(replaces) and not news.get(AUTO_NAMED) and same_name
         return DiffResult(
             changes=bool(changed),
@@ -323,9 +307,7 @@ class FargateProfileProvider(ResourceProvider):
             return ReadResult("", {})
         outputs = self._outputs(profile, region, props)
         kept = (AUTO_NAMED, AUTO_NAME_PREFIX, OPERATION_TIMEOUT)
-        read_inputs = {
-            k: v for k, v in outputs.items() if k not in (ARN, STATUS) and (k != REGION or REGION in props)
-        }
+        read_inputs = {k: v for k, v in outputs.items() if k not in (ARN, STATUS) and (k != REGION or REGION in props)}
         read_inputs.update({k: props[k] for k in kept if k in props})
         return ReadResult(id_, outputs, read_inputs)
 
@@ -364,9 +346,7 @@ class FargateProfileProvider(ResourceProvider):
         try:
             with errors.translated_aws_errors("EKS DescribeFargateProfile"):
                 return dict(
-                    eks.describe_fargate_profile(clusterName=cluster, fargateProfileName=name)[
-                        "fargateProfile"
-                    ]
+                    eks.describe_fargate_profile(clusterName=cluster, fargateProfileName=name)["fargateProfile"]
                 )
         except errors.AwsApiError as err:
             if err.code == "ResourceNotFoundException":
@@ -395,9 +375,7 @@ class FargateProfileProvider(ResourceProvider):
                 progress.report(f"{action}: cluster busy, retrying: {err.message}")
                 time.sleep(min(next_interval(), remaining))
 
-    def _wait_active(
-        self, eks: EKSClient, cluster: str, name: str, what: str, timeout: float
-    ) -> dict[str, Any]:
+    def _wait_active(self, eks: EKSClient, cluster: str, name: str, what: str, timeout: float) -> dict[str, Any]:
         def describe() -> dict[str, Any]:
             profile = self._describe(eks, cluster, name)
             if profile is None:
@@ -410,9 +388,7 @@ class FargateProfileProvider(ResourceProvider):
             state_of=lambda p: str(p.get("status", "")),
             done=lambda p: p.get("status") == "ACTIVE",
             failure=lambda p: (
-                (_health_message(p) or "no health issues reported")
-                if p.get("status") == "CREATE_FAILED"
-                else None
+                (_health_message(p) or "no health issues reported") if p.get("status") == "CREATE_FAILED" else None
             ),
             timeout=timeout,
             backoff=STATUS_POLL,

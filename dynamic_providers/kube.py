@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx2
 import lightkube
 import lightkube.config.kubeconfig
 import yaml
@@ -27,7 +28,7 @@ def parse_kubeconfig(text: str) -> dict[str, Any]:
 
 def client(kubeconfig: str, field_manager: str = FIELD_MANAGER, timeout: float = 30) -> lightkube.Client:
     config = lightkube.KubeConfig.from_dict(parse_kubeconfig(kubeconfig))
-    return lightkube.Client(config, field_manager=field_manager, timeout=timeout)
+    return lightkube.Client(config, field_manager=field_manager, timeout=httpx2.Timeout(timeout))
 
 
 def server_of(kubeconfig: str) -> str:

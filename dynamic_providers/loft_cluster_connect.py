@@ -101,11 +101,7 @@ def pem_of(ca_data: str) -> str:
 
 
 def _check_strings(value: Any, key: str, failures: list[CheckFailure]) -> None:
-    if (
-        not isinstance(value, Sequence)
-        or isinstance(value, str)
-        or not all(isinstance(v, str) for v in value)
-    ):
+    if not isinstance(value, Sequence) or isinstance(value, str) or not all(isinstance(v, str) for v in value):
         _failure(failures, key, "must be a list of strings")
 
 
@@ -119,9 +115,7 @@ def _check_owner(owner: Any, failures: list[CheckFailure]) -> None:
         return
     given = [k for k in ("user", "team") if owner.get(k)]
     if len(given) != 1:
-        _failure(
-            failures, "owner", f"must name exactly one of user or team, got {sorted(given) or 'neither'}"
-        )
+        _failure(failures, "owner", f"must name exactly one of user or team, got {sorted(given) or 'neither'}")
 
 
 def _check_access(rules: Any, failures: list[CheckFailure]) -> None:
@@ -139,9 +133,7 @@ def _check_access(rules: Any, failures: list[CheckFailure]) -> None:
             continue
         unknown_keys = set(rule) - ACCESS_RULE_KEYS
         if unknown_keys:
-            _failure(
-                failures, key, f"unknown keys {sorted(unknown_keys)}; allowed: {sorted(ACCESS_RULE_KEYS)}"
-            )
+            _failure(failures, key, f"unknown keys {sorted(unknown_keys)}; allowed: {sorted(ACCESS_RULE_KEYS)}")
         for field in ("verbs", "subresources", "users", "teams"):
             if field in rule and not inputs.is_unknown(rule[field]):
                 _check_strings(rule[field], f"{key}.{field}", failures)
@@ -165,9 +157,7 @@ def check(olds: Mapping[str, Any], news: Mapping[str, Any], stack_config: Mappin
     return CheckResult(props, failures)
 
 
-def _check_connection(
-    props: Mapping[str, Any], stack_config: Mapping[str, Any], failures: list[CheckFailure]
-) -> None:
+def _check_connection(props: Mapping[str, Any], stack_config: Mapping[str, Any], failures: list[CheckFailure]) -> None:
     for key, config_key in CONFIG_KEYS.items():
         if key not in props and not stack_config.get(config_key):
             _failure(failures, key, f"is required (or set the {config_key} stack config)")
@@ -175,9 +165,7 @@ def _check_connection(
         problem = check_url(props["loft_url"])
         if problem:
             _failure(failures, "loft_url", problem)
-    if inputs.known(props, "access_key") and not (
-        isinstance(props["access_key"], str) and props["access_key"]
-    ):
+    if inputs.known(props, "access_key") and not (isinstance(props["access_key"], str) and props["access_key"]):
         _failure(failures, "access_key", "must be a non-empty string")
 
 
@@ -185,9 +173,7 @@ def _check_cluster(props: Mapping[str, Any], failures: list[CheckFailure]) -> No
     name = props.get("cluster_name")
     if name is None:
         _failure(failures, "cluster_name", "is required")
-    elif not inputs.is_unknown(name) and (
-        not isinstance(name, str) or len(name) > 63 or not DNS_LABEL.match(name)
-    ):
+    elif not inputs.is_unknown(name) and (not isinstance(name, str) or len(name) > 63 or not DNS_LABEL.match(name)):
         _failure(
             failures,
             "cluster_name",
@@ -268,9 +254,7 @@ def diff(olds: Mapping[str, Any], news: Mapping[str, Any]) -> DiffResult:
             changes.append(key)
     if olds.get("mode", DEFAULT_MODE) != news.get("mode", DEFAULT_MODE) and "mode" not in changes:
         changes.append("mode")
-    same_name = olds.get("cluster_name") == news.get("cluster_name") and olds.get("loft_url") == news.get(
-        "loft_url"
-    )
+    same_name = olds.get("cluster_name") == news.get("cluster_name") and olds.get("loft_url") == news.get("loft_url")
     return DiffResult(
         changes=bool(changes),
         replaces=replaces,
@@ -376,9 +360,7 @@ class LoftApi:
             text = text.replace(secret, "***")
         return text
 
-    def request(
-        self, action: str, method: str, path: str, body: Any = None, auth: bool = True
-    ) -> dict[str, Any]:
+    def request(self, action: str, method: str, path: str, body: Any = None, auth: bool = True) -> dict[str, Any]:
         """Send one request; a non-2xx answer becomes LoftApiError with the Status's reason and message."""
         headers = {"Accept": "application/json"}
         if auth:
@@ -389,9 +371,7 @@ class LoftApi:
             headers["Content-Type"] = "application/json"
         request = urllib.request.Request(f"{self.url}{path}", data=data, headers=headers, method=method)
         try:
-            with urllib.request.urlopen(
-                request, timeout=REQUEST_TIMEOUT, context=self._context()
-            ) as response:
+            with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT, context=self._context()) as response:
                 raw = response.read()
         except urllib.error.HTTPError as err:
             raise self._status_error(action, err) from None
@@ -403,9 +383,7 @@ class LoftApi:
         try:
             result = json.loads(raw or b"{}")
         except ValueError:
-            raise errors.LoftApiError(
-                action, "BadResponse", f"{self.url} answered with something not JSON"
-            ) from None
+            raise errors.LoftApiError(action, "BadResponse", f"{self.url} answered with something not JSON") from None
         return result if isinstance(result, dict) else {}
 
     def _status_error(self, action: str, err: urllib.error.HTTPError) -> errors.LoftApiError:
@@ -418,13 +396,9 @@ class LoftApi:
             status = {"reason": err.reason or f"HTTP {err.code}", "message": text.strip()[:300]}
         reason = str(status.get("reason") or f"HTTP {err.code}")
         message = str(status.get("message") or "")
-        causes = ((status.get("details") or {}) if isinstance(status.get("details"), dict) else {}).get(
-            "causes"
-        )
+        causes = ((status.get("details") or {}) if isinstance(status.get("details"), dict) else {}).get("causes")
         if causes and not message:
-            message = "; ".join(
-                f"{c.get('field')}: {c.get('message')}" for c in causes if isinstance(c, dict)
-            )
+            message = "; ".join(f"{c.get('field')}: {c.get('message')}" for c in causes if isinstance(c, dict))
         return errors.LoftApiError(action, reason, self._clean(message), err.code)
 
     # One method per operation.
@@ -610,9 +584,7 @@ class LoftClusterConnectProvider(ResourceProvider):
         for key, api_key in SPEC_FIELDS.items():
             if key in props:
                 outs[key] = spec.get(api_key)
-        outs.setdefault(
-            "connected_via", "cluster-connect" if (spec.get("config") or {}).get("secretName") else "agent"
-        )
+        outs.setdefault("connected_via", "cluster-connect" if (spec.get("config") or {}).get("secretName") else "agent")
         return ReadResult(id_ or name, inputs.without_none(outs))
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
@@ -708,9 +680,7 @@ class LoftClusterConnect(pulumi.dynamic.Resource, module="loft", name="ClusterCo
         }
         opts = pulumi.ResourceOptions.merge(
             opts,
-            pulumi.ResourceOptions(
-                additional_secret_outputs=["agent_access_key", "access_key", "kubeconfig"]
-            ),
+            pulumi.ResourceOptions(additional_secret_outputs=["agent_access_key", "access_key", "kubeconfig"]),
         )
         super().__init__(LoftClusterConnectProvider(), resource_name, props, opts)
 
@@ -726,9 +696,7 @@ def service_account_kubeconfig(admin_kubeconfig: str, secret: Mapping[str, Any])
     if not data.get("token"):
         return None
     token = base64.b64decode(data["token"]).decode()
-    account = ((secret.get("metadata") or {}).get("annotations") or {}).get(
-        "kubernetes.io/service-account.name"
-    )
+    account = ((secret.get("metadata") or {}).get("annotations") or {}).get("kubernetes.io/service-account.name")
     namespace = (secret.get("metadata") or {}).get("namespace") or "default"
     admin = kube.parse_kubeconfig(admin_kubeconfig)
     context = next(c for c in admin["contexts"] if c.get("name") == admin["current-context"])["context"]
@@ -740,9 +708,7 @@ def service_account_kubeconfig(admin_kubeconfig: str, secret: Mapping[str, Any])
         "kind": "Config",
         "clusters": [{"name": cluster["name"], "cluster": dict(cluster["cluster"])}],
         "users": [{"name": user, "user": {"token": token}}],
-        "contexts": [
-            {"name": user, "context": {"cluster": cluster["name"], "user": user, "namespace": namespace}}
-        ],
+        "contexts": [{"name": user, "context": {"cluster": cluster["name"], "user": user, "namespace": namespace}}],
         "current-context": user,
     }
     return yaml.safe_dump(config, sort_keys=False)
@@ -759,9 +725,7 @@ def _read_token_secret(admin_kubeconfig: str, namespace: str, name: str) -> dict
         ) from None
     except httpx2.HTTPError as err:
         server = kube.server_of(admin_kubeconfig)
-        raise errors.KubernetesApiError(
-            f"get Secret {namespace}/{name}", "Unreachable", f"{server}: {err}"
-        ) from None
+        raise errors.KubernetesApiError(f"get Secret {namespace}/{name}", "Unreachable", f"{server}: {err}") from None
     return dict(secret.to_dict())
 
 
@@ -776,9 +740,7 @@ class ServiceAccountKubeconfigProvider(ResourceProvider):
                 kube.parse_kubeconfig(str(news["admin_kubeconfig"]))
             except (ValueError, yaml.YAMLError) as err:
                 failures.append(
-                    CheckFailure(
-                        "admin_kubeconfig", str(err) if isinstance(err, ValueError) else "is not valid YAML"
-                    )
+                    CheckFailure("admin_kubeconfig", str(err) if isinstance(err, ValueError) else "is not valid YAML")
                 )
         return CheckResult(news, failures)
 
@@ -800,9 +762,7 @@ class ServiceAccountKubeconfigProvider(ResourceProvider):
             secret = polling.wait_for(
                 f"token of Secret {namespace}/{name}",
                 describe,
-                state_of=lambda s: (
-                    "filled" if (s.get("data") or {}).get("token") else "waiting for the token"
-                ),
+                state_of=lambda s: "filled" if (s.get("data") or {}).get("token") else "waiting for the token",
                 done=lambda s: bool((s.get("data") or {}).get("token")),
                 timeout=TOKEN_TIMEOUT,
             )
@@ -851,7 +811,5 @@ class ServiceAccountKubeconfig(pulumi.dynamic.Resource, module="kubernetes", nam
             "kubeconfig": None,
             "server": None,
         }
-        opts = pulumi.ResourceOptions.merge(
-            opts, pulumi.ResourceOptions(additional_secret_outputs=["kubeconfig"])
-        )
+        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["kubeconfig"]))
         super().__init__(ServiceAccountKubeconfigProvider(), resource_name, props, opts)

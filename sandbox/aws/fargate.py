@@ -154,9 +154,7 @@ def _profiles_of(call: Call, cluster_name: str) -> dict[str, Profile]:
     return entry.profiles
 
 
-def _check_not_busy(
-    call: Call, profiles: dict[str, Profile], verb: str, name: str, cluster_name: str
-) -> None:
+def _check_not_busy(call: Call, profiles: dict[str, Profile], verb: str, name: str, cluster_name: str) -> None:
     """EKS runs one Fargate profile operation per cluster at a time, and none while the cluster updates."""
     now = _now()
     for other in profiles.values():
@@ -166,9 +164,7 @@ def _check_not_busy(
                 IN_USE_MSG.format(verb=verb, name=name, cluster=cluster_name, other=other.name, status=status)
             )
     if getattr(_moto_cluster(call, cluster_name), "status", None) == "UPDATING":
-        raise exceptions.ResourceInUseException(
-            CLUSTER_UPDATING_MSG.format(verb=verb, name=name, cluster=cluster_name)
-        )
+        raise exceptions.ResourceInUseException(CLUSTER_UPDATING_MSG.format(verb=verb, name=name, cluster=cluster_name))
 
 
 def _validated_selectors(raw: Any) -> list[dict[str, Any]]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
-from moto.server import DomainDispatcherApplication, create_backend_app
+from moto.server import DomainDispatcherApplication, create_backend_app  # type: ignore[attr-defined]
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
@@ -110,7 +110,7 @@ def reset() -> None:
     from moto.backends import get_backend
 
     for name in ("eks", "iam", "sts"):
-        get_backend(name).reset()  # type: ignore[no-untyped-call]
+        get_backend(name).reset()
     for model in MODELS:
         model.reset()
     SETTINGS.reset()

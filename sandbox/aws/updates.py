@@ -150,9 +150,7 @@ def _check_step(cluster: Any, wanted: str) -> None:
     if current == target:
         raise exceptions.InvalidParameterException(SAME_VERSION_MSG.format(version=wanted))
     if current is None or target != (current[0], current[1] + 1):
-        raise exceptions.InvalidParameterException(
-            UNSUPPORTED_STEP_MSG.format(current=cluster.version, wanted=wanted)
-        )
+        raise exceptions.InvalidParameterException(UNSUPPORTED_STEP_MSG.format(current=cluster.version, wanted=wanted))
 
 
 def update_cluster_version(call: Call) -> dict[str, Any]:
@@ -181,16 +179,12 @@ def update_cluster_version(call: Call) -> dict[str, Any]:
         lagging = _lagging_nodegroups(cluster)
         if lagging and not force:
             raise exceptions.InvalidStateException(
-                NODEGROUPS_LAG_MSG.format(
-                    nodegroups=", ".join(lagging), version=cluster.version, wanted=wanted
-                )
+                NODEGROUPS_LAG_MSG.format(nodegroups=", ".join(lagging), version=cluster.version, wanted=wanted)
             )
         errors = []
         if call.settings.take("update_failed", operation="UpdateClusterVersion", target=name):
             subnets = list((cluster.resources_vpc_config or {}).get("subnetIds") or [name])
-            errors.append(
-                {"errorCode": FAILED_ERROR_CODE, "errorMessage": FAILED_ERROR_MSG, "resourceIds": subnets}
-            )
+            errors.append({"errorCode": FAILED_ERROR_CODE, "errorMessage": FAILED_ERROR_MSG, "resourceIds": subnets})
         update = VersionUpdate(
             id=str(uuid.uuid4()),
             account_id=call.account_id,

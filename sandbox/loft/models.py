@@ -90,9 +90,7 @@ class LoftBackend:
             self._expect_absent(name)
             fault = self._take("connect_failed", name)
             if fault:
-                return _cluster_connect_result(
-                    obj, failed=True, reason=fault["reason"], message=fault["message"]
-                )
+                return _cluster_connect_result(obj, failed=True, reason=fault["reason"], message=fault["message"])
             namespace = template_spec.get("managementNamespace") or DEFAULT_NAMESPACE
             # The server reaches the cluster before it records anything, so a bad kubeconfig leaves nothing.
             secret_name = target.connect(str(config), name, namespace, self.host)
@@ -142,9 +140,7 @@ class LoftBackend:
                 if record.kubeconfig and record.secret:
                     problem = target.disconnect(record.kubeconfig, *record.secret)
                     if problem:
-                        record.obj["status"]["message"] = (
-                            f"could not clean up the connected cluster: {problem}"
-                        )
+                        record.obj["status"]["message"] = f"could not clean up the connected cluster: {problem}"
             return self._view(record)
 
     def get_cluster_access_key(self, name: str) -> dict[str, Any]:
@@ -214,9 +210,7 @@ class LoftBackend:
     def _record(self, name: str, spec: dict[str, Any], template: dict[str, Any]) -> ClusterRecord:
         metadata = dict(template.get("metadata") or {})
         metadata.pop("creationTimestamp", None)
-        metadata.update(
-            name=name, uid=str(uuid.uuid4()), creationTimestamp=_now(), resourceVersion="1", generation=1
-        )
+        metadata.update(name=name, uid=str(uuid.uuid4()), creationTimestamp=_now(), resourceVersion="1", generation=1)
         obj = {"apiVersion": API_VERSION, "kind": "Cluster", "metadata": metadata, "spec": spec, "status": {}}
         record = ClusterRecord(obj=obj, created=self.clock(), ready_from=None)
         fault = self._take("phase_failed", name)
@@ -236,9 +230,7 @@ class LoftBackend:
         """Drop Clusters whose deletion finished (computed lazily, like every lifecycle here)."""
         now = self.clock()
         gone = [
-            n
-            for n, r in self.clusters.items()
-            if r.deleted is not None and now - r.deleted >= self.durations["delete"]
+            n for n, r in self.clusters.items() if r.deleted is not None and now - r.deleted >= self.durations["delete"]
         ]
         for name in gone:
             del self.clusters[name]
@@ -325,9 +317,7 @@ def _cluster_spec_causes(spec: dict[str, Any], path: str) -> list[dict[str, str]
     return causes
 
 
-def _cluster_connect_result(
-    obj: dict[str, Any], failed: bool, reason: str = "", message: str = ""
-) -> dict[str, Any]:
+def _cluster_connect_result(obj: dict[str, Any], failed: bool, reason: str = "", message: str = "") -> dict[str, Any]:
     result = copy.deepcopy(obj)
     result.setdefault("apiVersion", API_VERSION)
     result.setdefault("kind", "ClusterConnect")

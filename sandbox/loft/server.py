@@ -91,9 +91,7 @@ def self_signed_certificate(directory: Path) -> tuple[Path, Path, str]:
         .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + datetime.timedelta(days=2))
         .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-            ),
+            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
             critical=False,
         )
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
@@ -103,9 +101,7 @@ def self_signed_certificate(directory: Path) -> tuple[Path, Path, str]:
     cert_file, key_file = directory / "loft.crt", directory / "loft.key"
     cert_file.write_text(pem)
     key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
     key_file.chmod(0o600)
     return cert_file, key_file, pem
@@ -146,9 +142,7 @@ class LoftSandbox:
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.load_cert_chain(cert_file, key_file)
         self.backend = LoftBackend(access_key=self.access_key, version=self.version, ca_cert=self.ca_data)
-        self._server = make_server(
-            self.host, self.port, LoftApp(self.backend), threaded=True, ssl_context=context
-        )
+        self._server = make_server(self.host, self.port, LoftApp(self.backend), threaded=True, ssl_context=context)
         self.backend.host = f"{self.host}:{self._server.server_port}"
         self._thread = threading.Thread(target=self._server.serve_forever, name="loft-sandbox", daemon=True)
         self._thread.start()

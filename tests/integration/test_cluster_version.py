@@ -87,9 +87,7 @@ def fail_second_step(aws: SandboxControl, eks: EKSClient) -> Iterator[None]:
     watcher.join()
 
 
-def test_one_up_takes_a_cluster_from_1_29_to_1_32_in_three_steps_in_order(
-    stacks: StackFactory, eks: EKSClient
-) -> None:
+def test_one_up_takes_a_cluster_from_1_29_to_1_32_in_three_steps_in_order(stacks: StackFactory, eks: EKSClient) -> None:
     stack = stack_at(stacks, "1.32")
 
     result = stack.up()
@@ -161,9 +159,7 @@ def test_a_lagging_node_group_blocks_the_up_with_its_name_and_force_proceeds(
     version_when_blocked = cluster_version(eks)
     forced = stack_at(stacks, "1.31", force=True).up()
 
-    assert "managed node groups lag behind the control plane at Kubernetes 1.30: workers (1.29)" in str(
-        blocked.value
-    )
+    assert "managed node groups lag behind the control plane at Kubernetes 1.30: workers (1.29)" in str(blocked.value)
     assert version_when_blocked == "1.30"
     assert forced.outputs["version"].value == "1.31"
 
@@ -195,8 +191,8 @@ def test_preview_shows_an_in_place_update_of_version(stacks: StackFactory, eks: 
 
     preview = stack.preview(diff=True)
 
-    assert preview.change_summary.get("update") == 1
-    assert "replace" not in preview.change_summary
+    assert preview.change_summary.get(auto.OpType.UPDATE) == 1
+    assert auto.OpType.REPLACE not in preview.change_summary
     assert '~ version: "1.29" => "1.30"' in stack.output
     assert cluster_version(eks) == "1.29"
 

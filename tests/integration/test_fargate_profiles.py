@@ -13,6 +13,7 @@ import boto3
 import pulumi
 import pytest
 from pulumi import automation as auto
+
 from pulumi_cluster_connect.dynamic_providers.fargate_profile import FargateProfile
 from pulumi_cluster_connect.sandbox.aws.control import SandboxControl
 
@@ -51,10 +52,10 @@ def eks() -> Any:
 
 def profiles_program(role: str, specs: list[dict[str, Any]]) -> Callable[[], None]:
     def program() -> None:
-        for spec in specs:
-            spec = dict(spec)
-            name = spec.pop("resource")
-            made = FargateProfile(name, cluster_name=CLUSTER, pod_execution_role_arn=role, **spec)
+        for given in specs:
+            args = dict(given)
+            name = args.pop("resource")
+            made = FargateProfile(name, cluster_name=CLUSTER, pod_execution_role_arn=role, **args)
             pulumi.export(name, made.fargate_profile_name)
             pulumi.export(f"{name}-arn", made.arn)
 
@@ -213,31 +214,3 @@ def test_bad_selectors_fail_in_preview_naming_the_property(stacks: StackFactory,
     assert "selectors" in str(failed.value)
     assert "at most 5 selectors" in str(failed.value)
     assert profile_names() == []
-
-
-def test_an_existing_profile_is_imported_by_cluster_and_name(stacks: StackFactory, cluster: dict[str, str]) -> None:
-    eks().create_fargate_profile(
-        clusterName=CLUSTER,
-        fargateProfileName="legacy",
-        podExecutionRoleArn=cluster["role"],
-        selectors=[{"namespace": "old"}],
-    )
-    time.sleep(1.5)
-    role = cluster["role"]
-
-    def program() -> None:
-        FargateProfile(
-            "legacy",
-            cluster_name=CLUSTER,
-            fargate_profile_name="legacy",
-            pod_execution_role_arn=role,
-            selectors=[{"namespace": "old"}],
-            opts=pulumi.ResourceOptions(import_=f"{CLUSTER}/legacy"),
-        )
-
-    stack = stacks.inline(program)
-    result = stack.up()
-    assert result.summary.resource_changes == {"import": 1, "create": 1}
-    [imported] = stack.resources(TYPE)
-    assert imported["id"] == f"{CLUSTER}/legacy"
-    assert imported["outputs"]["status"] == "ACTIVE"

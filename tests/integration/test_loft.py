@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import lightkube
@@ -22,6 +23,7 @@ from pulumi_cluster_connect.sandbox.loft import LoftControl, LoftSandbox
 from .stacks import StackFactory
 
 CONNECT_TYPE = "dynamic/loft:ClusterConnect"
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +119,7 @@ def test_the_component_connects_a_cluster_and_destroy_removes_the_cluster_and_ob
         assert secret not in state
         assert secret not in stack.output
 
-    # TEMP assert stack.refresh().summary.resource_changes == {"same": 5}
+    assert stack.refresh().summary.resource_changes == {"same": 5}
 
     settings["display_name"] = "Edge EU"
     replaced = stack.up()
@@ -192,3 +194,24 @@ def test_a_cluster_deleted_in_loft_is_seen_as_gone_by_refresh(
     assert stack.up().summary.resource_changes == {"create": 1, "same": 1}
     stack.destroy()
     assert loft.state()["clusters"] == []
+
+
+def test_the_example_connects_the_sandbox_cluster_and_cleans_up(
+    stacks: StackFactory, kube: ControlPlane, loft_sandbox: LoftSandbox, loft: LoftControl, tmp_path: Path
+) -> None:
+    kubeconfig = tmp_path / "kubeconfig.yaml"
+    kubeconfig.write_text(kube.kubeconfig_text())
+    stack = stacks.project(REPO / "examples/loft", stack="example")
+    stack.set_config("loftUrl", loft_sandbox.url)
+    stack.set_config("loftAccessKey", loft_sandbox.access_key, secret=True)
+    stack.set_config("loftCaData", loft_sandbox.ca_data)
+    stack.set_config("kubeconfigPath", str(kubeconfig))
+    stack.set_config("ownerTeam", "platform")
+
+    stack.up()
+
+    assert stack.outputs() == {"cluster_name": "dev", "phase": "Initialized"}
+    assert loft_sandbox.access_key not in stack.state_text()
+    stack.destroy()
+    assert loft.state()["clusters"] == []
+    assert not exists(kube_client(kube), Namespace, "loft")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -12,7 +13,7 @@ from pulumi.dynamic.config import Config
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.output import Unknown
 
-from pulumi_cluster_connect.dynamic_providers import cluster_version, errors
+from pulumi_cluster_connect.dynamic_providers import errors
 from pulumi_cluster_connect.dynamic_providers.cluster_version import ClusterVersionProvider, ElapsedBackoff
 from pulumi_cluster_connect.sandbox.aws import server
 from pulumi_cluster_connect.sandbox.aws.control import SandboxControl
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 
 REGION = "us-west-2"
 UPDATE_SECONDS = 0.2
+UNKNOWN = Unknown()  # type: ignore[no-untyped-call]
 
 
 def provider(config: dict[str, Any] | None = None) -> ClusterVersionProvider:
@@ -72,7 +74,7 @@ def test_options_of_the_wrong_kind_fail_the_check_naming_the_property(key: str, 
 
 
 def test_unknown_values_in_preview_pass_the_check() -> None:
-    news = {"cluster_name": Unknown(), "version": Unknown(), "force": Unknown(), "timeout_minutes": Unknown()}
+    news = {"cluster_name": UNKNOWN, "version": UNKNOWN, "force": UNKNOWN, "timeout_minutes": UNKNOWN}
 
     assert failures_of(news) == {}
 
@@ -121,8 +123,8 @@ def test_force_and_timeout_changes_are_no_ops() -> None:
 
 
 def test_an_unknown_version_in_preview_is_a_change_and_an_unknown_cluster_a_replacement() -> None:
-    unknown_version = provider().diff(f"{REGION}/prod", outputs(), {"cluster_name": "prod", "version": Unknown()})
-    unknown_cluster = provider().diff(f"{REGION}/prod", outputs(), {"cluster_name": Unknown(), "version": "1.30"})
+    unknown_version = provider().diff(f"{REGION}/prod", outputs(), {"cluster_name": "prod", "version": UNKNOWN})
+    unknown_cluster = provider().diff(f"{REGION}/prod", outputs(), {"cluster_name": UNKNOWN, "version": "1.30"})
 
     assert (unknown_version.changes, unknown_version.replaces) == (True, [])
     assert unknown_cluster.replaces == ["cluster_name"]
@@ -135,7 +137,7 @@ def test_update_polls_are_fast_at_first_then_grow_with_the_time_waited_up_to_the
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     now = [100.0]
-    monkeypatch.setattr(cluster_version.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(time, "monotonic", lambda: now[0])
     next_interval = ElapsedBackoff(first=0.25, cap=2.0, fraction=0.05).intervals()
 
     seen = []
@@ -291,13 +293,16 @@ def test_a_failed_update_stops_with_its_errors_and_the_next_run_resumes(eks: EKS
     assert versions_of(resumed.outs["updates"]) == [("1.29", "1.30", "Successful"), ("1.30", "1.31", "Successful")]
 
 
-def test_an_update_already_in_progress_is_waited_out_and_counted(eks: EKSClient) -> None:
+def test_an_update_already_in_progress_is_waited_out_and_counted(eks: EKSClient, endpoint: str) -> None:
+    # Long enough to still run when the provider, after making its client, first looks.
+    SandboxControl(endpoint).set_durations(cluster_update=1.5)
     running = eks.update_cluster_version(name="prod", version="1.30")["update"]
+    SandboxControl(endpoint).set_durations(cluster_update=UPDATE_SECONDS)
 
     result = provider().create({"cluster_name": "prod", "version": "1.31"})
 
     assert result.outs is not None
-    assert [u["id"] for u in result.outs["updates"]][0] == running["id"]
+    assert result.outs["updates"][0]["id"] == running["id"]
     assert versions_of(result.outs["updates"]) == [("1.29", "1.30", "Successful"), ("1.30", "1.31", "Successful")]
 
 
@@ -338,9 +343,7 @@ def test_read_of_a_deleted_cluster_says_it_is_gone(eks: EKSClient) -> None:
     assert provider().read(f"{REGION}/prod", outputs()).id == ""
 
 
-def test_delete_leaves_the_cluster_as_it_is_and_says_so(
-    eks: EKSClient, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_delete_leaves_the_cluster_as_it_is_and_says_so(eks: EKSClient, capsys: pytest.CaptureFixture[str]) -> None:
     provider().delete(f"{REGION}/prod", outputs(version="1.29"))
 
     assert eks.describe_cluster(name="prod")["cluster"]["version"] == "1.29"

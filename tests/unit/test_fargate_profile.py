@@ -13,6 +13,7 @@ import pytest
 from pulumi.dynamic import ConfigureRequest
 from pulumi.dynamic.config import Config
 from pulumi.output import Unknown
+
 from pulumi_cluster_connect.dynamic_providers import errors
 from pulumi_cluster_connect.dynamic_providers import fargate_profile as fp
 from pulumi_cluster_connect.sandbox.aws.control import SandboxControl
@@ -78,9 +79,7 @@ def test_valid_inputs_pass_check_with_selectors_normalised() -> None:
         ({"operation_timeout_seconds": -1.0}, "operation_timeout_seconds", "positive"),
     ],
 )
-def test_check_names_the_property_that_breaks_a_rule(
-    overrides: dict[str, Any], prop: str, words: str
-) -> None:
+def test_check_names_the_property_that_breaks_a_rule(overrides: dict[str, Any], prop: str, words: str) -> None:
     found = failures_of(news(**overrides))
     assert prop in found, found
     assert words in found[prop]
@@ -125,9 +124,7 @@ def outputs(**overrides: Any) -> dict[str, Any]:
 
 def test_identical_inputs_have_no_changes() -> None:
     olds = outputs()
-    result = fp.FargateProfileProvider().diff(
-        "apps/web", olds, fp.FargateProfileProvider().check(olds, news()).inputs
-    )
+    result = fp.FargateProfileProvider().diff("apps/web", olds, fp.FargateProfileProvider().check(olds, news()).inputs)
     assert result.changes is False
     assert result.replaces == []
 
@@ -155,9 +152,7 @@ def test_a_selector_change_with_an_auto_name_replaces_creating_first() -> None:
     provider = fp.FargateProfileProvider()
     old_inputs = provider.check({}, news(fargate_profile_name=None, auto_name_prefix="web")).inputs
     olds = {**old_inputs, "region": REGION, "arn": "arn", "status": "ACTIVE"}
-    checked = provider.check(
-        old_inputs, news(fargate_profile_name=None, auto_name_prefix="web", subnets=["subnet-0c"])
-    )
+    checked = provider.check(old_inputs, news(fargate_profile_name=None, auto_name_prefix="web", subnets=["subnet-0c"]))
     result = provider.diff("apps/x", olds, checked.inputs)
     assert result.replaces == ["subnets"]
     assert result.delete_before_replace is False

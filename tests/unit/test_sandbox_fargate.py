@@ -17,6 +17,7 @@ import botocore.model
 import botocore.session
 import pytest
 from moto.eks.models import eks_backends
+
 from pulumi_cluster_connect.sandbox.aws import fargate, routes, server
 from pulumi_cluster_connect.sandbox.aws.control import SandboxControl
 from pulumi_cluster_connect.sandbox.aws.server import AwsSandbox
@@ -91,9 +92,7 @@ def eks(endpoint: str, control: SandboxControl) -> Any:
         aws_secret_access_key="sandbox-secret",
         config=botocore.config.Config(retries={"max_attempts": 0}),
     )
-    client.create_cluster(
-        name=CLUSTER, roleArn=ROLE.replace("fargate-pods", "cluster"), resourcesVpcConfig={}
-    )
+    client.create_cluster(name=CLUSTER, roleArn=ROLE.replace("fargate-pods", "cluster"), resourcesVpcConfig={})
     return client
 
 
@@ -112,9 +111,7 @@ def create(eks: Any, name: str, **overrides: Any) -> dict[str, Any]:
 
 
 def status(eks: Any, name: str) -> str:
-    return str(
-        eks.describe_fargate_profile(clusterName=CLUSTER, fargateProfileName=name)["fargateProfile"]["status"]
-    )
+    return str(eks.describe_fargate_profile(clusterName=CLUSTER, fargateProfileName=name)["fargateProfile"]["status"])
 
 
 def error_of(call: Any) -> tuple[str, str, int]:
@@ -138,9 +135,7 @@ def wait_settled(seconds: float = SHORT) -> None:
 def test_a_new_profile_is_creating_until_the_create_duration_has_passed_then_active(eks: Any) -> None:
     profile = create(eks, "web")
     assert profile["status"] == "CREATING"
-    assert profile["fargateProfileArn"].startswith(
-        f"arn:aws:eks:{REGION}:123456789012:fargateprofile/{CLUSTER}/web/"
-    )
+    assert profile["fargateProfileArn"].startswith(f"arn:aws:eks:{REGION}:123456789012:fargateprofile/{CLUSTER}/web/")
     assert profile["selectors"] == [{"namespace": "apps", "labels": {"tier": "web"}}]
     assert profile["health"] == {"issues": []}
     wait_settled()
@@ -176,9 +171,7 @@ def test_a_delete_while_another_profile_is_deleting_is_refused_with_resource_in_
         create(eks, name)
         wait_settled()
     eks.delete_fargate_profile(clusterName=CLUSTER, fargateProfileName="a")
-    code, message, _ = error_of(
-        lambda: eks.delete_fargate_profile(clusterName=CLUSTER, fargateProfileName="b")
-    )
+    code, message, _ = error_of(lambda: eks.delete_fargate_profile(clusterName=CLUSTER, fargateProfileName="b"))
     assert code == "ResourceInUseException"
     assert "currently has Fargate profile a in status DELETING" in message
 
@@ -354,8 +347,7 @@ def shape_errors(shape: botocore.model.Shape, value: Any, path: str = "$") -> li
         return [
             e
             for k, v in value.items()
-            for e in shape_errors(shape.key, k, f"{path}<key>")
-            + shape_errors(shape.value, v, f"{path}[{k!r}]")
+            for e in shape_errors(shape.key, k, f"{path}<key>") + shape_errors(shape.value, v, f"{path}[{k!r}]")
         ]
     if kind == "string":
         if not isinstance(value, str):
@@ -417,9 +409,7 @@ def test_every_fargate_response_matches_the_botocore_output_shape(eks: Any, cont
             raw_body(eks, "DescribeFargateProfile", clusterName=CLUSTER, fargateProfileName="broken"),
         )
     )
-    assert bodies[-1][1]["fargateProfile"]["health"]["issues"], (
-        "the failed profile's health is part of the check"
-    )
+    assert bodies[-1][1]["fargateProfile"]["health"]["issues"], "the failed profile's health is part of the check"
     arn = bodies[0][1]["fargateProfile"]["fargateProfileArn"]
     bodies.append(("TagResource", raw_body(eks, "TagResource", resourceArn=arn, tags={"a": "b"})))
     bodies.append(("ListTagsForResource", raw_body(eks, "ListTagsForResource", resourceArn=arn)))
@@ -440,9 +430,7 @@ def test_the_shape_validator_reports_wrong_types_and_unknown_members() -> None:
     model = botocore.session.get_session().get_service_model("eks")
     output = model.operation_model("DescribeFargateProfile").output_shape
     assert output is not None
-    bad = {
-        "fargateProfile": {"status": "READY", "createdAt": "x", "subnets": "s", "extra": 1, "tags": {"a": 1}}
-    }
+    bad = {"fargateProfile": {"status": "READY", "createdAt": "x", "subnets": "s", "extra": 1, "tags": {"a": 1}}}
     errors = shape_errors(output, bad)
     assert any("status" in e and "READY" in e for e in errors)
     assert any("subnets" in e for e in errors)

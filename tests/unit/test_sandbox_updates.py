@@ -13,6 +13,7 @@ import botocore.exceptions
 import botocore.model
 import botocore.session
 import pytest
+
 from pulumi_cluster_connect.sandbox.aws import server, updates
 from pulumi_cluster_connect.sandbox.aws.call import Call
 from pulumi_cluster_connect.sandbox.aws.control import SandboxControl
@@ -55,9 +56,7 @@ def shape_violations(shape: botocore.model.Shape, value: Any, path: str) -> list
             return [f"{path}: expected an object, got {value!r}"]
         wire = {member.serialization.get("name", name): member for name, member in shape.members.items()}
         found = [f"{path}.{key}: not a member of {shape.name}" for key in value if key not in wire]
-        found += [
-            f"{path}.{key}: required by {shape.name}" for key in shape.required_members if key not in value
-        ]
+        found += [f"{path}.{key}: required by {shape.name}" for key in shape.required_members if key not in value]
         for key, member in wire.items():
             if key in value:
                 found += shape_violations(member, value[key], f"{path}.{key}")
@@ -66,9 +65,7 @@ def shape_violations(shape: botocore.model.Shape, value: Any, path: str) -> list
         assert isinstance(shape, botocore.model.ListShape)
         if not isinstance(value, list):
             return [f"{path}: expected a list, got {value!r}"]
-        return [
-            v for i, item in enumerate(value) for v in shape_violations(shape.member, item, f"{path}[{i}]")
-        ]
+        return [v for i, item in enumerate(value) for v in shape_violations(shape.member, item, f"{path}[{i}]")]
     if kind == "map":
         assert isinstance(shape, botocore.model.MapShape)
         if not isinstance(value, dict):
@@ -80,23 +77,13 @@ def shape_violations(shape: botocore.model.Shape, value: Any, path: str) -> list
         enum = getattr(shape, "enum", None)
         return [f"{path}: {value!r} is not one of {enum}"] if enum and value not in enum else []
     if kind in ("integer", "long"):
-        return (
-            [] if isinstance(value, int) and not isinstance(value, bool) else [f"{path}: expected an integer"]
-        )
+        return [] if isinstance(value, int) and not isinstance(value, bool) else [f"{path}: expected an integer"]
     if kind in ("float", "double"):
-        return (
-            []
-            if isinstance(value, (int, float)) and not isinstance(value, bool)
-            else [f"{path}: expected a number"]
-        )
+        return [] if isinstance(value, (int, float)) and not isinstance(value, bool) else [f"{path}: expected a number"]
     if kind == "boolean":
         return [] if isinstance(value, bool) else [f"{path}: expected a boolean"]
     if kind == "timestamp":
-        return (
-            []
-            if isinstance(value, (int, float, str)) and not isinstance(value, bool)
-            else [f"{path}: not a time"]
-        )
+        return [] if isinstance(value, (int, float, str)) and not isinstance(value, bool) else [f"{path}: not a time"]
     return [f"{path}: unchecked shape type {kind}"]
 
 
@@ -250,9 +237,7 @@ def test_a_malformed_version_is_refused(eks: EKSClient, role_arn: str) -> None:
     assert error_of(excinfo)[0] == "InvalidParameterException"
 
 
-def test_a_second_update_while_one_runs_is_refused_naming_the_running_update(
-    eks: EKSClient, role_arn: str
-) -> None:
+def test_a_second_update_while_one_runs_is_refused_naming_the_running_update(eks: EKSClient, role_arn: str) -> None:
     make_cluster(eks, role_arn)
     running = eks.update_cluster_version(name="prod", version="1.30")["update"]
 
@@ -308,9 +293,7 @@ def test_an_injected_failure_ends_the_update_failed_with_its_errors_and_the_vers
     assert (cluster["status"], cluster["version"], cluster["platformVersion"]) == ("ACTIVE", "1.29", "eks.4")
 
 
-def test_the_fault_fires_once_so_the_next_update_succeeds(
-    eks: EKSClient, role_arn: str, endpoint: str
-) -> None:
+def test_the_fault_fires_once_so_the_next_update_succeeds(eks: EKSClient, role_arn: str, endpoint: str) -> None:
     make_cluster(eks, role_arn)
     SandboxControl(endpoint).inject("update_failed", operation="UpdateClusterVersion", target="prod")
     failed = eks.update_cluster_version(name="prod", version="1.30")["update"]
@@ -322,9 +305,7 @@ def test_the_fault_fires_once_so_the_next_update_succeeds(
     assert eks.describe_cluster(name="prod")["cluster"]["version"] == "1.30"
 
 
-def test_a_fault_for_another_cluster_leaves_this_one_alone(
-    eks: EKSClient, role_arn: str, endpoint: str
-) -> None:
+def test_a_fault_for_another_cluster_leaves_this_one_alone(eks: EKSClient, role_arn: str, endpoint: str) -> None:
     make_cluster(eks, role_arn)
     SandboxControl(endpoint).inject("update_failed", operation="UpdateClusterVersion", target="staging")
 
@@ -333,9 +314,7 @@ def test_a_fault_for_another_cluster_leaves_this_one_alone(
     assert wait_until_done(eks, "prod", update["id"])["status"] == "Successful"
 
 
-def test_a_node_group_behind_the_control_plane_blocks_the_update_unless_forced(
-    eks: EKSClient, role_arn: str
-) -> None:
+def test_a_node_group_behind_the_control_plane_blocks_the_update_unless_forced(eks: EKSClient, role_arn: str) -> None:
     make_cluster(eks, role_arn, version="1.30")
     eks.create_nodegroup(
         clusterName="prod", nodegroupName="workers", nodeRole=role_arn, subnets=["subnet-a"], version="1.29"
@@ -452,6 +431,5 @@ def test_the_contract_checker_catches_an_unknown_member_a_bad_enum_and_a_wrong_t
     assert sorted(found) == [
         "DescribeUpdate.update.extra: not a member of Update",
         "DescribeUpdate.update.id: expected a string, got 1",
-        "DescribeUpdate.update.status: 'Done' is not one of "
-        "['InProgress', 'Failed', 'Cancelled', 'Successful']",
+        "DescribeUpdate.update.status: 'Done' is not one of ['InProgress', 'Failed', 'Cancelled', 'Successful']",
     ]

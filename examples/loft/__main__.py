@@ -1,0 +1,34 @@
+"""Connect the cluster of a kubeconfig to Loft: a cluster-admin ServiceAccount, then ClusterConnect."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pulumi
+
+from pulumi_cluster_connect.components.loft_connected_cluster import LoftConnectedCluster, LoftConnectedClusterArgs
+
+config = pulumi.Config()
+# Against the sandbox, `eval "$(cluster-connect sandbox env)"` sets LOFT_URL, LOFT_ACCESS_KEY and KUBECONFIG.
+loft_url = config.get("loftUrl") or os.environ["LOFT_URL"]
+configured_key = config.get_secret("loftAccessKey")
+access_key = configured_key if configured_key is not None else pulumi.Output.secret(os.environ["LOFT_ACCESS_KEY"])
+kubeconfig_path = Path(config.get("kubeconfigPath") or os.environ["KUBECONFIG"]).expanduser()
+
+args: LoftConnectedClusterArgs = {
+    "loft_url": loft_url,
+    "access_key": access_key,
+    "cluster_name": config.get("clusterName") or "dev",
+    "kubeconfig": pulumi.Output.secret(kubeconfig_path.read_text()),
+    "display_name": config.get("displayName") or "Development",
+}
+if config.get("ownerTeam"):
+    args["owner"] = {"team": config.require("ownerTeam")}
+if config.get("loftCaData"):
+    args["ca_data"] = config.require("loftCaData")
+
+cluster = LoftConnectedCluster(pulumi.get_stack(), args)
+
+pulumi.export("cluster_name", cluster.cluster_name)
+pulumi.export("phase", cluster.phase)
