@@ -167,7 +167,7 @@ def test_up_connects_through_iam_propagation_then_preview_is_clean_and_destroy_l
         assert "IAM is still propagating" in stack.output
 
         preview = stack.preview()
-        assert set(preview.change_summary) == {"same"}, preview.change_summary
+        assert set(preview.change_summary) == {auto.OpType.SAME}, preview.change_summary
         assert_no_secrets_leak(stack, world.kube, [registration.activation_code])
     finally:
         destroyed(stack)
@@ -181,7 +181,7 @@ def test_changing_the_connector_provider_replaces_and_reconnects(world: World) -
         first_code = registrations.registration(REGION, "edge-b").activation_code  # type: ignore[union-attr]
         stack.stack.workspace.program = program(world.kube, world.role_arn, "edge-b", provider="GKE")
         preview = stack.preview()
-        assert preview.change_summary.get("replace") == 2, preview.change_summary
+        assert preview.change_summary.get(auto.OpType.REPLACE) == 2, preview.change_summary
         result = stack.up()
         assert result.outputs["status"].value == "ACTIVE"
         second = result.outputs["activation_id"].value
@@ -205,7 +205,7 @@ def test_an_expired_activation_fails_clearly_and_is_re_registered_by_the_next_up
             stack.up()
         assert world.eks.describe_cluster(name="edge-c")["cluster"]["status"] == "FAILED"
         preview = stack.preview()
-        assert preview.change_summary.get("replace", 0) >= 1, preview.change_summary
+        assert preview.change_summary.get(auto.OpType.REPLACE, 0) >= 1, preview.change_summary
         result = stack.up()
         assert result.outputs["status"].value == "ACTIVE"
         assert world.eks.describe_cluster(name="edge-c")["cluster"]["status"] == "ACTIVE"

@@ -36,9 +36,7 @@ def test_the_connector_manifest_holds_the_objects_of_the_reference() -> None:
         ("ClusterRoleBinding", "eks-connector-cluster-meta-access"),
         ("StatefulSet", "eks-connector"),
     }
-    namespaced = [
-        o for o in objects.values() if o["kind"] not in ("Namespace", "ClusterRole", "ClusterRoleBinding")
-    ]
+    namespaced = [o for o in objects.values() if o["kind"] not in ("Namespace", "ClusterRole", "ClusterRoleBinding")]
     assert {o["metadata"]["namespace"] for o in namespaced} == {"eks-connector"}
     assert objects[("ServiceAccount", "eks-connector")]["automountServiceAccountToken"] is False
 
@@ -64,9 +62,7 @@ def test_the_statefulset_carries_the_activation_id_region_and_pinned_images() ->
 
 
 def test_images_can_be_pulled_from_a_mirror() -> None:
-    objects = rendered(
-        connector_image="mirror.example/eks-connector:0.0.11", agent_image="mirror.example/ssm:3"
-    )
+    objects = rendered(connector_image="mirror.example/eks-connector:0.0.11", agent_image="mirror.example/ssm:3")
     spec = by_kind_and_name(objects)[("StatefulSet", "eks-connector")]["spec"]["template"]["spec"]
     images = {c["image"] for c in spec["initContainers"] + spec["containers"]}
     assert images == {"mirror.example/eks-connector:0.0.11", "mirror.example/ssm:3"}
@@ -100,9 +96,7 @@ def test_console_access_impersonates_and_binds_exactly_the_given_principals() ->
         {"apiGroups": [""], "resources": ["users"], "verbs": ["impersonate"], "resourceNames": sorted(arns)}
     ]
     binding = objects[("ClusterRoleBinding", "eks-connector-service")]
-    assert binding["subjects"] == [
-        {"kind": "ServiceAccount", "name": "eks-connector", "namespace": "eks-connector"}
-    ]
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "eks-connector", "namespace": "eks-connector"}]
     dashboard = objects[("ClusterRoleBinding", connector_manifest.DASHBOARD_BINDING)]
     assert [s["name"] for s in dashboard["subjects"]] == sorted(arns)
     assert {s["kind"] for s in dashboard["subjects"]} == {"User"}

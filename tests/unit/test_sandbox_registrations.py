@@ -20,9 +20,7 @@ REGION = "us-west-2"
 TRUST = json.dumps(
     {
         "Version": "2012-10-17",
-        "Statement": [
-            {"Effect": "Allow", "Principal": {"Service": "ssm.amazonaws.com"}, "Action": "sts:AssumeRole"}
-        ],
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "ssm.amazonaws.com"}, "Action": "sts:AssumeRole"}],
     }
 )
 MODEL = botocore.session.get_session().get_service_model("eks")
@@ -87,9 +85,7 @@ def conforms(value: Any, shape: botocore.model.Shape, where: str = "") -> list[s
         if not isinstance(value, dict):
             return [f"{where}: expected a map"]
         for key, item in value.items():
-            problems += conforms(key, shape.key, f"{where}[key]") + conforms(
-                item, shape.value, f"{where}[{key}]"
-            )
+            problems += conforms(key, shape.key, f"{where}[key]") + conforms(item, shape.value, f"{where}[{key}]")
     elif kind == "list":
         assert isinstance(shape, botocore.model.ListShape)
         if not isinstance(value, list):
@@ -124,9 +120,7 @@ def assert_modelled_error(err: exceptions.EksError, operation: str | None = None
 
 
 def test_register_cluster_answers_in_the_exact_output_shape(role_arn: str) -> None:
-    body = registrations.register_cluster(
-        call("RegisterCluster", register_body("edge", role_arn, tags={"team": "a"}))
-    )
+    body = registrations.register_cluster(call("RegisterCluster", register_body("edge", role_arn, tags={"team": "a"})))
     assert output_problems("RegisterCluster", body) == []
     connector = body["cluster"]["connectorConfig"]
     assert body["cluster"]["status"] == "PENDING"
@@ -193,9 +187,7 @@ def test_describe_list_and_deregister_answer_in_the_exact_output_shapes(role_arn
         ),
     ],
 )
-def test_register_cluster_rejects_what_the_api_rejects(
-    role_arn: str, body: dict[str, Any], expected: str
-) -> None:
+def test_register_cluster_rejects_what_the_api_rejects(role_arn: str, body: dict[str, Any], expected: str) -> None:
     config = body["connectorConfig"]
     if config["roleArn"] == "ROLE":
         config["roleArn"] = role_arn
