@@ -22,7 +22,8 @@ def _session(region: str | None, stack_config: Mapping[str, str]) -> boto3.sessi
     """Region from the resource input, else `aws:region` config, else the standard chain; `aws:profile` too."""
     profile = stack_config.get("aws:profile") or None
     session = boto3.session.Session(profile_name=profile)
-    chosen_region = region or stack_config.get("aws:region") or session.region_name
+    # boto3 reads AWS_DEFAULT_REGION and the profile; AWS_REGION is what the other AWS SDKs and CLIs read.
+    chosen_region = region or stack_config.get("aws:region") or session.region_name or os.environ.get("AWS_REGION")
     if chosen_region is None:
         from .errors import ClusterConnectError
 

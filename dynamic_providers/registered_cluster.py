@@ -77,9 +77,7 @@ def check_inputs(news: Mapping[str, Any]) -> list[CheckFailure]:
         failures.append(CheckFailure(CONNECTOR_PROVIDER, f"is required: one of {', '.join(PROVIDERS)}"))
     elif inputs.known(news, CONNECTOR_PROVIDER) and news[CONNECTOR_PROVIDER] not in PROVIDERS:
         failures.append(
-            CheckFailure(
-                CONNECTOR_PROVIDER, f"must be one of {', '.join(PROVIDERS)}, got {news[CONNECTOR_PROVIDER]!r}"
-            )
+            CheckFailure(CONNECTOR_PROVIDER, f"must be one of {', '.join(PROVIDERS)}, got {news[CONNECTOR_PROVIDER]!r}")
         )
     if ROLE_ARN not in news:
         failures.append(CheckFailure(ROLE_ARN, "is required: the IAM role the connector agent assumes"))
@@ -109,15 +107,9 @@ def diff_registration(
     a state that is only past its expiry, since the agent may have connected after it was stored)."""
     replaces = [key for key in REPLACING if news.get(key) != olds.get(key)]
     # An absent region keeps the one resolved at create (config or environment).
-    if inputs.is_unknown(news.get(REGION)) or (
-        inputs.known(news, REGION) and news[REGION] != olds.get(REGION)
-    ):
+    if inputs.is_unknown(news.get(REGION)) or (inputs.known(news, REGION) and news[REGION] != olds.get(REGION)):
         replaces.append(REGION)
-    if (
-        not replaces
-        and expired_unconnected(olds, now)
-        and (olds.get("status") == "FAILED" or still_unconnected())
-    ):
+    if not replaces and expired_unconnected(olds, now) and (olds.get("status") == "FAILED" or still_unconnected()):
         replaces.append("status")
     same_name = news.get(CLUSTER_NAME) == olds.get(CLUSTER_NAME) or inputs.is_unknown(news.get(CLUSTER_NAME))
     return DiffResult(
@@ -185,9 +177,7 @@ def register(
             waited = clock() - started
             if not _is_propagation_delay(err) or waited >= timeout:
                 raise
-            progress.report(
-                f"IAM is still propagating ({err.message}); retrying RegisterCluster ({waited:.0f}s)"
-            )
+            progress.report(f"IAM is still propagating ({err.message}); retrying RegisterCluster ({waited:.0f}s)")
             sleep(min(next_interval(), timeout - waited))
 
 
@@ -240,9 +230,7 @@ class RegisteredClusterProvider(ResourceProvider):
         progress.report(f"registering {name} with EKS in {region}")
         cluster = register(lambda: dict(eks.register_cluster(**request)["cluster"]))
         outs = outputs_of(cluster, region, props)
-        progress.report(
-            f"registered {name}: {outs.get('status')}, activation expires {outs.get('activation_expiry')}"
-        )
+        progress.report(f"registered {name}: {outs.get('status')}, activation expires {outs.get('activation_expiry')}")
         return CreateResult(name, outs)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -316,9 +304,7 @@ class RegisteredCluster(pulumi.dynamic.Resource, module="eks", name="RegisteredC
             "created_at": None,
         }
         secret = pulumi.ResourceOptions(additional_secret_outputs=["activation_code"])
-        super().__init__(
-            RegisteredClusterProvider(), resource_name, props, pulumi.ResourceOptions.merge(opts, secret)
-        )
+        super().__init__(RegisteredClusterProvider(), resource_name, props, pulumi.ResourceOptions.merge(opts, secret))
 
 
 # ConnectionWait ---------------------------------------------------------------------------------------
@@ -334,9 +320,7 @@ def connection_failure(cluster: Mapping[str, Any] | None, now: float) -> str | N
     status = cluster.get("status")
     expiry = (cluster.get("connectorConfig") or {}).get("activationExpiry")
     expiry_at = expiry.timestamp() if isinstance(expiry, datetime.datetime) else expiry
-    if status == "FAILED" or (
-        status != "ACTIVE" and isinstance(expiry_at, (int, float)) and expiry_at <= now
-    ):
+    if status == "FAILED" or (status != "ACTIVE" and isinstance(expiry_at, (int, float)) and expiry_at <= now):
         return (
             f"the activation expired at {_utc(expiry_at)} before the connector agent connected; "
             "run `pulumi up` again to re-register the cluster and roll the connector"
@@ -363,17 +347,11 @@ class ConnectionWaitProvider(ResourceProvider):
         self._stack_config = {k: str(v) for k in STACK_CONFIG_KEYS if (v := req.config.get(k)) is not None}
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        failures = [
-            CheckFailure(key, "is required") for key in (CLUSTER_NAME, ACTIVATION_ID) if key not in news
-        ]
+        failures = [CheckFailure(key, "is required") for key in (CLUSTER_NAME, ACTIVATION_ID) if key not in news]
         if inputs.known(news, TIMEOUT) and (
-            not isinstance(news[TIMEOUT], (int, float))
-            or isinstance(news[TIMEOUT], bool)
-            or news[TIMEOUT] <= 0
+            not isinstance(news[TIMEOUT], (int, float)) or isinstance(news[TIMEOUT], bool) or news[TIMEOUT] <= 0
         ):
-            failures.append(
-                CheckFailure(TIMEOUT, f"must be a positive number of seconds, got {news[TIMEOUT]!r}")
-            )
+            failures.append(CheckFailure(TIMEOUT, f"must be a positive number of seconds, got {news[TIMEOUT]!r}"))
         inputs.check_region(news, REGION, failures)
         return CheckResult(inputs.without_none(news), failures)
 
@@ -414,9 +392,7 @@ class ConnectionWaitProvider(ResourceProvider):
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         cluster = self._describe(props)
-        if cluster is None or (cluster.get("connectorConfig") or {}).get("activationId") != props.get(
-            ACTIVATION_ID
-        ):
+        if cluster is None or (cluster.get("connectorConfig") or {}).get("activationId") != props.get(ACTIVATION_ID):
             return ReadResult("", {})
         return ReadResult(id_, {**props, "status": cluster.get("status")})
 

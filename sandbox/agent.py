@@ -46,11 +46,7 @@ def activation_of(statefulset: dict[str, Any], secret: dict[str, Any]) -> Activa
     env = {e.get("name"): e for e in init.get("env") or []}
     activation_id = (env.get("EKS_ACTIVATION_ID") or {}).get("value")
     code_ref = (((env.get("EKS_ACTIVATION_CODE") or {}).get("valueFrom") or {}).get("secretKeyRef")) or {}
-    if (
-        not activation_id
-        or code_ref.get("name") != ACTIVATION_SECRET
-        or code_ref.get("key") != ACTIVATION_KEY
-    ):
+    if not activation_id or code_ref.get("name") != ACTIVATION_SECRET or code_ref.get("key") != ACTIVATION_KEY:
         return None
     region = next((m["region"] for a in init.get("args") or [] if (m := REGION_ARG.match(str(a)))), None)
     encoded = (secret.get("data") or {}).get(ACTIVATION_KEY)

@@ -71,6 +71,7 @@ class Sandbox:
             "AWS_ACCESS_KEY_ID": AWS_ACCESS_KEY_ID,
             "AWS_SECRET_ACCESS_KEY": AWS_SECRET_ACCESS_KEY,
             "AWS_REGION": REGION,
+            "AWS_DEFAULT_REGION": REGION,
             "KUBECONFIG": str(self.kubeconfig_path.resolve()),
             "LOFT_URL": self.loft.url,
         }

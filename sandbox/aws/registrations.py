@@ -115,9 +115,7 @@ def _validate(call: Call) -> tuple[str, str, str, dict[str, str]]:
             f"connectorConfig.provider {provider!r} must be one of {', '.join(PROVIDERS)}"
         )
     if not isinstance(role_arn, str) or not ROLE_ARN.match(role_arn):
-        raise exceptions.InvalidParameterException(
-            f"connectorConfig.roleArn {role_arn!r} is not an IAM role ARN"
-        )
+        raise exceptions.InvalidParameterException(f"connectorConfig.roleArn {role_arn!r} is not an IAM role ARN")
     tags = body.get("tags") or {}
     if not isinstance(tags, dict) or len(tags) > TAGS_MAX:
         raise exceptions.InvalidParameterException(f"at most {TAGS_MAX} tags are allowed")

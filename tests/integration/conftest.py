@@ -42,13 +42,15 @@ def aws_endpoint() -> Iterator[str]:
     """The sandbox AWS endpoint, reached by every process through the standard variables."""
     sandbox = AwsSandbox().start()
     saved = {
-        k: os.environ.get(k) for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION")
+        k: os.environ.get(k)
+        for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "AWS_DEFAULT_REGION")
     }
     os.environ.update(
         AWS_ENDPOINT_URL=sandbox.url,
         AWS_ACCESS_KEY_ID="sandbox",
         AWS_SECRET_ACCESS_KEY="sandbox-secret",
         AWS_REGION=REGION,
+        AWS_DEFAULT_REGION=REGION,
     )
     os.environ.pop("AWS_PROFILE", None)
     try:

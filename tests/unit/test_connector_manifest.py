@@ -6,6 +6,7 @@ import base64
 from typing import Any
 
 import pytest
+
 from pulumi_cluster_connect.components import connector_manifest
 from pulumi_cluster_connect.sandbox import agent
 

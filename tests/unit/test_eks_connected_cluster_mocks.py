@@ -59,7 +59,7 @@ def resolved(output: pulumi.Output[Any]) -> Any:
         future = value
 
     output.apply(keep)
-    pulumi.runtime.sync_await._sync_await(pulumi.runtime.stack.wait_for_rpcs())  # type: ignore[attr-defined]
+    pulumi.runtime.sync_await._sync_await(pulumi.runtime.stack.wait_for_rpcs())
     return future
 
 

@@ -11,6 +11,7 @@ import boto3
 import dill
 import pytest
 from pulumi.output import Unknown
+
 from pulumi_cluster_connect.dynamic_providers import errors, polling
 from pulumi_cluster_connect.dynamic_providers import registered_cluster as rc
 from pulumi_cluster_connect.sandbox.aws import registrations, server

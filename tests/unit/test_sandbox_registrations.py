@@ -12,6 +12,7 @@ import botocore.exceptions
 import botocore.model
 import botocore.session
 import pytest
+
 from pulumi_cluster_connect.sandbox.aws import exceptions, registrations, server
 from pulumi_cluster_connect.sandbox.aws.call import Call
 from pulumi_cluster_connect.sandbox.aws.settings import SETTINGS, Fault
@@ -95,8 +96,8 @@ def conforms(value: Any, shape: botocore.model.Shape, where: str = "") -> list[s
     elif kind == "string":
         if not isinstance(value, str):
             problems.append(f"{where}: expected a string")
-        elif shape.enum and value not in shape.enum:
-            problems.append(f"{where}: {value!r} not in {shape.enum}")
+        elif (enum := getattr(shape, "enum", None)) and value not in enum:
+            problems.append(f"{where}: {value!r} not in {enum}")
     elif kind == "timestamp":
         if not isinstance(value, (int, float)) or isinstance(value, bool):
             problems.append(f"{where}: expected epoch seconds")

@@ -1,0 +1,71 @@
+"""AWS clients follow boto3's conventions: region order, profiles, endpoint variables, retry mode."""
+
+from __future__ import annotations
+
+import botocore.exceptions
+import pytest
+
+from pulumi_cluster_connect.dynamic_providers import aws, errors
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_EKS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "key")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
+
+
+def test_the_resource_region_wins_over_stack_config_and_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    assert aws.eks("ap-south-1", {"aws:region": "us-east-2"}).meta.region_name == "ap-south-1"
+
+
+def test_stack_config_region_wins_over_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    assert aws.eks(None, {"aws:region": "us-east-2"}).meta.region_name == "us-east-2"
+
+
+def test_the_standard_chain_gives_the_region_last(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    assert aws.eks().meta.region_name == "eu-west-1"
+
+
+def test_no_region_anywhere_is_a_clear_error() -> None:
+    with pytest.raises(errors.ClusterConnectError, match="aws:region"):
+        aws.eks()
+
+
+def test_the_eks_endpoint_variable_is_honoured(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_EKS", "http://127.0.0.1:2")
+    assert aws.eks("us-west-2").meta.endpoint_url == "http://127.0.0.1:2"
+    assert aws.iam("us-west-2").meta.endpoint_url == "http://127.0.0.1:1"
+
+
+def test_an_unknown_profile_is_refused_by_boto3() -> None:
+    with pytest.raises(botocore.exceptions.ProfileNotFound):
+        aws.eks("us-west-2", {"aws:profile": "no-such-profile"})
+
+
+def test_retries_use_the_standard_mode_unless_told_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert aws.eks("us-west-2").meta.config.retries["mode"] == "standard"
+    monkeypatch.setenv(aws.RETRY_MODE_ENV, "adaptive")
+    assert aws.eks("us-west-2").meta.config.retries["mode"] == "adaptive"
+
+
+def test_client_errors_are_translated_with_the_service_code_and_message() -> None:
+    error = botocore.exceptions.ClientError(
+        {
+            "Error": {"Code": "ResourceInUseException", "Message": "cluster busy"},
+            "ResponseMetadata": {"HTTPStatusCode": 409},
+        },
+        "CreateFargateProfile",
+    )
+    with pytest.raises(errors.AwsApiError) as translated, errors.translated_aws_errors("EKS CreateFargateProfile"):
+        raise error
+    assert str(translated.value) == "EKS CreateFargateProfile failed: ResourceInUseException: cluster busy"
+    assert translated.value.status == 409
+    assert translated.value.__cause__ is error
+    assert errors.aws_error_code(translated.value) == "ResourceInUseException"

@@ -1,0 +1,107 @@
+"""polling.wait_for follows a lifecycle: fast first polls, capped backoff, failure states, a timeout."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from pulumi_cluster_connect.dynamic_providers import errors, polling
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def states(*sequence: str) -> Callable[[], str]:
+    remaining = list(sequence)
+    return lambda: remaining.pop(0) if len(remaining) > 1 else remaining[0]
+
+
+def test_it_returns_the_first_observation_that_is_done() -> None:
+    clock = FakeClock()
+    result = polling.wait_for(
+        "profile",
+        states("CREATING", "CREATING", "ACTIVE"),
+        state_of=str,
+        done=lambda s: s == "ACTIVE",
+        timeout=60,
+        clock=clock,
+        sleep=clock.sleep,
+    )
+    assert result == "ACTIVE"
+    assert len(clock.sleeps) == 2
+
+
+def test_intervals_start_fast_and_grow_up_to_the_cap() -> None:
+    clock = FakeClock()
+    with pytest.raises(errors.WaitTimeout):
+        polling.wait_for(
+            "profile",
+            lambda: "CREATING",
+            state_of=str,
+            done=lambda s: False,
+            timeout=30,
+            backoff=polling.Backoff(first=0.25, factor=2, cap=2),
+            clock=clock,
+            sleep=clock.sleep,
+        )
+    assert clock.sleeps[:4] == [0.25, 0.5, 1.0, 2.0]
+    assert max(clock.sleeps) == 2
+
+
+def test_a_failure_state_stops_the_wait_with_the_service_reason() -> None:
+    clock = FakeClock()
+    with pytest.raises(errors.LifecycleFailed) as failed:
+        polling.wait_for(
+            "Fargate profile apps",
+            states("CREATING", "CREATE_FAILED"),
+            state_of=str,
+            done=lambda s: s == "ACTIVE",
+            failure=lambda s: "AccessDenied: the role cannot be assumed" if s == "CREATE_FAILED" else None,
+            timeout=60,
+            clock=clock,
+            sleep=clock.sleep,
+        )
+    assert str(failed.value) == "Fargate profile apps reached CREATE_FAILED: AccessDenied: the role cannot be assumed"
+
+
+def test_the_timeout_names_what_was_awaited_and_the_last_state() -> None:
+    clock = FakeClock()
+    with pytest.raises(errors.WaitTimeout) as timed_out:
+        polling.wait_for(
+            "update 1.29 -> 1.30",
+            lambda: "InProgress",
+            state_of=str,
+            done=lambda s: False,
+            timeout=10,
+            clock=clock,
+            sleep=clock.sleep,
+        )
+    assert "update 1.29 -> 1.30" in str(timed_out.value)
+    assert "InProgress" in str(timed_out.value)
+    assert clock.now == pytest.approx(10)
+
+
+def test_progress_lines_are_printed_when_the_state_changes(capsys: pytest.CaptureFixture[str]) -> None:
+    clock = FakeClock()
+    polling.wait_for(
+        "cluster",
+        states("PENDING", "PENDING", "ACTIVE"),
+        state_of=str,
+        done=lambda s: s == "ACTIVE",
+        timeout=60,
+        clock=clock,
+        sleep=clock.sleep,
+    )
+    lines = capsys.readouterr().err.splitlines()
+    assert [line.split(": ")[1].split(" ")[0] for line in lines] == ["PENDING", "ACTIVE"]
