@@ -1,5 +1,8 @@
 """Pulumi dynamic resources for what the EKS and Loft APIs offer but the usual providers don't."""
 
+from .cluster_version import ClusterVersion
+from .fargate_profile import FargateProfile
 from .kubernetes_manifest import KubernetesManifest
+from .loft_cluster_connect import LoftClusterConnect
 
-__all__ = ["KubernetesManifest"]
+__all__ = ["ClusterVersion", "FargateProfile", "KubernetesManifest", "LoftClusterConnect"]

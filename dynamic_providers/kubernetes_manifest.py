@@ -134,12 +134,14 @@ def _translated(action: str) -> Iterator[None]:
 
 
 def _resource_class(client: lightkube.Client, obj: Mapping[str, Any]) -> Any:
+    """The lightkube class of the object's apiVersion and kind (its other fields are not validated here)."""
+    api_version, kind = str(obj.get("apiVersion")), str(obj.get("kind"))
     try:
-        return type(codecs.from_dict(dict(obj)))
+        return codecs.resource_registry.load(api_version, kind)
     except LoadResourceError:
         # A custom resource: learn its kinds from the cluster's CRDs, then try once more.
         generic_resource.load_in_cluster_generic_resources(client)
-        return type(codecs.from_dict(dict(obj)))
+        return codecs.resource_registry.load(api_version, kind)
 
 
 def _is_namespaced(resource_class: Any) -> bool:

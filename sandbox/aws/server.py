@@ -39,6 +39,18 @@ def _error(err: exceptions.EksError) -> Response:
     return _json(err.status, {"message": err.message}, {"x-amzn-ErrorType": err.code})
 
 
+# IAM and STS speak the query protocol: errors are XML, with their own codes for the same faults.
+QUERY_FAULT_CODES = {"throttle": "Throttling", "server_error": "ServiceFailure", "unavailable": "ServiceUnavailable"}
+
+
+def _query_error(kind: str, status: int, message: str) -> Response:
+    body = (
+        f"<ErrorResponse><Error><Type>Receiver</Type><Code>{QUERY_FAULT_CODES[kind]}</Code>"
+        f"<Message>{message}</Message></Error><RequestId>sandbox</RequestId></ErrorResponse>"
+    )
+    return Response(body, status=status, content_type="text/xml")
+
+
 @dataclass
 class Dispatcher:
     moto: Any = field(default_factory=lambda: DomainDispatcherApplication(create_backend_app))
@@ -57,6 +69,8 @@ class Dispatcher:
             fault = SETTINGS.take_any(tuple(TRANSPORT_FAULTS), operation)
             if fault:
                 error = TRANSPORT_FAULTS[fault.kind](f"injected {fault.kind} for {operation}")
+                if service != "eks":
+                    return _query_error(fault.kind, error.status, error.message)(environ, start_response)
                 return _error(error)(environ, start_response)
         if service == "eks" and operation in HANDLERS:
             response = self._handle(request, operation, region)
