@@ -82,13 +82,11 @@ def main() -> None:
     from pulumi_cluster_connect.sandbox.aws.control import SandboxControl
     from pulumi_cluster_connect.sandbox.aws.server import AwsSandbox
     from tests.integration.stacks import StackFactory, with_engine_on_path
-    from tests.unit.test_sandbox_fargate import apply_pending_sandbox_fixes
 
     engine = subprocess.run(
         ["bash", str(REPO / "tools/pulumi/build.sh")], check=True, capture_output=True, text=True
     ).stdout.split()[-1]
     with_engine_on_path(Path(engine))
-    apply_pending_sandbox_fixes()
     sandbox = AwsSandbox().start()
     os.environ.update(
         AWS_ENDPOINT_URL=sandbox.url,

@@ -195,16 +195,15 @@ class RegisteredClusterProvider(ResourceProvider):
         return CheckResult(inputs.without_none(news), check_inputs(news))
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        def still_unconnected() -> bool:
-            status = self._status(olds)
-            if status != "ACTIVE":
-                progress.report(
-                    f"registration {olds.get(CLUSTER_NAME)}: the activation expired at "
-                    f"{olds.get('activation_expiry')} unconnected ({status or 'gone'}); re-registering"
-                )
-            return status != "ACTIVE"
-
-        return diff_registration(olds, news, now=time.time(), still_unconnected=still_unconnected)
+        result = diff_registration(
+            olds, news, now=time.time(), still_unconnected=lambda: self._status(olds) != "ACTIVE"
+        )
+        if "status" in (result.replaces or []):
+            progress.report(
+                f"registration {olds.get(CLUSTER_NAME)}: the activation expired at {olds.get('activation_expiry')} "
+                "without a connection; re-registering"
+            )
+        return result
 
     def _status(self, state: Mapping[str, Any]) -> str | None:
         eks = aws.eks(state.get(REGION), self._stack_config)

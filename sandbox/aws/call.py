@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,3 +37,7 @@ class Call:
     def query_one(self, name: str) -> str | None:
         values = self.query.get(name)
         return values[0] if values else None
+
+
+Handler = Callable[[Call], dict[str, Any] | None]
+"""A sandbox operation: the JSON body of the answer, None to let the next handler or moto answer."""

@@ -18,7 +18,9 @@ class Route:
 
 def _compile(uri: str) -> re.Pattern[str]:
     path = uri.split("?", 1)[0]
-    regex = re.sub(r"\{(\w+)\+?\}", r"(?P<\1>[^/]+)", path)
+    # ARNs hold slashes and arrive URL-decoded: a trailing {resourceArn} takes the rest of the path.
+    regex = re.sub(r"\{resourceArn\}$", r"(?P<resourceArn>.+)", path)
+    regex = re.sub(r"\{(\w+)\+?\}", r"(?P<\1>[^/]+)", regex)
     return re.compile(f"^{regex}/?$")
 
 

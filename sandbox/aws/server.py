@@ -17,11 +17,16 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
 from . import exceptions, fargate, registrations, routes, updates
-from .call import Call
+from .call import Call, Handler
 from .settings import SETTINGS, Fault
 
-HANDLERS = {**fargate.HANDLERS, **updates.HANDLERS, **registrations.HANDLERS}
 MODELS = (fargate, updates, registrations)
+# Several models may answer one operation (DescribeCluster: updates settle, registrations answer for
+# registered clusters): each is asked in turn and the first answer wins; none means moto answers.
+HANDLERS: dict[str, list[Handler]] = {}
+for _model in MODELS:
+    for _operation, _handler in _model.HANDLERS.items():
+        HANDLERS.setdefault(_operation, []).append(_handler)
 CONTROL_PREFIX = "/_sandbox/"
 TRANSPORT_FAULTS: dict[str, type[exceptions.EksError]] = {
     "throttle": exceptions.ThrottlingException,
@@ -76,6 +81,7 @@ class Dispatcher:
             response = self._handle(request, operation, region)
             if response is not None:
                 return response(environ, start_response)
+            environ["wsgi.input"] = io.BytesIO(body)  # the handlers read it; moto reads it again
         return self.moto(environ, start_response)
 
     @staticmethod
@@ -94,7 +100,7 @@ class Dispatcher:
         body = request.get_json(silent=True) or {}
         call = Call(operation, region, found[1], parse_qs(request.query_string.decode()), body)
         try:
-            result = HANDLERS[operation](call)
+            result = next((r for handler in HANDLERS[operation] if (r := handler(call)) is not None), None)
         except exceptions.EksError as err:
             return _error(err)
         except Exception as err:

@@ -19,6 +19,8 @@ PASSPHRASE = "integration-tests-passphrase"
 class TestStack:
     """A stack with helpers that return what the engine did, and the exported state as text."""
 
+    __test__ = False  # not a test class, whatever its name
+
     stack: auto.Stack
     output_lines: list[str] = field(default_factory=list)
 

@@ -17,7 +17,8 @@ from pulumi import automation as auto
 from pulumi_cluster_connect.dynamic_providers.cluster_version import ClusterVersion
 from pulumi_cluster_connect.sandbox.aws.control import SandboxControl
 
-from .stacks import StackFactory, TestStack
+from . import stacks as stack_helpers
+from .stacks import StackFactory
 
 if TYPE_CHECKING:
     from mypy_boto3_eks import EKSClient
@@ -52,7 +53,7 @@ def program(version: str, force: bool = False) -> Callable[[], None]:
     return run
 
 
-def stack_at(stacks: StackFactory, version: str, force: bool = False) -> TestStack:
+def stack_at(stacks: StackFactory, version: str, force: bool = False) -> stack_helpers.TestStack:
     return stacks.inline(program(version, force), stack="upgrade")
 
 

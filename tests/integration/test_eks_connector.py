@@ -206,6 +206,7 @@ def test_an_expired_activation_fails_clearly_and_is_re_registered_by_the_next_up
         assert world.eks.describe_cluster(name="edge-c")["cluster"]["status"] == "FAILED"
         preview = stack.preview()
         assert preview.change_summary.get(auto.OpType.REPLACE, 0) >= 1, preview.change_summary
+        assert "re-registering" in stack.output
         result = stack.up()
         assert result.outputs["status"].value == "ACTIVE"
         assert world.eks.describe_cluster(name="edge-c")["cluster"]["status"] == "ACTIVE"

@@ -17,7 +17,6 @@ from pulumi import automation as auto
 from pulumi_cluster_connect.dynamic_providers.fargate_profile import FargateProfile
 from pulumi_cluster_connect.sandbox.aws.control import SandboxControl
 
-from ..unit.test_sandbox_fargate import apply_pending_sandbox_fixes
 from . import stacks as harness
 from .stacks import StackFactory
 
@@ -29,7 +28,6 @@ TYPE = "eks:FargateProfile"
 @pytest.fixture
 def cluster(aws: SandboxControl, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     """An EKS cluster and a pod execution role in the sandbox, as pulumi-aws would have made them."""
-    apply_pending_sandbox_fixes()
     # botocore reads AWS_DEFAULT_REGION, not the AWS_REGION the shared fixture sets.
     monkeypatch.setenv("AWS_DEFAULT_REGION", harness_region())
     aws.set_durations(fargate_create=1, fargate_delete=1)

@@ -19,8 +19,6 @@ from pulumi_cluster_connect.dynamic_providers import fargate_profile as fp
 from pulumi_cluster_connect.sandbox.aws.control import SandboxControl
 from pulumi_cluster_connect.sandbox.aws.server import AwsSandbox
 
-from .test_sandbox_fargate import apply_pending_sandbox_fixes
-
 pytestmark = pytest.mark.unit
 
 ROLE = "arn:aws:iam::123456789012:role/fargate-pods"
@@ -189,7 +187,6 @@ def test_configure_keeps_only_the_aws_settings_of_the_stack_config() -> None:
 
 @pytest.fixture(scope="module")
 def endpoint() -> Iterator[str]:
-    apply_pending_sandbox_fixes()
     sandbox = AwsSandbox().start()
     saved = {k: os.environ.get(k) for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
     os.environ.update(AWS_ENDPOINT_URL=sandbox.url, AWS_ACCESS_KEY_ID="a", AWS_SECRET_ACCESS_KEY="b")

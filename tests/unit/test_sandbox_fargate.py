@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import io
 import json
-import re
 import time
 import uuid
 from collections.abc import Iterator
@@ -18,7 +16,7 @@ import botocore.session
 import pytest
 from moto.eks.models import eks_backends
 
-from pulumi_cluster_connect.sandbox.aws import fargate, routes, server
+from pulumi_cluster_connect.sandbox.aws import fargate
 from pulumi_cluster_connect.sandbox.aws.control import SandboxControl
 from pulumi_cluster_connect.sandbox.aws.server import AwsSandbox
 
@@ -30,42 +28,10 @@ SHORT = 0.4
 pytestmark = pytest.mark.unit
 
 
-def apply_pending_sandbox_fixes() -> None:
-    """Two fixes proposed for shared sandbox files, applied here until they land (no-ops once they have).
-
-    routes.py: ARNs hold slashes and reach the router URL-decoded, so `/tags/{resourceArn}` must take the rest
-    of the path. server.py: a handler that returns None (fall through to moto) has consumed the request body.
-    """
-    if routes.match("GET", "/tags/arn:aws:eks:us-west-2:1:fargateprofile/c/p/u") is None:
-        widened = tuple(
-            routes.Route(
-                r.operation,
-                r.method,
-                re.compile(r.pattern.pattern.replace(_ARN_SEGMENT, "(?P<resourceArn>.+)")),
-            )
-            for r in routes.eks_routes()
-        )
-        routes.eks_routes = lambda: widened  # type: ignore[assignment,unused-ignore]
-    handle = server.Dispatcher._handle
-    if getattr(handle, "restores_body", False):
-        return
-
-    def handle_then_restore_body(request: Any, operation: str, region: str) -> Any:
-        response = handle(request, operation, region)
-        if response is None:
-            request.environ["wsgi.input"] = io.BytesIO(request.get_data())
-        return response
-
-    handle_then_restore_body.restores_body = True  # type: ignore[attr-defined]
-    server.Dispatcher._handle = staticmethod(handle_then_restore_body)  # type: ignore[method-assign,unused-ignore]
-
-
-_ARN_SEGMENT = "(?P<resourceArn>[^/]+)"
 
 
 @pytest.fixture(scope="module")
 def endpoint() -> Iterator[str]:
-    apply_pending_sandbox_fixes()
     sandbox = AwsSandbox().start()
     try:
         yield sandbox.url

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from collections.abc import Iterator
@@ -13,6 +14,8 @@ import botocore.model
 import botocore.session
 import pytest
 
+from pulumi_cluster_connect.components import connector_manifest
+from pulumi_cluster_connect.sandbox import agent
 from pulumi_cluster_connect.sandbox.aws import exceptions, registrations, server
 from pulumi_cluster_connect.sandbox.aws.call import Call
 from pulumi_cluster_connect.sandbox.aws.settings import SETTINGS, Fault
@@ -309,3 +312,75 @@ def test_boto3_sees_registrations_through_the_endpoint(eks: Any, role_arn: str) 
     with pytest.raises(botocore.exceptions.ClientError) as raised:
         eks.register_cluster(name="edge", connectorConfig={"provider": "GKE", "roleArn": role_arn + "x"})
     assert raised.value.response["Error"]["Code"] == "InvalidRequestException"
+
+
+# the simulated agent ------------------------------------------------------------------------------------
+
+
+class FakeCluster:
+    """Just enough of a lightkube client for the agent: the two objects it reads, the secrets it writes."""
+
+    def __init__(self, statefulset: dict[str, Any], secret: dict[str, Any]) -> None:
+        self.objects = {"StatefulSet": statefulset, "Secret": secret}
+        self.applied: list[str] = []
+
+    def get(self, resource: Any, name: str, namespace: str | None = None) -> Any:
+        return resource.from_dict(self.objects[resource.__name__])
+
+    def apply(self, obj: Any, force: bool = False) -> None:
+        self.applied.append(obj.metadata.name)
+
+
+def connector_cluster(activation_id: str, code: str, *, key: str = "code", encode: bool = True) -> FakeCluster:
+    objects = {
+        (o["kind"], o["metadata"]["name"]): o
+        for o in connector_manifest.render(activation_id=activation_id, activation_code=code, region=REGION)
+    }
+    secret = objects[("Secret", agent.ACTIVATION_SECRET)]
+    secret["data"] = {key: base64.b64encode(code.encode()).decode() if encode else code}
+    return FakeCluster(objects[("StatefulSet", agent.STATEFULSET)], secret)
+
+
+def test_the_agent_connects_a_correctly_applied_manifest_and_saves_its_state(role_arn: str) -> None:
+    config = register("edge", role_arn)["connectorConfig"]
+    cluster = connector_cluster(config["activationId"], config["activationCode"])
+    activation = agent.SimulatedAgent("unused").poll(cluster)  # type: ignore[arg-type]
+    assert activation == agent.Activation(REGION, config["activationId"], config["activationCode"])
+    assert registrations.registration(REGION, "edge").status(time.time()) == "ACTIVE"  # type: ignore[union-attr]
+    assert cluster.applied == list(agent.STATE_SECRETS)
+
+
+@pytest.mark.parametrize(
+    "fault",
+    ["wrong key", "wrong encoding", "mismatched id", "wrong code", "expired"],
+)
+def test_the_agent_does_not_connect_a_broken_manifest(role_arn: str, fault: str) -> None:
+    if fault == "expired":
+        SETTINGS.inject(Fault("expire_activation", target="edge"))
+    config = register("edge", role_arn)["connectorConfig"]
+    activation_id, code = config["activationId"], config["activationCode"]
+    cluster = {
+        "wrong key": lambda: connector_cluster(activation_id, code, key="activationCode"),
+        "wrong encoding": lambda: connector_cluster(activation_id, base64.b64encode(code.encode()).decode()),
+        "mismatched id": lambda: connector_cluster("7d1c9e4a-0000-4000-8000-000000000000", code),
+        "wrong code": lambda: connector_cluster(activation_id, code + "x"),
+        "expired": lambda: connector_cluster(activation_id, code),
+    }[fault]()
+    assert agent.SimulatedAgent("unused").poll(cluster) is None  # type: ignore[arg-type]
+    assert registrations.registration(REGION, "edge").connected_at is None  # type: ignore[union-attr]
+    assert cluster.applied == []
+
+
+def test_the_agent_reads_nothing_from_an_unwired_statefulset() -> None:
+    objects = {
+        o["kind"]: o
+        for o in connector_manifest.render(activation_id="id", activation_code="code", region=REGION)
+        if o["kind"] in ("StatefulSet",)
+    }
+    statefulset = objects["StatefulSet"]
+    init = statefulset["spec"]["template"]["spec"]["initContainers"][0]
+    init["env"][1]["valueFrom"]["secretKeyRef"]["name"] = "another-secret"
+    secret = {"data": {"code": base64.b64encode(b"code").decode()}}
+    assert agent.activation_of(statefulset, secret) is None
+    init["env"] = []
+    assert agent.activation_of(statefulset, secret) is None
