@@ -12,6 +12,8 @@ import pytest
 from pulumi_cluster_connect import demo
 from pulumi_cluster_connect.sandbox import launcher
 
+from .leftovers import processes_under
+
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -58,5 +60,4 @@ def test_the_platform_stack_runs_to_a_summary_and_tears_down(
         down = cli("demo", "down", "--dir", str(state_dir))
     assert down.returncode == 0, down.stdout[-2000:] + down.stderr[-2000:]
     assert launcher.running_pid(state_dir) is None
-    leftovers = subprocess.run(["pgrep", "-af", str(state_dir)], check=False, capture_output=True, text=True).stdout
-    assert [line for line in leftovers.splitlines() if "pgrep" not in line] == []
+    assert processes_under(state_dir) == []

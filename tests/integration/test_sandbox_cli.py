@@ -14,15 +14,12 @@ from lightkube.resources.core_v1 import Namespace
 
 from pulumi_cluster_connect.sandbox import launcher
 
+from .leftovers import processes_under
+
 
 def cli(*args: str) -> str:
     command = [sys.executable, "-m", "pulumi_cluster_connect.cli", *args]
     return subprocess.run(command, check=True, capture_output=True, text=True, timeout=240).stdout
-
-
-def processes_under(folder: Path) -> list[str]:
-    found = subprocess.run(["pgrep", "-af", str(folder)], capture_output=True, text=True).stdout
-    return [line for line in found.splitlines() if "pgrep" not in line]
 
 
 def test_the_sandbox_starts_with_one_command_serves_real_clients_and_stops_with_another(tmp_path: Path) -> None:
