@@ -2,8 +2,9 @@
 
 ClusterConnectError
 ├── AwsApiError          an AWS call failed; carries the service's code and message
-├── KubernetesApiError   a Kubernetes call failed; carries the Status reason and message
-├── LoftApiError         a Loft management API call failed; carries the Status reason and message
+├── StatusError          a Kubernetes-style API answered a Status; carries its reason and message
+│   ├── KubernetesApiError   from a Kubernetes API server
+│   └── LoftApiError         from the Loft management API
 ├── LifecycleFailed      a resource reached a failure state (CREATE_FAILED, Failed, ...)
 └── WaitTimeout          a wait ran out of time before the resource reached its goal
 """
@@ -29,7 +30,7 @@ class AwsApiError(ClusterConnectError):
         super().__init__(f"{operation} failed: {code}: {message}")
 
 
-class KubernetesApiError(ClusterConnectError):
+class StatusError(ClusterConnectError):
     def __init__(self, action: str, reason: str, message: str, status: int | None = None) -> None:
         self.action = action
         self.reason = reason
@@ -38,13 +39,12 @@ class KubernetesApiError(ClusterConnectError):
         super().__init__(f"{action} failed: {reason}: {message}")
 
 
-class LoftApiError(ClusterConnectError):
-    def __init__(self, action: str, reason: str, message: str, status: int | None = None) -> None:
-        self.action = action
-        self.reason = reason
-        self.message = message
-        self.status = status
-        super().__init__(f"{action} failed: {reason}: {message}")
+class KubernetesApiError(StatusError):
+    pass
+
+
+class LoftApiError(StatusError):
+    pass
 
 
 class LifecycleFailed(ClusterConnectError):
