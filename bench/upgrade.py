@@ -41,19 +41,17 @@ GOAL = 1.10
 
 
 class CallCounter:
-    """Counts calls of one sandbox operation, by wrapping its handler in the running server."""
+    """Counts requests of one sandbox operation, by putting a counting handler first in its chain."""
 
     def __init__(self, operation: str) -> None:
         self.count = 0
         self._lock = threading.Lock()
-        handler = server.HANDLERS[operation]
+        server.HANDLERS[operation].insert(0, self._count)
 
-        def counted(call: Call) -> dict[str, Any] | None:
-            with self._lock:
-                self.count += 1
-            return handler(call)
-
-        server.HANDLERS[operation] = counted
+    def _count(self, _call: Call) -> dict[str, Any] | None:
+        with self._lock:
+            self.count += 1
+        return None
 
 
 def program(version: str) -> Callable[[], None]:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import exceptions, updates
+from . import exceptions
 from .call import Call
 from .settings import SETTINGS
 
@@ -200,9 +200,7 @@ def deregister_cluster(call: Call) -> dict[str, Any]:
 
 
 def describe_cluster(call: Call) -> dict[str, Any] | None:
-    settle: Callable[[Call], object] | None = getattr(updates, "settle", None)
-    if settle is not None:
-        settle(call)
+    # Registered clusters only; the server chains updates.describe_cluster (settle) for moto's clusters.
     now = time.time()
     with _STORE.lock:
         registration = _STORE.registrations.get((call.account_id, call.region, call.path_params["name"]))

@@ -6,14 +6,13 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from moto.eks.models import eks_backends
 
 from . import exceptions
-from .call import Call
+from .call import Call, Handler
 
 CLUSTER_NOT_FOUND_MSG = "No cluster found for name: {cluster}."
 UPDATE_NOT_FOUND_MSG = "No update found for ID: {update_id}."
@@ -244,7 +243,7 @@ def describe_cluster(call: Call) -> None:
     settle(call)
 
 
-HANDLERS: dict[str, Callable[[Call], dict[str, Any] | None]] = {
+HANDLERS: dict[str, Handler] = {
     "UpdateClusterVersion": update_cluster_version,
     "DescribeUpdate": describe_update,
     "ListUpdates": list_updates,

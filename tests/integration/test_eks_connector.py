@@ -153,10 +153,7 @@ def test_up_connects_through_iam_propagation_then_preview_is_clean_and_destroy_l
     world.aws.inject("role_propagation", "RegisterCluster", "edge-a", count=2)
     stack = world.stacks.inline(program(world.kube, world.role_arn, "edge-a"))
     try:
-        import time as _t
-        _s = _t.monotonic()
         result = stack.up()
-        print("TIMING up", _t.monotonic() - _s, result.summary.end_time - result.summary.start_time)
         assert result.outputs["status"].value == "ACTIVE"
         assert world.eks.describe_cluster(name="edge-a")["cluster"]["status"] == "ACTIVE"
         registration = registrations.registration(REGION, "edge-a")
@@ -169,16 +166,11 @@ def test_up_connects_through_iam_propagation_then_preview_is_clean_and_destroy_l
         assert impersonation.rules[0].resourceNames == sorted([CONSOLE_USER, "arn:aws:iam::123456789012:role/Admin"])
         assert "IAM is still propagating" in stack.output
 
-        _s = _t.monotonic()
         preview = stack.preview()
-        print("TIMING preview", _t.monotonic() - _s)
         assert set(preview.change_summary) == {auto.OpType.SAME}, preview.change_summary
         assert_no_secrets_leak(stack, world.kube, [registration.activation_code])
     finally:
-        _s = _t.monotonic()
         destroyed(stack)
-        print("TIMING destroy", _t.monotonic() - _s)
-        print("STATE", len(stack.output))
     assert_nothing_left(world.eks, world.k8s, "edge-a")
 
 
