@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import collections
 import importlib
 import os
 import subprocess
@@ -78,7 +77,6 @@ def timed(action: Callable[[], Any]) -> float:
 
 
 def main() -> None:
-    from pulumi_cluster_connect.sandbox.aws import server
     from pulumi_cluster_connect.sandbox.aws.control import SandboxControl
     from pulumi_cluster_connect.sandbox.aws.server import AwsSandbox
     from tests.integration.stacks import StackFactory, with_engine_on_path
@@ -95,14 +93,6 @@ def main() -> None:
         AWS_DEFAULT_REGION=REGION,
         PYTHONPATH=os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p),
     )
-    calls: collections.Counter[str] = collections.Counter()
-    for operation, handler in list(server.HANDLERS.items()):
-
-        def counted(call: Any, _handler: Any = handler, _operation: str = operation) -> Any:
-            calls[_operation] += 1
-            return _handler(call)
-
-        server.HANDLERS[operation] = counted
     control = SandboxControl(sandbox.url)
     import boto3
 
@@ -116,14 +106,14 @@ def main() -> None:
                 boto3.client("eks").create_cluster(name=CLUSTER, roleArn=ROLE, resourcesVpcConfig={})
                 stack = factory.inline(program(0, baseline), stack="ours" if not baseline else "baseline")
                 empty_up = timed(stack.up)
-                stack.stack.workspace.program = program(N, baseline)  # type: ignore[attr-defined]
-                calls.clear()
+                stack.stack.workspace.program = program(N, baseline)
+                control.reset_calls()
                 full_up = timed(stack.up)
-                up_calls = dict(calls)
-                calls.clear()
+                up_calls = control.calls()
+                control.reset_calls()
                 full_destroy = timed(stack.destroy)
-                destroy_calls = dict(calls)
-                stack.stack.workspace.program = program(0, baseline)  # type: ignore[attr-defined]
+                destroy_calls = control.calls()
+                stack.stack.workspace.program = program(0, baseline)
                 stack.up()
                 empty_destroy = timed(stack.destroy)
                 up_ratio = (full_up - empty_up) / (N * D)

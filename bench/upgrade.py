@@ -16,7 +16,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -29,29 +28,14 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from pulumi_cluster_connect.dynamic_providers.cluster_version import ClusterVersion  # noqa: E402
-from pulumi_cluster_connect.sandbox.aws import server  # noqa: E402
-from pulumi_cluster_connect.sandbox.aws.call import Call  # noqa: E402
 from pulumi_cluster_connect.sandbox.aws.control import SandboxControl  # noqa: E402
+from pulumi_cluster_connect.sandbox.aws.server import AwsSandbox  # noqa: E402
 from tests.integration.stacks import StackFactory, with_engine_on_path  # noqa: E402
 
 REGION = "us-west-2"
 CLUSTER = "bench"
 STEPS = 3
 GOAL = 1.10
-
-
-class CallCounter:
-    """Counts requests of one sandbox operation, by putting a counting handler first in its chain."""
-
-    def __init__(self, operation: str) -> None:
-        self.count = 0
-        self._lock = threading.Lock()
-        server.HANDLERS[operation].insert(0, self._count)
-
-    def _count(self, _call: Call) -> dict[str, Any] | None:
-        with self._lock:
-            self.count += 1
-        return None
 
 
 def program(version: str) -> Callable[[], None]:
@@ -81,7 +65,7 @@ def main() -> None:
     u: float = args.update_seconds
 
     with_engine_on_path(engine_dir())
-    sandbox = server.AwsSandbox().start()
+    sandbox = AwsSandbox().start()
     os.environ.update(
         AWS_ENDPOINT_URL=sandbox.url,
         AWS_ACCESS_KEY_ID="sandbox",
@@ -91,20 +75,20 @@ def main() -> None:
     )
     os.environ.pop("AWS_PROFILE", None)
     try:
-        SandboxControl(sandbox.url).set_durations(cluster_update=u)
+        control = SandboxControl(sandbox.url)
+        control.set_durations(cluster_update=u)
         session = boto3.session.Session(region_name=REGION)
         role = session.client("iam").create_role(RoleName="bench", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
         eks = session.client("eks")
         eks.create_cluster(name=CLUSTER, version="1.29", roleArn=role, resourcesVpcConfig={"subnetIds": ["s-1"]})
-        describe_updates = CallCounter("DescribeUpdate")
 
         with tempfile.TemporaryDirectory(prefix="bench-upgrade-") as root:
             factory = StackFactory(Path(root))
             factory.inline(program("1.29"), stack="bench").up()
             idle = [timed(factory.inline(program("1.29"), stack="bench").up) for _ in range(args.idle_runs)]
-            before = describe_updates.count
+            control.reset_calls()
             upgrade = timed(factory.inline(program("1.32"), stack="bench").up)
-            calls = describe_updates.count - before
+            calls = control.calls().get("DescribeUpdate", 0)
 
         assert eks.describe_cluster(name=CLUSTER)["cluster"]["version"] == "1.32"
         idle_median = statistics.median(idle)

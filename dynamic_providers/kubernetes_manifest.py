@@ -112,9 +112,13 @@ def diff(olds: Mapping[str, Any], news: Mapping[str, Any]) -> DiffResult:
     changed = [key for key in INPUT_KEYS if olds.get(key) != news.get(key)]
     replaces = []
     # Another API server is another cluster: the objects must be made there and removed here.
-    if "kubeconfig" in changed and inputs.known(news, "kubeconfig") and olds.get("kubeconfig"):
-        if kube.server_of(olds["kubeconfig"]) != kube.server_of(news["kubeconfig"]):
-            replaces.append("kubeconfig")
+    if (
+        "kubeconfig" in changed
+        and inputs.known(news, "kubeconfig")
+        and olds.get("kubeconfig")
+        and kube.server_of(olds["kubeconfig"]) != kube.server_of(news["kubeconfig"])
+    ):
+        replaces.append("kubeconfig")
     if not changed and olds.get("drifted"):
         changed = ["applied"]
     if "delete_timeout_seconds" in changed and len(changed) == 1:
@@ -296,6 +300,7 @@ class KubernetesManifest(pulumi.dynamic.Resource, module="kubernetes", name="Man
     def __init__(
         self,
         resource_name: str,
+        *,
         kubeconfig: pulumi.Input[str],
         objects: pulumi.Input[Sequence[pulumi.Input[Mapping[str, Any]]]] | None = None,
         yaml: pulumi.Input[str] | None = None,

@@ -31,3 +31,12 @@ class SandboxControl:
 
     def reset(self) -> None:
         self._post("reset")
+
+    def calls(self) -> dict[str, int]:
+        """Requests per operation (every AWS operation, ours and moto's) since the last reset."""
+        with urllib.request.urlopen(f"{self.endpoint}/_sandbox/state", timeout=10) as response:
+            calls: dict[str, int] = json.load(response)["calls"]
+            return calls
+
+    def reset_calls(self) -> None:
+        self._post("calls/reset")

@@ -71,6 +71,7 @@ class Dispatcher:
         service, region = (scope["service"], scope["region"]) if scope else ("", "us-east-1")
         operation = self._operation(request, service)
         if operation:
+            SETTINGS.count(operation)
             fault = SETTINGS.take_any(tuple(TRANSPORT_FAULTS), operation)
             if fault:
                 error = TRANSPORT_FAULTS[fault.kind](f"injected {fault.kind} for {operation}")
@@ -118,6 +119,9 @@ class Dispatcher:
                 SETTINGS.inject(Fault(**payload))
             elif action == "reset" and request.method == "POST":
                 reset()
+            elif action == "calls/reset" and request.method == "POST":
+                with SETTINGS.lock:
+                    SETTINGS.calls.clear()
             elif action != "state":
                 return _json(404, {"message": f"no control action {action!r}"})
         except (TypeError, ValueError) as err:

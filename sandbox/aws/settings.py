@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -42,7 +43,13 @@ class Fault:
 class Settings:
     durations: Durations = field(default_factory=Durations)
     faults: list[Fault] = field(default_factory=list)
+    calls: Counter[str] = field(default_factory=Counter)
+    """Requests per operation since the last reset (what the benchmarks report)."""
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def count(self, operation: str) -> None:
+        with self.lock:
+            self.calls[operation] += 1
 
     def inject(self, fault: Fault) -> None:
         with self.lock:
@@ -74,10 +81,15 @@ class Settings:
         with self.lock:
             self.durations = Durations()
             self.faults.clear()
+            self.calls.clear()
 
     def describe(self) -> dict[str, Any]:
         with self.lock:
-            return {"durations": asdict(self.durations), "faults": [asdict(f) for f in self.faults]}
+            return {
+                "durations": asdict(self.durations),
+                "faults": [asdict(f) for f in self.faults],
+                "calls": dict(self.calls),
+            }
 
 
 SETTINGS = Settings()

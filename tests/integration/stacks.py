@@ -60,7 +60,7 @@ class TestStack:
         return result.stdout
 
     def resources(self, type_suffix: str = "") -> list[dict[str, Any]]:
-        deployment = self.stack.export_stack().deployment
+        deployment = self.stack.export_stack().deployment or {}
         return [r for r in deployment.get("resources", []) if r["type"].endswith(type_suffix)]
 
     def set_config(self, key: str, value: str, secret: bool = False) -> None:

@@ -107,7 +107,7 @@ def test_a_selector_change_with_an_explicit_name_deletes_the_old_profile_first(
     stack = stacks.inline(profiles_program(cluster["role"], [spec("web", "a", fargate_profile_name="web")]))
     stack.up()
     old_arn = stack.outputs()["web-arn"]
-    stack.stack.workspace.program = profiles_program(  # type: ignore[attr-defined]
+    stack.stack.workspace.program = profiles_program(
         cluster["role"], [spec("web", "b", fargate_profile_name="web")]
     )
     ops = [op for op, name in ops_in_order(stack) if name == "web"]
@@ -126,7 +126,7 @@ def test_a_selector_change_with_an_auto_name_creates_the_new_profile_first(
     assert old_name.startswith("web-")
     stack.up()
     assert stack.outputs()["web"] == old_name, "the generated name is stable across updates"
-    stack.stack.workspace.program = profiles_program(cluster["role"], [spec("web", "b")])  # type: ignore[attr-defined]
+    stack.stack.workspace.program = profiles_program(cluster["role"], [spec("web", "b")])
     ops = [op for op, name in ops_in_order(stack) if name == "web"]
     assert ops.index("create-replacement") < ops.index("delete-replaced")
     new_name = stack.outputs()["web"]
@@ -138,7 +138,7 @@ def test_a_tag_change_updates_the_profile_in_place(stacks: StackFactory, cluster
     stack = stacks.inline(profiles_program(cluster["role"], [spec("web", "a", tags={"team": "x"})]))
     stack.up()
     arn = stack.outputs()["web-arn"]
-    stack.stack.workspace.program = profiles_program(  # type: ignore[attr-defined]
+    stack.stack.workspace.program = profiles_program(
         cluster["role"], [spec("web", "a", tags={"team": "y", "env": "dev"})]
     )
     result = stack.up()

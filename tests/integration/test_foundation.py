@@ -54,7 +54,9 @@ def test_a_manifest_goes_through_up_preview_refresh_and_destroy(stacks: StackFac
 
     client = lightkube.Client(lightkube.KubeConfig.from_dict(kube.kubeconfig()))
     assert client.get(ConfigMap, "settings", namespace="chain").data == {"mode": "first"}
-    managers = {m.manager for m in client.get(ConfigMap, "settings", namespace="chain").metadata.managedFields or []}
+    metadata = client.get(ConfigMap, "settings", namespace="chain").metadata
+    assert metadata is not None
+    managers = {m.manager for m in metadata.managedFields or []}
     assert "pulumi-cluster-connect" in managers
 
     assert stack.preview().change_summary == {"same": 2}

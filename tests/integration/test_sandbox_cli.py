@@ -40,7 +40,7 @@ def test_the_sandbox_starts_with_one_command_serves_real_clients_and_stops_with_
         assert eks.list_clusters()["clusters"] == []
 
         kube = lightkube.Client(lightkube.KubeConfig.from_file(env["KUBECONFIG"]))
-        assert "kube-system" in {ns.metadata.name for ns in kube.list(Namespace)}
+        assert "kube-system" in {ns.metadata.name for ns in kube.list(Namespace) if ns.metadata}
 
         request = urllib.request.Request(f"{env['LOFT_URL']}/version")
         with urllib.request.urlopen(request, timeout=5) as response:

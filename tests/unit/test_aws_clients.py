@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import botocore.exceptions
 import pytest
 
@@ -50,16 +52,18 @@ def test_an_unknown_profile_is_refused_by_boto3() -> None:
 
 
 def test_retries_use_the_standard_mode_unless_told_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert aws.eks("us-west-2").meta.config.retries["mode"] == "standard"
+    config: Any = aws.eks("us-west-2").meta.config
+    assert config.retries["mode"] == "standard"
     monkeypatch.setenv(aws.RETRY_MODE_ENV, "adaptive")
-    assert aws.eks("us-west-2").meta.config.retries["mode"] == "adaptive"
+    config = aws.eks("us-west-2").meta.config
+    assert config.retries["mode"] == "adaptive"
 
 
 def test_client_errors_are_translated_with_the_service_code_and_message() -> None:
     error = botocore.exceptions.ClientError(
         {
             "Error": {"Code": "ResourceInUseException", "Message": "cluster busy"},
-            "ResponseMetadata": {"HTTPStatusCode": 409},
+            "ResponseMetadata": {"HTTPStatusCode": 409},  # type: ignore[typeddict-item]
         },
         "CreateFargateProfile",
     )

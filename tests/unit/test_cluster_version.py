@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 REGION = "us-west-2"
 UPDATE_SECONDS = 0.2
-UNKNOWN = Unknown()  # type: ignore[no-untyped-call]
+UNKNOWN = Unknown()
 
 
 def provider(config: dict[str, Any] | None = None) -> ClusterVersionProvider:

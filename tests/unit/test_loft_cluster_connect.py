@@ -27,7 +27,7 @@ current-context: c
 
 def unknown() -> Any:
     """The value preview sends for what depends on a resource not created yet."""
-    return Unknown()  # type: ignore[no-untyped-call]
+    return Unknown()
 
 
 def props(**overrides: Any) -> dict[str, Any]:

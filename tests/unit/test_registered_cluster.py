@@ -29,7 +29,7 @@ NOW = 1_800_000_000.0
 
 
 def unknown() -> Any:
-    return Unknown()  # type: ignore[no-untyped-call]
+    return Unknown()
 
 
 def iso(seconds: float) -> str:

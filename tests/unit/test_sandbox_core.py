@@ -33,7 +33,7 @@ def control(endpoint: str) -> Iterator[SandboxControl]:
     control.reset()
 
 
-def client(endpoint: str, service: str, attempts: int = 3) -> Any:
+def client(endpoint: str, service: Any, attempts: int = 3) -> Any:
     return boto3.client(
         service,
         endpoint_url=endpoint,
