@@ -4,5 +4,13 @@ from .cluster_version import ClusterVersion
 from .fargate_profile import FargateProfile
 from .kubernetes_manifest import KubernetesManifest
 from .loft_cluster_connect import LoftClusterConnect
+from .registered_cluster import ConnectionWait, RegisteredCluster
 
-__all__ = ["ClusterVersion", "FargateProfile", "KubernetesManifest", "LoftClusterConnect"]
+__all__ = [
+    "ClusterVersion",
+    "ConnectionWait",
+    "FargateProfile",
+    "KubernetesManifest",
+    "LoftClusterConnect",
+    "RegisteredCluster",
+]

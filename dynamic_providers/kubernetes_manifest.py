@@ -33,12 +33,23 @@ FOUNDATION_KINDS = ("Namespace", "CustomResourceDefinition")
 INPUT_KEYS = ("kubeconfig", "objects", "yaml", "field_manager", "delete_timeout_seconds")
 
 
+def _whole_numbers(node: Any) -> Any:
+    """Numbers reach a dynamic provider as floats (replicas: 2.0); Kubernetes wants integers back."""
+    if isinstance(node, float) and node.is_integer():
+        return int(node)
+    if isinstance(node, list):
+        return [_whole_numbers(item) for item in node]
+    if isinstance(node, Mapping):
+        return {key: _whole_numbers(value) for key, value in node.items()}
+    return node
+
+
 def parse_objects(props: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The objects of the `objects` list or the `yaml` text, namespaces and CRDs first."""
     if props.get("yaml"):
         documents = [d for d in yaml.safe_load_all(props["yaml"]) if d]
     else:
-        documents = list(props.get("objects") or [])
+        documents = [_whole_numbers(d) for d in props.get("objects") or []]
     expanded: list[dict[str, Any]] = []
     for document in documents:
         if isinstance(document, Mapping) and str(document.get("kind", "")).endswith("List") and "items" in document:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from pulumi_cluster_connect.sandbox import kubernetes
+from pulumi_cluster_connect.sandbox.agent import SimulatedAgent
 from pulumi_cluster_connect.sandbox.aws.control import SandboxControl
 from pulumi_cluster_connect.sandbox.aws.server import AwsSandbox
 
@@ -71,6 +72,13 @@ def aws(aws_endpoint: str) -> Iterator[SandboxControl]:
     control.reset()
     yield control
     control.reset()
+
+
+@pytest.fixture
+def agent(kube: kubernetes.ControlPlane, aws: SandboxControl) -> Iterator[SimulatedAgent]:
+    """The simulated EKS Connector agent watching the sandbox cluster (in this process, beside the sandbox)."""
+    with SimulatedAgent(kube.kubeconfig_text()) as running:
+        yield running
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,13 +37,6 @@ TRUST = {
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Principal": {"Service": "ssm.amazonaws.com"}, "Action": "sts:AssumeRole"}],
 }
-
-
-@pytest.fixture
-def agent(kube: kubernetes.ControlPlane, aws: SandboxControl) -> Iterator[simulated.SimulatedAgent]:
-    """The simulated EKS Connector agent watching the sandbox cluster (in this process, beside the sandbox)."""
-    with simulated.SimulatedAgent(kube.kubeconfig_text()) as running:
-        yield running
 
 
 @pytest.fixture
