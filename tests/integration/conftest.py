@@ -13,6 +13,7 @@ from pulumi_cluster_connect.sandbox import kubernetes
 from pulumi_cluster_connect.sandbox.agent import SimulatedAgent
 from pulumi_cluster_connect.sandbox.aws.control import SandboxControl
 from pulumi_cluster_connect.sandbox.aws.server import AwsSandbox
+from pulumi_cluster_connect.sandbox.loft import LoftControl, LoftSandbox
 
 from .stacks import StackFactory, with_engine_on_path
 
@@ -79,6 +80,25 @@ def agent(kube: kubernetes.ControlPlane, aws: SandboxControl) -> Iterator[Simula
     """The simulated EKS Connector agent watching the sandbox cluster (in this process, beside the sandbox)."""
     with SimulatedAgent(kube.kubeconfig_text()) as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+def loft_sandbox() -> Iterator[LoftSandbox]:
+    """The Loft double over HTTPS, trusted through ca_data."""
+    sandbox = LoftSandbox(tls=True).start()
+    try:
+        yield sandbox
+    finally:
+        sandbox.stop()
+
+
+@pytest.fixture
+def loft(loft_sandbox: LoftSandbox) -> Iterator[LoftControl]:
+    control = LoftControl(loft_sandbox.url)
+    control.reset()
+    control.set_durations(initialize=1.0, delete=0.5)
+    yield control
+    control.reset()
 
 
 @pytest.fixture

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -25,7 +23,6 @@ if TYPE_CHECKING:
 
 REGION = "us-west-2"
 CLUSTER = "prod"
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "upgrade"
 
 
 @pytest.fixture
@@ -218,17 +215,3 @@ def test_the_stored_state_holds_no_aws_client(stacks: StackFactory, eks: EKSClie
     state: dict[str, Any] = stack.resources(":ClusterVersion")[0]
     assert state["id"] == f"{REGION}/{CLUSTER}"
     assert state["type"] == "pulumi-python:dynamic/eks:ClusterVersion"
-
-
-def test_the_example_project_upgrades_a_sandbox_cluster(stacks: StackFactory, eks: EKSClient, tmp_path: Path) -> None:
-    # A copy, so that the stack's config file is not written into the repository.
-    project = shutil.copytree(EXAMPLE, tmp_path / "example")
-    stack = stacks.project(project)
-    stack.set_config("upgrade:clusterName", CLUSTER)
-    stack.set_config("upgrade:version", "1.31")
-
-    result = stack.up()
-
-    assert result.outputs["version"].value == "1.31"
-    assert len(result.outputs["updates"].value) == 2
-    assert cluster_version(eks) == "1.31"

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -30,7 +28,6 @@ from pulumi_cluster_connect.sandbox.aws.control import SandboxControl
 from .stacks import StackFactory, TestStack
 
 REGION = "us-west-2"
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "eks-connector"
 CONSOLE_USER = "arn:aws:iam::123456789012:user/alice"
 CONSOLE_SESSION = "arn:aws:sts::123456789012:assumed-role/Admin/alice@example.com"
 TRUST = {
@@ -221,19 +218,3 @@ def test_refresh_after_an_out_of_band_deregistration_drops_it(world: World) -> N
     finally:
         destroyed(stack)
     assert_nothing_left(world.eks, world.k8s, "edge-d")
-
-
-def test_the_example_project_connects_the_sandbox_cluster(world: World, tmp_path: Path) -> None:
-    # A copy, so the stack's config file is not written into the repository.
-    project = shutil.copytree(EXAMPLE, tmp_path / "eks-connector")
-    stack = world.stacks.project(project)
-    stack.set_config("aws:region", REGION)
-    stack.set_config("clusterName", "edge-example")
-    stack.set_config("roleArn", world.role_arn)
-    stack.set_config("kubeconfig", world.kube.kubeconfig_text(), secret=True)
-    try:
-        assert stack.up().outputs["status"].value == "ACTIVE"
-        assert world.eks.describe_cluster(name="edge-example")["cluster"]["status"] == "ACTIVE"
-    finally:
-        destroyed(stack)
-    assert_nothing_left(world.eks, world.k8s, "edge-example")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 import time
 from collections.abc import Callable
@@ -165,9 +166,11 @@ def test_an_injected_create_failure_fails_the_up_with_the_health_message_and_the
 
 
 def test_two_stacks_creating_profiles_on_the_same_cluster_at_once_both_succeed(
-    stacks: StackFactory, cluster: dict[str, str]
+    stacks: StackFactory, cluster: dict[str, str], tmp_path: Path
 ) -> None:
-    pair = [stacks.project(REPO / "examples/fargate", stack=name) for name in ("blue", "green")]
+    # A copy, so the stacks' config files are not written into the repository.
+    project = shutil.copytree(REPO / "examples/fargate", tmp_path / "fargate")
+    pair = [stacks.project(project, stack=name) for name in ("blue", "green")]
     for stack in pair:
         stack.set_config("clusterName", CLUSTER)
         stack.set_config("podExecutionRoleArn", cluster["role"])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,25 +23,6 @@ from .stacks import StackFactory
 
 CONNECT_TYPE = "dynamic/loft:ClusterConnect"
 REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def loft_sandbox() -> Iterator[LoftSandbox]:
-    """The Loft double over HTTPS, trusted through ca_data (the lead may move this to conftest)."""
-    sandbox = LoftSandbox(tls=True).start()
-    try:
-        yield sandbox
-    finally:
-        sandbox.stop()
-
-
-@pytest.fixture
-def loft(loft_sandbox: LoftSandbox) -> Iterator[LoftControl]:
-    control = LoftControl(loft_sandbox.url)
-    control.reset()
-    control.set_durations(initialize=1.0, delete=0.5)
-    yield control
-    control.reset()
 
 
 def kube_client(kube: ControlPlane) -> lightkube.Client:
@@ -194,24 +174,3 @@ def test_a_cluster_deleted_in_loft_is_seen_as_gone_by_refresh(
     assert stack.up().summary.resource_changes == {"create": 1, "same": 1}
     stack.destroy()
     assert loft.state()["clusters"] == []
-
-
-def test_the_example_connects_the_sandbox_cluster_and_cleans_up(
-    stacks: StackFactory, kube: ControlPlane, loft_sandbox: LoftSandbox, loft: LoftControl, tmp_path: Path
-) -> None:
-    kubeconfig = tmp_path / "kubeconfig.yaml"
-    kubeconfig.write_text(kube.kubeconfig_text())
-    stack = stacks.project(REPO / "examples/loft", stack="example")
-    stack.set_config("loftUrl", loft_sandbox.url)
-    stack.set_config("loftAccessKey", loft_sandbox.access_key, secret=True)
-    stack.set_config("loftCaData", loft_sandbox.ca_data)
-    stack.set_config("kubeconfigPath", str(kubeconfig))
-    stack.set_config("ownerTeam", "platform")
-
-    stack.up()
-
-    assert stack.outputs() == {"cluster_name": "dev", "phase": "Initialized"}
-    assert loft_sandbox.access_key not in stack.state_text()
-    stack.destroy()
-    assert loft.state()["clusters"] == []
-    assert not exists(kube_client(kube), Namespace, "loft")

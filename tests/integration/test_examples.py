@@ -1,0 +1,120 @@
+"""Every example in examples/ is a Pulumi project that runs on the sandbox: up, preview without changes, destroy."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import boto3
+import pytest
+
+from pulumi_cluster_connect.sandbox.aws.control import SandboxControl
+from pulumi_cluster_connect.sandbox.kubernetes import ControlPlane
+from pulumi_cluster_connect.sandbox.loft import LoftControl, LoftSandbox
+
+from .stacks import StackFactory, TestStack
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+TRUST = json.dumps({"Version": "2012-10-17", "Statement": []})
+
+
+def test_every_example_folder_is_exercised_here() -> None:
+    assert sorted(p.name for p in EXAMPLES.iterdir() if (p / "Pulumi.yaml").exists()) == sorted(CASES)
+
+
+def role(name: str) -> str:
+    return str(boto3.client("iam").create_role(RoleName=name, AssumeRolePolicyDocument=TRUST)["Role"]["Arn"])
+
+
+def eks_cluster(name: str, version: str) -> None:
+    boto3.client("eks").create_cluster(
+        name=name, version=version, roleArn=role(f"{name}-cluster"), resourcesVpcConfig={"subnetIds": ["subnet-a"]}
+    )
+
+
+def configure_eks_connector(stack: TestStack, request: pytest.FixtureRequest) -> Callable[[dict[str, object]], None]:
+    kube: ControlPlane = request.getfixturevalue("kube")
+    request.getfixturevalue("agent")
+    stack.set_config("clusterName", "edge-example")
+    stack.set_config("roleArn", role("eks-connector-agent"))
+    stack.set_config("kubeconfig", kube.kubeconfig_text(), secret=True)
+
+    def verify(outputs: dict[str, object]) -> None:
+        assert outputs["status"] == "ACTIVE"
+        assert boto3.client("eks").describe_cluster(name="edge-example")["cluster"]["status"] == "ACTIVE"
+
+    return verify
+
+
+def configure_fargate(stack: TestStack, request: pytest.FixtureRequest) -> Callable[[dict[str, object]], None]:
+    eks_cluster("apps-cluster", "1.31")
+    stack.set_config("clusterName", "apps-cluster")
+    stack.set_config("podExecutionRoleArn", role("fargate-pods"))
+
+    def verify(outputs: dict[str, object]) -> None:
+        profiles = boto3.client("eks").list_fargate_profiles(clusterName="apps-cluster")["fargateProfileNames"]
+        assert sorted(profiles) == sorted(str(name) for name in dict(outputs["profiles"]).values())  # type: ignore[call-overload]
+        assert len(profiles) == 2
+
+    return verify
+
+
+def configure_upgrade(stack: TestStack, request: pytest.FixtureRequest) -> Callable[[dict[str, object]], None]:
+    eks_cluster("old-cluster", "1.29")
+    stack.set_config("clusterName", "old-cluster")
+    stack.set_config("version", "1.31")
+
+    def verify(outputs: dict[str, object]) -> None:
+        assert outputs["version"] == "1.31"
+        assert len(outputs["updates"]) == 2  # type: ignore[arg-type]
+        assert boto3.client("eks").describe_cluster(name="old-cluster")["cluster"]["version"] == "1.31"
+
+    return verify
+
+
+def configure_loft(stack: TestStack, request: pytest.FixtureRequest) -> Callable[[dict[str, object]], None]:
+    kube: ControlPlane = request.getfixturevalue("kube")
+    loft_sandbox: LoftSandbox = request.getfixturevalue("loft_sandbox")
+    loft: LoftControl = request.getfixturevalue("loft")
+    kubeconfig = Path(request.getfixturevalue("tmp_path")) / "kubeconfig.yaml"
+    kubeconfig.write_text(kube.kubeconfig_text())
+    stack.set_config("loftUrl", loft_sandbox.url)
+    stack.set_config("loftAccessKey", loft_sandbox.access_key, secret=True)
+    stack.set_config("loftCaData", loft_sandbox.ca_data)
+    stack.set_config("kubeconfigPath", str(kubeconfig))
+    stack.set_config("ownerTeam", "platform")
+
+    def verify(outputs: dict[str, object]) -> None:
+        assert outputs == {"cluster_name": "dev", "phase": "Initialized"}
+        assert [c["name"] for c in loft.state()["clusters"]] == ["dev"]
+
+    return verify
+
+
+CASES: dict[str, Callable[[TestStack, pytest.FixtureRequest], Callable[[dict[str, object]], None]]] = {
+    "eks-connector": configure_eks_connector,
+    "fargate": configure_fargate,
+    "upgrade": configure_upgrade,
+    "loft": configure_loft,
+}
+
+
+@pytest.mark.parametrize("example", sorted(CASES))
+def test_the_example_runs_up_preview_and_destroy_on_the_sandbox(
+    example: str, stacks: StackFactory, aws: SandboxControl, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    # A copy, so the stack's config file is not written into the repository.
+    project = shutil.copytree(EXAMPLES / example, tmp_path / example)
+    stack = stacks.project(project)
+    verify = CASES[example](stack, request)
+
+    result = stack.up()
+    verify({key: output.value for key, output in result.outputs.items()})
+    assert set(stack.preview().change_summary) == {"same"}
+    kube: ControlPlane = request.getfixturevalue("kube")
+    assert kube.token not in stack.state_text()
+    assert kube.token not in stack.output
+    stack.destroy()
+    assert stack.resources() == []
