@@ -34,6 +34,7 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/mypy --strict -p pulumi_cluster_connect
 	$(BIN)/mypy --strict tests bench
+	for program in __main__.py examples/*/__main__.py; do $(BIN)/mypy --strict "$$program" || exit 1; done
 
 unit: $(BIN)/.installed
 	$(BIN)/pytest -m unit -q

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pulumi
 
-from pulumi_cluster_connect.components import EksConnectedCluster, LoftConnectedCluster
+from pulumi_cluster_connect.components import EksConnectedCluster, EksConnectedClusterArgs, LoftConnectedCluster
 from pulumi_cluster_connect.dynamic_providers import ClusterVersion, FargateProfile
 
 config = pulumi.Config()
@@ -28,14 +28,15 @@ kubeconfig = external_kubeconfig()
 external_name = config.get("externalClusterName") or "edge-cluster"
 
 # An external cluster registered with EKS, its connector applied and ACTIVE.
-connected = EksConnectedCluster(
-    "edge",
-    cluster_name=external_name,
-    kubeconfig=kubeconfig,
-    connector_provider=config.get("connectorProvider") or "OTHER",
-    role_arn=config.get("connectorRoleArn") or None,
-    console_access_arns=config.get_object("consoleAccessArns") or [],
-)
+connector_args: EksConnectedClusterArgs = {
+    "cluster_name": external_name,
+    "kubeconfig": kubeconfig,
+    "connector_provider": config.get("connectorProvider") or "OTHER",
+    "console_access_arns": config.get_object("consoleAccessArns") or [],
+}
+if config.get("connectorRoleArn"):
+    connector_args["role_arn"] = config.require("connectorRoleArn")
+connected = EksConnectedCluster("edge", connector_args)
 
 # An existing EKS cluster raised to the target version one minor step at a time ...
 eks_cluster = config.get("eksClusterName") or "platform"
@@ -75,9 +76,6 @@ if loft_url:
     loft_key = config.get_secret("loftAccessKey") or pulumi.Output.secret(os.environ.get("LOFT_ACCESS_KEY", ""))
     loft = LoftConnectedCluster(
         "edge-loft",
-        loft_url=loft_url,
-        access_key=loft_key,
-        cluster_name=external_name,
-        kubeconfig=kubeconfig,
+        {"loft_url": loft_url, "access_key": loft_key, "cluster_name": external_name, "kubeconfig": kubeconfig},
     )
     pulumi.export("loft", {"clusterName": loft.cluster_name, "phase": loft.phase})
