@@ -14,15 +14,13 @@ import pulumi.dynamic
 from pulumi.dynamic import (
     CheckFailure,
     CheckResult,
-    ConfigureRequest,
     CreateResult,
     DiffResult,
     ReadResult,
-    ResourceProvider,
     UpdateResult,
 )
 
-from . import aws, errors, inputs, polling, progress
+from . import aws, configured, errors, inputs, polling, progress
 
 if TYPE_CHECKING:
     from mypy_boto3_eks import EKSClient
@@ -33,7 +31,6 @@ DEFAULT_TIMEOUT_MINUTES = 180.0
 UPDATE_IN_PROGRESS = re.compile(r"currently has update (?P<id>[\w-]+) in progress")
 # Another client's update may not show as UPDATING yet (eventually consistent): look again shortly.
 RACE_PAUSE_SECONDS = 1.0
-STACK_CONFIG_KEYS = ("aws:region", "aws:profile")
 
 
 @dataclass(frozen=True)
@@ -121,17 +118,8 @@ def _param(update: Mapping[str, Any], kind: str) -> str | None:
     return next((p.get("value") for p in update.get("params") or [] if p.get("type") == kind), None)
 
 
-class ClusterVersionProvider(ResourceProvider):
+class ClusterVersionProvider(configured.ConfiguredProvider):
     """Steps an EKS cluster's Kubernetes version up to the target, one UpdateClusterVersion per minor."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._stack_config: dict[str, str] = {}
-
-    def configure(self, req: ConfigureRequest) -> None:
-        self._stack_config = {
-            key: str(value) for key in STACK_CONFIG_KEYS if (value := req.config.get(key)) is not None
-        }
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         failures: list[CheckFailure] = []

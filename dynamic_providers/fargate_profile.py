@@ -15,15 +15,13 @@ import pulumi
 from pulumi.dynamic import (
     CheckFailure,
     CheckResult,
-    ConfigureRequest,
     CreateResult,
     DiffResult,
     ReadResult,
-    ResourceProvider,
     UpdateResult,
 )
 
-from . import aws, errors, inputs, polling, progress
+from . import aws, configured, errors, inputs, polling, progress
 
 if TYPE_CHECKING:
     from mypy_boto3_eks import EKSClient
@@ -193,14 +191,8 @@ def _one_operation_per_cluster(region: str, cluster: str) -> Iterator[None]:
 # --- provider -----------------------------------------------------------------------------------
 
 
-class FargateProfileProvider(ResourceProvider):
+class FargateProfileProvider(configured.ConfiguredProvider):
     """Creates, replaces, tags and deletes one Fargate profile, waiting out the cluster's other operations."""
-
-    def __init__(self) -> None:
-        self._stack_config: dict[str, str] = {}
-
-    def configure(self, req: ConfigureRequest) -> None:
-        self._stack_config = {k: str(v) for k in ("aws:region", "aws:profile") if (v := req.config.get(k))}
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         failures: list[CheckFailure] = []

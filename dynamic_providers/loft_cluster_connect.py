@@ -22,7 +22,6 @@ from lightkube.resources.core_v1 import Secret
 from pulumi.dynamic import (
     CheckFailure,
     CheckResult,
-    ConfigureRequest,
     CreateResult,
     DiffResult,
     ReadResult,
@@ -30,7 +29,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from . import errors, inputs, kube, polling, progress
+from . import configured, errors, inputs, kube, polling, progress
 
 # --- inputs -----------------------------------------------------------------------------------------
 
@@ -492,13 +491,8 @@ def disconnect(api: LoftApi, name: str, timeout: float) -> None:
 # --- provider -----------------------------------------------------------------------------------------
 
 
-class LoftClusterConnectProvider(ResourceProvider):
-    def __init__(self) -> None:
-        super().__init__()
-        self._stack_config: dict[str, Any] = {}
-
-    def configure(self, req: ConfigureRequest) -> None:
-        self._stack_config = {k: v for k in CONFIG_KEYS.values() if (v := req.config.get(k)) is not None}
+class LoftClusterConnectProvider(configured.ConfiguredProvider):
+    config_keys = tuple(CONFIG_KEYS.values())
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         return check(olds, news, getattr(self, "_stack_config", {}))

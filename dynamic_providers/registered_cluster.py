@@ -14,15 +14,13 @@ import pulumi
 from pulumi.dynamic import (
     CheckFailure,
     CheckResult,
-    ConfigureRequest,
     CreateResult,
     DiffResult,
     ReadResult,
-    ResourceProvider,
     UpdateResult,
 )
 
-from . import aws, errors, inputs, polling, progress
+from . import aws, configured, errors, inputs, polling, progress
 
 CLUSTER_NAME, CONNECTOR_PROVIDER, ROLE_ARN, TAGS, REGION = (
     "cluster_name",
@@ -37,7 +35,6 @@ NAME_PATTERN = re.compile(r"^[0-9A-Za-z][A-Za-z0-9\-_]*$")
 NAME_MAX = 100
 # Tags are create-time: the EKS documentation contradicts itself on tagging connected clusters.
 REPLACING = (CLUSTER_NAME, CONNECTOR_PROVIDER, ROLE_ARN, TAGS)
-STACK_CONFIG_KEYS = ("aws:region", "aws:profile")
 # eksctl retries IAM propagation for three minutes; so do we.
 PROPAGATION_TIMEOUT = 180.0
 PROPAGATION_BACKOFF = polling.Backoff(first=1.0, factor=1.5, cap=10.0)
@@ -181,16 +178,7 @@ def register(
             sleep(min(next_interval(), timeout - waited))
 
 
-class RegisteredClusterProvider(ResourceProvider):
-    _stack_config: dict[str, str]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._stack_config = {}
-
-    def configure(self, req: ConfigureRequest) -> None:
-        self._stack_config = {k: str(v) for k in STACK_CONFIG_KEYS if (v := req.config.get(k)) is not None}
-
+class RegisteredClusterProvider(configured.ConfiguredProvider):
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         return CheckResult(inputs.without_none(news), check_inputs(news))
 
@@ -335,16 +323,7 @@ def diff_wait(olds: Mapping[str, Any], news: Mapping[str, Any]) -> DiffResult:
     return DiffResult(changes=changed, replaces=replaces, stables=[], delete_before_replace=False)
 
 
-class ConnectionWaitProvider(ResourceProvider):
-    _stack_config: dict[str, str]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._stack_config = {}
-
-    def configure(self, req: ConfigureRequest) -> None:
-        self._stack_config = {k: str(v) for k in STACK_CONFIG_KEYS if (v := req.config.get(k)) is not None}
-
+class ConnectionWaitProvider(configured.ConfiguredProvider):
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         failures = [CheckFailure(key, "is required") for key in (CLUSTER_NAME, ACTIVATION_ID) if key not in news]
         if inputs.known(news, TIMEOUT) and (

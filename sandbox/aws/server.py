@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 import re
-import threading
 import traceback
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
 from moto.server import DomainDispatcherApplication, create_backend_app  # type: ignore[attr-defined]
-from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
+from .. import serving
 from . import exceptions, fargate, registrations, routes, updates
 from .call import Call, Handler
 from .settings import SETTINGS, Fault
@@ -146,23 +144,17 @@ class AwsSandbox:
 
     host: str = "127.0.0.1"
     port: int = 0
-    _server: BaseWSGIServer | None = None
-    _thread: threading.Thread | None = None
+    _serving: serving.ThreadedServer | None = None
 
     @property
     def url(self) -> str:
-        assert self._server is not None, "not started"
-        return f"http://{self.host}:{self._server.server_port}"
+        assert self._serving is not None, "not started"
+        return f"http://{self.host}:{self._serving.bound_port}"
 
     def start(self) -> AwsSandbox:
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        self._server = make_server(self.host, self.port, Dispatcher(), threaded=True)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="aws-sandbox", daemon=True)
-        self._thread.start()
+        self._serving = serving.ThreadedServer(Dispatcher(), "aws-sandbox", self.host, self.port).start()
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        if self._serving is not None:
+            self._serving.stop()

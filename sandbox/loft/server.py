@@ -5,11 +5,9 @@ from __future__ import annotations
 import datetime
 import ipaddress
 import json
-import logging
 import secrets
 import ssl
 import tempfile
-import threading
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,9 +17,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
+from .. import serving
 from . import exceptions, handlers, routes
 from .models import LoftBackend
 
@@ -122,19 +120,17 @@ class LoftSandbox:
     port: int = 0
     ca_data: str = ""
     backend: LoftBackend | None = None
-    _server: BaseWSGIServer | None = None
-    _thread: threading.Thread | None = None
+    _serving: serving.ThreadedServer | None = None
     _tmp: tempfile.TemporaryDirectory[str] | None = None
 
     @property
     def url(self) -> str:
-        assert self._server is not None, "not started"
-        return f"{'https' if self.tls else 'http'}://{self.host}:{self._server.server_port}"
+        assert self._serving is not None, "not started"
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self._serving.bound_port}"
 
     def start(self) -> LoftSandbox:
         if self.version not in ("v3", "v4"):
             raise ValueError(f"version must be 'v3' or 'v4', got {self.version!r}")
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)
         context = None
         if self.tls:
             self._tmp = tempfile.TemporaryDirectory(prefix="loft-sandbox-")
@@ -142,17 +138,14 @@ class LoftSandbox:
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.load_cert_chain(cert_file, key_file)
         self.backend = LoftBackend(access_key=self.access_key, version=self.version, ca_cert=self.ca_data)
-        self._server = make_server(self.host, self.port, LoftApp(self.backend), threaded=True, ssl_context=context)
-        self.backend.host = f"{self.host}:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, name="loft-sandbox", daemon=True)
-        self._thread.start()
+        self._serving = serving.ThreadedServer(LoftApp(self.backend), "loft-sandbox", self.host, self.port, context)
+        self._serving.start()
+        self.backend.host = f"{self.host}:{self._serving.bound_port}"
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        if self._serving is not None:
+            self._serving.stop()
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None

@@ -15,7 +15,6 @@ from pulumi.output import Unknown
 
 from pulumi_cluster_connect.dynamic_providers import errors
 from pulumi_cluster_connect.dynamic_providers.cluster_version import ClusterVersionProvider, ElapsedBackoff
-from pulumi_cluster_connect.sandbox.aws import server
 from pulumi_cluster_connect.sandbox.aws.control import SandboxControl
 
 if TYPE_CHECKING:
@@ -153,15 +152,6 @@ def test_the_provider_pickles_without_any_client() -> None:
 
 
 # lifecycle against the sandbox
-
-
-@pytest.fixture(scope="module")
-def endpoint() -> Iterator[str]:
-    sandbox = server.AwsSandbox().start()
-    try:
-        yield sandbox.url
-    finally:
-        sandbox.stop()
 
 
 @pytest.fixture

@@ -230,15 +230,6 @@ def test_connection_failure_explains_expiry_and_gone() -> None:
 # against the sandbox -----------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def endpoint() -> Iterator[str]:
-    sandbox = server.AwsSandbox().start()
-    try:
-        yield sandbox.url
-    finally:
-        sandbox.stop()
-
-
 @pytest.fixture
 def sandbox(endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)

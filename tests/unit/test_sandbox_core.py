@@ -15,14 +15,6 @@ import pytest
 
 from pulumi_cluster_connect.sandbox.aws import routes
 from pulumi_cluster_connect.sandbox.aws.control import SandboxControl
-from pulumi_cluster_connect.sandbox.aws.server import AwsSandbox
-
-
-@pytest.fixture(scope="module")
-def endpoint() -> Iterator[str]:
-    sandbox = AwsSandbox().start()
-    yield sandbox.url
-    sandbox.stop()
 
 
 @pytest.fixture

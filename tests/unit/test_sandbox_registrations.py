@@ -20,6 +20,8 @@ from pulumi_cluster_connect.sandbox.aws import exceptions, registrations, server
 from pulumi_cluster_connect.sandbox.aws.call import Call
 from pulumi_cluster_connect.sandbox.aws.settings import SETTINGS, Fault
 
+from .. import contract
+
 REGION = "us-west-2"
 TRUST = json.dumps(
     {
@@ -27,16 +29,6 @@ TRUST = json.dumps(
         "Statement": [{"Effect": "Allow", "Principal": {"Service": "ssm.amazonaws.com"}, "Action": "sts:AssumeRole"}],
     }
 )
-MODEL = botocore.session.get_session().get_service_model("eks")
-
-
-@pytest.fixture(scope="module")
-def endpoint() -> Iterator[str]:
-    sandbox = server.AwsSandbox().start()
-    try:
-        yield sandbox.url
-    finally:
-        sandbox.stop()
 
 
 @pytest.fixture
@@ -71,56 +63,13 @@ def register(name: str, role_arn: str, **extra: Any) -> dict[str, Any]:
     return cluster
 
 
-def conforms(value: Any, shape: botocore.model.Shape, where: str = "") -> list[str]:
-    """Every way `value` departs from botocore's output shape (unknown members, wrong types, bad enums)."""
-    problems: list[str] = []
-    kind = shape.type_name
-    if kind == "structure":
-        assert isinstance(shape, botocore.model.StructureShape)
-        if not isinstance(value, dict):
-            return [f"{where}: expected an object"]
-        for key, item in value.items():
-            if key not in shape.members:
-                problems.append(f"{where}.{key}: not a member of {shape.name}")
-            else:
-                problems += conforms(item, shape.members[key], f"{where}.{key}")
-    elif kind == "map":
-        assert isinstance(shape, botocore.model.MapShape)
-        if not isinstance(value, dict):
-            return [f"{where}: expected a map"]
-        for key, item in value.items():
-            problems += conforms(key, shape.key, f"{where}[key]") + conforms(item, shape.value, f"{where}[{key}]")
-    elif kind == "list":
-        assert isinstance(shape, botocore.model.ListShape)
-        if not isinstance(value, list):
-            return [f"{where}: expected a list"]
-        for index, item in enumerate(value):
-            problems += conforms(item, shape.member, f"{where}[{index}]")
-    elif kind == "string":
-        if not isinstance(value, str):
-            problems.append(f"{where}: expected a string")
-        elif (enum := getattr(shape, "enum", None)) and value not in enum:
-            problems.append(f"{where}: {value!r} not in {enum}")
-    elif kind == "timestamp":
-        if not isinstance(value, (int, float)) or isinstance(value, bool):
-            problems.append(f"{where}: expected epoch seconds")
-    elif kind == "boolean" and not isinstance(value, bool):
-        problems.append(f"{where}: expected a boolean")
-    return problems
-
-
 def output_problems(operation: str, body: dict[str, Any]) -> list[str]:
-    shape = MODEL.operation_model(operation).output_shape
-    assert shape is not None
-    return conforms(json.loads(json.dumps(body)), shape, operation)
+    # EKS sends timestamps as epoch seconds, and so must these handlers.
+    return contract.output_problems(operation, body, epoch_only=True)
 
 
 def assert_modelled_error(err: exceptions.EksError, operation: str | None = None) -> None:
-    shape = MODEL.shape_for(err.code)
-    assert shape.metadata.get("exception"), err.code
-    assert shape.metadata["error"]["httpStatusCode"] == err.status
-    if operation is not None:
-        assert err.code in {e.name for e in MODEL.operation_model(operation).error_shapes}
+    assert contract.error_problems(err.code, err.status, operation) == []
 
 
 def test_register_cluster_answers_in_the_exact_output_shape(role_arn: str) -> None:
