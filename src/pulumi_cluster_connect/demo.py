@@ -47,7 +47,7 @@ def seed_sandbox() -> dict[str, str]:
             name=EKS_CLUSTER,
             version=EKS_START_VERSION,
             roleArn=arns["fargate-pod-execution"],
-            resourcesVpcConfig={"subnetIds": ["subnet-private-a", "subnet-private-b"]},
+            resourcesVpcConfig={"subnetIds": ["subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002"]},
         )
     return {
         "connectorRoleArn": arns["eks-connector-agent"],
@@ -114,8 +114,11 @@ def down(state_dir: Path) -> int:
     engine.ensure_on_path()
     if launcher.running_pid(state_dir) is not None:
         os.environ.update(launcher.load_environment(state_dir))
-        _stack(state_dir).destroy(on_output=print, color="never")
-        launcher.stop_background(state_dir)
+        try:
+            _stack(state_dir).destroy(on_output=print, color="never")
+        finally:
+            # Whatever the destroy did, the sandbox (and everything it made) goes with it.
+            launcher.stop_background(state_dir)
     shutil.rmtree(state_dir / "state", ignore_errors=True)
     print("the platform stack is destroyed and the sandbox stopped")
     return 0
