@@ -88,7 +88,7 @@ def configure_loft(stack: TestStack, request: pytest.FixtureRequest) -> Callable
 
     def verify(outputs: dict[str, object]) -> None:
         assert outputs == {"cluster_name": "dev", "phase": "Initialized"}
-        assert [c["name"] for c in loft.state()["clusters"]] == ["dev"]
+        assert loft.state()["clusters"] == ["dev"]
 
     return verify
 
