@@ -32,6 +32,7 @@ sandbox-down: $(BIN)/.installed
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy --strict -p pulumi_cluster_connect
 	$(BIN)/mypy --strict tests bench
 	for program in __main__.py examples/*/__main__.py; do $(BIN)/mypy --strict "$$program" || exit 1; done

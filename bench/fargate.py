@@ -87,10 +87,8 @@ def main() -> None:
     with_engine_on_path(Path(engine))
     sandbox = AwsSandbox().start()
     os.environ.update(
-        AWS_ENDPOINT_URL=sandbox.url,
-        AWS_ACCESS_KEY_ID="sandbox",
-        AWS_SECRET_ACCESS_KEY="sandbox-secret",
-        AWS_DEFAULT_REGION=REGION,
+        sandbox.client_environment(REGION),
+        # The baseline provider lives in this script's folder: its provider process must import it too.
         PYTHONPATH=os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p),
     )
     control = SandboxControl(sandbox.url)

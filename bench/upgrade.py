@@ -66,13 +66,7 @@ def main() -> None:
 
     with_engine_on_path(engine_dir())
     sandbox = AwsSandbox().start()
-    os.environ.update(
-        AWS_ENDPOINT_URL=sandbox.url,
-        AWS_ACCESS_KEY_ID="sandbox",
-        AWS_SECRET_ACCESS_KEY="sandbox-secret",
-        AWS_REGION=REGION,
-        AWS_DEFAULT_REGION=REGION,
-    )
+    os.environ.update(sandbox.client_environment(REGION))
     os.environ.pop("AWS_PROFILE", None)
     try:
         control = SandboxControl(sandbox.url)

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 import boto3
 import botocore.config
 
+from . import errors
+
 if TYPE_CHECKING:
     from botocore.config import _RetryDict
     from mypy_boto3_eks import EKSClient
@@ -25,9 +27,7 @@ def _session(region: str | None, stack_config: Mapping[str, str]) -> boto3.sessi
     # boto3 reads AWS_DEFAULT_REGION and the profile; AWS_REGION is what the other AWS SDKs and CLIs read.
     chosen_region = region or stack_config.get("aws:region") or session.region_name or os.environ.get("AWS_REGION")
     if chosen_region is None:
-        from .errors import ClusterConnectError
-
-        raise ClusterConnectError(
+        raise errors.ClusterConnectError(
             "no AWS region: set the resource's `region`, the `aws:region` stack config or AWS_REGION"
         )
     return boto3.session.Session(profile_name=profile, region_name=chosen_region)
@@ -56,6 +56,17 @@ def eks(region: str | None = None, stack_config: Mapping[str, str] | None = None
 
 def iam(region: str | None = None, stack_config: Mapping[str, str] | None = None) -> IAMClient:
     return client("iam", region, stack_config)  # type: ignore[no-any-return]
+
+
+def describe_cluster_or_none(eks_client: EKSClient, name: str) -> dict[str, Any] | None:
+    """DescribeCluster's cluster, or None when there is no such cluster (what `read` reports as gone)."""
+    try:
+        with errors.translated_aws_errors("EKS DescribeCluster"):
+            return dict(eks_client.describe_cluster(name=name)["cluster"])
+    except errors.AwsApiError as err:
+        if err.code == "ResourceNotFoundException":
+            return None
+        raise
 
 
 def region_of(region: str | None, stack_config: Mapping[str, str] | None = None) -> str:

@@ -155,14 +155,9 @@ class ClusterVersionProvider(configured.ConfiguredProvider):
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         region, _, name = id_.rpartition("/")
         region = region or aws.region_of(props.get("region"), self._stack_config)
-        eks = aws.eks(region, self._stack_config)
-        try:
-            with errors.translated_aws_errors("EKS DescribeCluster"):
-                cluster = eks.describe_cluster(name=name)["cluster"]
-        except errors.AwsApiError as err:
-            if err.code == "ResourceNotFoundException":
-                return ReadResult("", {})
-            raise
+        cluster = aws.describe_cluster_or_none(aws.eks(region, self._stack_config), name)
+        if cluster is None:
+            return ReadResult("", {})
         outs = {
             "updates": [],
             **props,

@@ -222,14 +222,9 @@ class RegisteredClusterProvider(configured.ConfiguredProvider):
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         region = aws.region_of(props.get(REGION), self._stack_config)
-        eks = aws.eks(region, self._stack_config)
-        try:
-            with errors.translated_aws_errors("EKS DescribeCluster"):
-                cluster = eks.describe_cluster(name=id_)["cluster"]
-        except errors.AwsApiError as err:
-            if err.code == "ResourceNotFoundException":
-                return ReadResult("", {})
-            raise
+        cluster = aws.describe_cluster_or_none(aws.eks(region, self._stack_config), id_)
+        if cluster is None:
+            return ReadResult("", {})
         if not cluster.get("connectorConfig"):
             raise errors.ClusterConnectError(
                 f"{id_} in {region} is an EKS cluster, not a registered (connected) one: refusing to adopt it"

@@ -17,10 +17,6 @@ from .aws.server import AwsSandbox
 from .loft.server import LoftSandbox
 
 DEFAULT_DIR = Path(".sandbox")
-REGION = "us-west-2"
-# Dummy credentials: the sandbox accepts any, and boto3 needs some to sign requests.
-AWS_ACCESS_KEY_ID = "sandbox"
-AWS_SECRET_ACCESS_KEY = "sandbox-secret-key"
 
 
 @dataclass
@@ -67,11 +63,7 @@ class Sandbox:
 
     def environment(self) -> dict[str, str]:
         return {
-            "AWS_ENDPOINT_URL": self.aws.url,
-            "AWS_ACCESS_KEY_ID": AWS_ACCESS_KEY_ID,
-            "AWS_SECRET_ACCESS_KEY": AWS_SECRET_ACCESS_KEY,
-            "AWS_REGION": REGION,
-            "AWS_DEFAULT_REGION": REGION,
+            **self.aws.client_environment(),
             "KUBECONFIG": str(self.kubeconfig_path.resolve()),
             "LOFT_URL": self.loft.url,
         }

@@ -31,6 +31,10 @@ TRANSPORT_FAULTS: dict[str, type[exceptions.EksError]] = {
     "server_error": exceptions.ServerException,
     "unavailable": exceptions.ServiceUnavailableException,
 }
+DEFAULT_REGION = "us-west-2"
+# The sandbox accepts any credentials; boto3 needs some to sign its requests.
+DUMMY_ACCESS_KEY_ID = "sandbox"
+DUMMY_SECRET_ACCESS_KEY = "sandbox-secret-key"
 _SCOPE = re.compile(r"Credential=[^/]+/\d{8}/(?P<region>[^/]+)/(?P<service>[^/]+)/aws4_request")
 
 
@@ -150,6 +154,16 @@ class AwsSandbox:
     def url(self) -> str:
         assert self._serving is not None, "not started"
         return f"http://{self.host}:{self._serving.bound_port}"
+
+    def client_environment(self, region: str = DEFAULT_REGION) -> dict[str, str]:
+        """What an unmodified AWS SDK or CLI needs to reach the sandbox: its endpoint, dummy keys, a region."""
+        return {
+            "AWS_ENDPOINT_URL": self.url,
+            "AWS_ACCESS_KEY_ID": DUMMY_ACCESS_KEY_ID,
+            "AWS_SECRET_ACCESS_KEY": DUMMY_SECRET_ACCESS_KEY,
+            "AWS_REGION": region,
+            "AWS_DEFAULT_REGION": region,  # the variable boto3 reads; AWS_REGION is the other SDKs' and CLIs'
+        }
 
     def start(self) -> AwsSandbox:
         self._serving = serving.ThreadedServer(Dispatcher(), "aws-sandbox", self.host, self.port).start()

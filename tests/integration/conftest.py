@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -43,27 +42,14 @@ def kube() -> Iterator[kubernetes.ControlPlane]:
 def aws_endpoint() -> Iterator[str]:
     """The sandbox AWS endpoint, reached by every process through the standard variables."""
     sandbox = AwsSandbox().start()
-    saved = {
-        k: os.environ.get(k)
-        for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "AWS_DEFAULT_REGION")
-    }
-    os.environ.update(
-        AWS_ENDPOINT_URL=sandbox.url,
-        AWS_ACCESS_KEY_ID="sandbox",
-        AWS_SECRET_ACCESS_KEY="sandbox-secret",
-        AWS_REGION=REGION,
-        AWS_DEFAULT_REGION=REGION,
-    )
-    os.environ.pop("AWS_PROFILE", None)
-    try:
-        yield sandbox.url
-    finally:
-        sandbox.stop()
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    with pytest.MonkeyPatch.context() as environment:
+        for key, value in sandbox.client_environment(REGION).items():
+            environment.setenv(key, value)
+        environment.delenv("AWS_PROFILE", raising=False)
+        try:
+            yield sandbox.url
+        finally:
+            sandbox.stop()
 
 
 @pytest.fixture

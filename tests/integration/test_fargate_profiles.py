@@ -108,9 +108,7 @@ def test_a_selector_change_with_an_explicit_name_deletes_the_old_profile_first(
     stack = stacks.inline(profiles_program(cluster["role"], [spec("web", "a", fargate_profile_name="web")]))
     stack.up()
     old_arn = stack.outputs()["web-arn"]
-    stack.stack.workspace.program = profiles_program(
-        cluster["role"], [spec("web", "b", fargate_profile_name="web")]
-    )
+    stack.stack.workspace.program = profiles_program(cluster["role"], [spec("web", "b", fargate_profile_name="web")])
     ops = [op for op, name in ops_in_order(stack) if name == "web"]
     assert ops.index("delete-replaced") < ops.index("create-replacement")
     assert stack.outputs()["web-arn"] != old_arn
