@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -33,27 +33,7 @@ UPDATE_IN_PROGRESS = re.compile(r"currently has update (?P<id>[\w-]+) in progres
 RACE_PAUSE_SECONDS = 1.0
 
 
-@dataclass(frozen=True)
-class ElapsedBackoff(polling.Backoff):
-    """Intervals that grow with the time already waited, so a wait ends at most `fraction` of it late.
-
-    Short sandbox updates are polled every `first` seconds; a real ten-minute update every `cap` seconds.
-    """
-
-    first: float = 0.25
-    cap: float = 2.0
-    fraction: float = 0.05
-
-    def intervals(self) -> Callable[[], float]:
-        started = time.monotonic()
-
-        def next_interval() -> float:
-            return min(self.cap, max(self.first, (time.monotonic() - started) * self.fraction))
-
-        return next_interval
-
-
-UPDATE_POLL = ElapsedBackoff()
+UPDATE_POLL = polling.ElapsedBackoff(first=0.25, cap=2.0, fraction=0.05)
 CLUSTER_POLL = polling.Backoff(first=1.0, factor=1.5, cap=10.0)
 
 

@@ -32,6 +32,26 @@ class Backoff:
         return next_interval
 
 
+@dataclass(frozen=True)
+class ElapsedBackoff(Backoff):
+    """Intervals that grow with the time already waited, so a wait ends at most `fraction` of it late.
+
+    Short sandbox updates are polled every `first` seconds; a real ten-minute update every `cap` seconds.
+    """
+
+    first: float = 0.25
+    cap: float = 2.0
+    fraction: float = 0.05
+
+    def intervals(self) -> Callable[[], float]:
+        started = time.monotonic()
+
+        def next_interval() -> float:
+            return min(self.cap, max(self.first, (time.monotonic() - started) * self.fraction))
+
+        return next_interval
+
+
 def wait_for(
     what: str,
     describe: Callable[[], T],

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -14,7 +13,7 @@ from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.output import Unknown
 
 from pulumi_cluster_connect.dynamic_providers import errors
-from pulumi_cluster_connect.dynamic_providers.cluster_version import ClusterVersionProvider, ElapsedBackoff
+from pulumi_cluster_connect.dynamic_providers.cluster_version import ClusterVersionProvider
 from pulumi_cluster_connect.sandbox.aws.control import SandboxControl
 
 if TYPE_CHECKING:
@@ -130,21 +129,6 @@ def test_an_unknown_version_in_preview_is_a_change_and_an_unknown_cluster_a_repl
 
 
 # polling
-
-
-def test_update_polls_are_fast_at_first_then_grow_with_the_time_waited_up_to_the_cap(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    now = [100.0]
-    monkeypatch.setattr(time, "monotonic", lambda: now[0])
-    next_interval = ElapsedBackoff(first=0.25, cap=2.0, fraction=0.05).intervals()
-
-    seen = []
-    for elapsed in (0.0, 4.0, 20.0, 30.0, 600.0):
-        now[0] = 100.0 + elapsed
-        seen.append(next_interval())
-
-    assert seen == [0.25, 0.25, 1.0, 1.5, 2.0]
 
 
 def test_the_provider_pickles_without_any_client() -> None:

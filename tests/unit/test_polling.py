@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import pytest
@@ -105,3 +106,18 @@ def test_progress_lines_are_printed_when_the_state_changes(capsys: pytest.Captur
     )
     lines = capsys.readouterr().err.splitlines()
     assert [line.split(": ")[1].split(" ")[0] for line in lines] == ["PENDING", "ACTIVE"]
+
+
+def test_elapsed_backoff_polls_fast_at_first_then_grows_with_the_time_waited_up_to_the_cap(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    now = [100.0]
+    monkeypatch.setattr(time, "monotonic", lambda: now[0])
+    next_interval = polling.ElapsedBackoff(first=0.25, cap=2.0, fraction=0.05).intervals()
+
+    seen = []
+    for elapsed in (0.0, 4.0, 20.0, 30.0, 600.0):
+        now[0] = 100.0 + elapsed
+        seen.append(next_interval())
+
+    assert seen == [0.25, 0.25, 1.0, 1.5, 2.0]
