@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -77,14 +76,12 @@ def timed(action: Callable[[], Any]) -> float:
 
 
 def main() -> None:
+    from pulumi_cluster_connect import engine
     from pulumi_cluster_connect.sandbox.aws.control import SandboxControl
     from pulumi_cluster_connect.sandbox.aws.server import AwsSandbox
-    from tests.integration.stacks import StackFactory, with_engine_on_path
+    from tests.integration.stacks import StackFactory
 
-    engine = subprocess.run(
-        ["bash", str(REPO / "tools/pulumi/build.sh")], check=True, capture_output=True, text=True
-    ).stdout.split()[-1]
-    with_engine_on_path(Path(engine))
+    engine.ensure_on_path()
     sandbox = AwsSandbox().start()
     os.environ.update(
         sandbox.client_environment(REGION),

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,10 +26,11 @@ import pulumi
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from pulumi_cluster_connect import engine  # noqa: E402
 from pulumi_cluster_connect.dynamic_providers.cluster_version import ClusterVersion  # noqa: E402
 from pulumi_cluster_connect.sandbox.aws.control import SandboxControl  # noqa: E402
 from pulumi_cluster_connect.sandbox.aws.server import AwsSandbox  # noqa: E402
-from tests.integration.stacks import StackFactory, with_engine_on_path  # noqa: E402
+from tests.integration.stacks import StackFactory  # noqa: E402
 
 REGION = "us-west-2"
 CLUSTER = "bench"
@@ -52,11 +52,6 @@ def timed(action: Callable[[], Any]) -> float:
     return time.monotonic() - started
 
 
-def engine_dir() -> Path:
-    out = subprocess.run(["bash", str(REPO / "tools/pulumi/build.sh")], check=True, capture_output=True, text=True)
-    return Path(out.stdout.strip().splitlines()[-1])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--update-seconds", type=float, default=5.0, help="u, the sandbox's update duration")
@@ -64,7 +59,7 @@ def main() -> None:
     args = parser.parse_args()
     u: float = args.update_seconds
 
-    with_engine_on_path(engine_dir())
+    engine.ensure_on_path()
     sandbox = AwsSandbox().start()
     os.environ.update(sandbox.client_environment(REGION))
     os.environ.pop("AWS_PROFILE", None)

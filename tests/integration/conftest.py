@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from pulumi_cluster_connect import engine
 from pulumi_cluster_connect.sandbox import kubernetes
 from pulumi_cluster_connect.sandbox.agent import SimulatedAgent
 from pulumi_cluster_connect.sandbox.aws.control import SandboxControl
 from pulumi_cluster_connect.sandbox.aws.server import AwsSandbox
 from pulumi_cluster_connect.sandbox.loft import LoftControl, LoftSandbox
 
-from .stacks import StackFactory, with_engine_on_path
+from .stacks import StackFactory
 
 REPO = Path(__file__).resolve().parents[2]
 REGION = "us-west-2"
@@ -23,10 +23,7 @@ REGION = "us-west-2"
 @pytest.fixture(scope="session")
 def pulumi_engine() -> Path:
     """The pinned engine (built once per machine by tools/pulumi/build.sh), first on PATH."""
-    out = subprocess.run(["bash", str(REPO / "tools/pulumi/build.sh")], check=True, capture_output=True, text=True)
-    engine_dir = Path(out.stdout.strip().splitlines()[-1])
-    with_engine_on_path(engine_dir)
-    return engine_dir
+    return engine.ensure_on_path()
 
 
 @pytest.fixture(scope="session")

@@ -119,7 +119,3 @@ class StackFactory:
         opts.work_dir = str(work_dir)
         created = auto.create_or_select_stack(stack_name=name, work_dir=str(work_dir), opts=opts)
         return TestStack(created)
-
-
-def with_engine_on_path(engine_dir: Path) -> None:
-    os.environ["PATH"] = f"{engine_dir}{os.pathsep}{os.environ['PATH']}"
