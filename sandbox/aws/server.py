@@ -71,7 +71,7 @@ class Dispatcher:
             return self._control(request)(environ, start_response)
         scope = _SCOPE.search(request.headers.get("Authorization", ""))
         service, region = (scope["service"], scope["region"]) if scope else ("", "us-east-1")
-        operation = self._operation(request, service)
+        operation, path_params = self._operation(request, service, body)
         if operation:
             SETTINGS.count(operation)
             fault = SETTINGS.take_any(tuple(TRANSPORT_FAULTS), operation)
@@ -81,27 +81,29 @@ class Dispatcher:
                     return _query_error(fault.kind, error.status, error.message)(environ, start_response)
                 return _error(error)(environ, start_response)
         if service == "eks" and operation in HANDLERS:
-            response = self._handle(request, operation, region)
+            response = self._handle(request, operation, path_params, region, body)
             if response is not None:
                 return response(environ, start_response)
-            environ["wsgi.input"] = io.BytesIO(body)  # the handlers read it; moto reads it again
         return self.moto(environ, start_response)
 
     @staticmethod
-    def _operation(request: Request, service: str) -> str | None:
+    def _operation(request: Request, service: str, body: bytes) -> tuple[str | None, dict[str, str]]:
+        """The operation and its path parameters: EKS by the model's routes, IAM/STS by the query Action."""
         if service == "eks":
             found = routes.match(request.method, request.path)
-            return found[0] if found else None
-        body = request.get_data(as_text=True, cache=False)
-        request.environ["wsgi.input"] = io.BytesIO(body.encode())
-        return request.args.get("Action") or parse_qs(body).get("Action", [None])[0]
+            return found if found else (None, {})
+        action = request.args.get("Action") or parse_qs(body.decode()).get("Action", [None])[0]
+        return action, {}
 
     @staticmethod
-    def _handle(request: Request, operation: str, region: str) -> Response | None:
-        found = routes.match(request.method, request.path)
-        assert found is not None
-        body = request.get_json(silent=True) or {}
-        call = Call(operation, region, found[1], parse_qs(request.query_string.decode()), body)
+    def _handle(
+        request: Request, operation: str, path_params: dict[str, str], region: str, body: bytes
+    ) -> Response | None:
+        try:
+            payload = json.loads(body) if body else {}
+        except ValueError:
+            payload = {}
+        call = Call(operation, region, path_params, parse_qs(request.query_string.decode()), payload or {})
         try:
             result = next((r for handler in HANDLERS[operation] if (r := handler(call)) is not None), None)
         except exceptions.EksError as err:
