@@ -6,11 +6,21 @@ BIN := $(VENV)/bin
 
 .PHONY: demo demo-down test lint unit integration engine kube sandbox-up sandbox-down bench clean
 
-$(BIN)/.installed: pyproject.toml constraints.txt
-	$(PYTHON) -m venv $(VENV)
+# The editable install is setuptools' "strict" mode: a tree of links to the sources in build/, which mypy can
+# follow (the top-level folders map into pulumi_cluster_connect). A new module needs a re-install: any change
+# to the set of package files re-runs this rule.
+PACKAGE_FILES := $(shell find components dynamic_providers sandbox src -type f -not -path '*/__pycache__/*' 2>/dev/null | sort)
+$(BIN)/.installed: pyproject.toml constraints.txt $(VENV)/.package-files
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip==25.3
-	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev]"
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev]" --config-settings editable_mode=strict
 	touch $@
+
+$(VENV)/.package-files: FORCE
+	@mkdir -p $(VENV)
+	@echo "$(PACKAGE_FILES)" | cmp -s - $@ || echo "$(PACKAGE_FILES)" > $@
+
+FORCE:
 
 engine:
 	@bash tools/pulumi/build.sh >/dev/null

@@ -18,7 +18,7 @@ if str(REPO) not in sys.path:
 import pulumi  # noqa: E402
 from pulumi.dynamic import Resource  # noqa: E402
 
-from pulumi_cluster_connect.dynamic_providers import errors  # noqa: E402
+from pulumi_cluster_connect._plumbing import errors  # noqa: E402
 from pulumi_cluster_connect.dynamic_providers import fargate_profile as fp  # noqa: E402
 
 N = 6
@@ -76,7 +76,7 @@ def timed(action: Callable[[], Any]) -> float:
 
 
 def main() -> None:
-    from pulumi_cluster_connect import engine
+    from pulumi_cluster_connect.cli import engine
     from pulumi_cluster_connect.sandbox.aws.control import SandboxControl
     from pulumi_cluster_connect.sandbox.aws.server import AwsSandbox
     from tests.integration.stacks import StackFactory

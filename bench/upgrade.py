@@ -26,7 +26,7 @@ import pulumi
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from pulumi_cluster_connect import engine  # noqa: E402
+from pulumi_cluster_connect.cli import engine  # noqa: E402
 from pulumi_cluster_connect.dynamic_providers.cluster_version import ClusterVersion  # noqa: E402
 from pulumi_cluster_connect.sandbox.aws.control import SandboxControl  # noqa: E402
 from pulumi_cluster_connect.sandbox.aws.server import AwsSandbox  # noqa: E402

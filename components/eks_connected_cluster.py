@@ -11,7 +11,8 @@ import pulumi
 import pulumi_aws as aws
 import yaml
 
-from ..dynamic_providers import kubernetes_manifest, registered_cluster
+from pulumi_cluster_connect.dynamic_providers import connection_wait, kubernetes_manifest, registered_cluster
+
 from . import connector_manifest
 
 TYPE_TOKEN = "cluster-connect:index:EksConnectedCluster"
@@ -208,7 +209,7 @@ class EksConnectedCluster(pulumi.ComponentResource):
         )
         status: pulumi.Output[str] = registration.status
         if args.get("wait_for_active", True):
-            connection = registered_cluster.ConnectionWait(
+            connection = connection_wait.ConnectionWait(
                 f"{name}-connection",
                 cluster_name=registration.cluster_name,
                 activation_id=registration.activation_id,

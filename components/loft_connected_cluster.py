@@ -8,7 +8,11 @@ from typing import Any, NotRequired, Required, TypedDict
 
 import pulumi
 
-from pulumi_cluster_connect.dynamic_providers import kubernetes_manifest, loft_cluster_connect
+from pulumi_cluster_connect.dynamic_providers import (
+    kubernetes_manifest,
+    loft_cluster_connect,
+    service_account_kubeconfig,
+)
 
 TYPE_TOKEN = "cluster-connect:index:LoftConnectedCluster"
 DEFAULT_NAMESPACE = "loft"
@@ -127,7 +131,7 @@ class LoftConnectedCluster(pulumi.ComponentResource):
             objects=service_account_objects(namespace, account),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        service_account = loft_cluster_connect.ServiceAccountKubeconfig(
+        service_account = service_account_kubeconfig.ServiceAccountKubeconfig(
             f"{name}-kubeconfig",
             admin_kubeconfig=admin_kubeconfig,
             namespace=namespace,

@@ -21,7 +21,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from . import aws, configured, errors, inputs, polling, progress
+from pulumi_cluster_connect._plumbing import aws, configured, errors, inputs, polling, progress
 
 if TYPE_CHECKING:
     from mypy_boto3_eks import EKSClient

@@ -25,7 +25,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from . import errors, inputs, kube, polling, progress
+from pulumi_cluster_connect._plumbing import errors, inputs, kube, polling, progress
 
 DEFAULT_DELETE_TIMEOUT = 300.0
 # Kinds every other object may depend on are applied first and deleted last.

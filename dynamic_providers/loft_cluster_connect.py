@@ -2,43 +2,31 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import re
-import ssl
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, Literal
 
-import httpx2
 import pulumi
 import yaml
-from lightkube.core.exceptions import ApiError
-from lightkube.resources.core_v1 import Secret
 from pulumi.dynamic import (
     CheckFailure,
     CheckResult,
     CreateResult,
     DiffResult,
     ReadResult,
-    ResourceProvider,
     UpdateResult,
 )
 
-from . import configured, errors, inputs, kube, polling, progress
+from pulumi_cluster_connect._plumbing import configured, errors, inputs, kube, loft_api, polling, progress
 
 # --- inputs -----------------------------------------------------------------------------------------
 
-API = "/kubernetes/management/apis/management.loft.sh/v1"
-API_VERSION = "management.loft.sh/v1"
 MODES = ("auto", "cluster-connect", "agent")
 DEFAULT_MODE = "auto"
 DEFAULT_TIMEOUT = 300.0
-REQUEST_TIMEOUT = 60.0
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 ACCESS_RULE_KEYS = {"name", "verbs", "subresources", "users", "teams"}
 # What is posted to Loft (any change replaces) and what only changes how this provider talks to it.
@@ -62,8 +50,6 @@ SPEC_FIELDS = {
     "management_namespace": "managementNamespace",
 }
 STATUS_OUTPUTS = ("phase", "reason", "message", "uid", "created")
-# Stack config used when the input is not set (e.g. for `import_`, where the engine sends no inputs).
-CONFIG_KEYS = {"loft_url": "loft:url", "access_key": "loft:accessKey"}
 NOT_CONNECT_API = (
     "this server has no ClusterConnect API (vCluster Platform v4 removed it): "
     "use mode='agent' and install the agent with the outputs agent_access_key and loft_host"
@@ -84,19 +70,6 @@ def check_url(value: Any) -> str | None:
     if parsed.query or parsed.fragment or parsed.username or parsed.password:
         return "must not carry credentials, a query or a fragment"
     return None
-
-
-def pem_of(ca_data: str) -> str:
-    """The CA bundle as PEM text, from PEM or from base64 of PEM (as kubeconfigs carry it)."""
-    if "-----BEGIN CERTIFICATE-----" in ca_data:
-        return ca_data
-    try:
-        decoded = base64.b64decode(ca_data, validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError) as err:
-        raise ValueError("must be PEM certificates or base64 of PEM certificates") from err
-    if "-----BEGIN CERTIFICATE-----" not in decoded:
-        raise ValueError("must be PEM certificates or base64 of PEM certificates")
-    return decoded
 
 
 def _check_strings(value: Any, key: str, failures: list[CheckFailure]) -> None:
@@ -157,7 +130,7 @@ def check(olds: Mapping[str, Any], news: Mapping[str, Any], stack_config: Mappin
 
 
 def _check_connection(props: Mapping[str, Any], stack_config: Mapping[str, Any], failures: list[CheckFailure]) -> None:
-    for key, config_key in CONFIG_KEYS.items():
+    for key, config_key in loft_api.CONFIG_KEYS.items():
         if key not in props and not stack_config.get(config_key):
             _failure(failures, key, f"is required (or set the {config_key} stack config)")
     if inputs.known(props, "loft_url"):
@@ -214,7 +187,7 @@ def _check_tls_and_wait(props: Mapping[str, Any], failures: list[CheckFailure]) 
         _failure(failures, "insecure", "must be true or false")
     if inputs.known(props, "ca_data"):
         try:
-            pem_of(str(props["ca_data"]))
+            loft_api.pem_of(str(props["ca_data"]))
         except ValueError as err:
             _failure(failures, "ca_data", str(err))
     if props.get("insecure") is True and props.get("ca_data"):
@@ -272,7 +245,7 @@ def cluster_connect_body(props: Mapping[str, Any]) -> dict[str, Any]:
     if props.get("admin_user"):
         spec["adminUser"] = props["admin_user"]
     return {
-        "apiVersion": API_VERSION,
+        "apiVersion": loft_api.API_VERSION,
         "kind": "ClusterConnect",
         "metadata": {"name": props["cluster_name"]},
         "spec": spec,
@@ -281,7 +254,7 @@ def cluster_connect_body(props: Mapping[str, Any]) -> dict[str, Any]:
 
 def cluster_body(props: Mapping[str, Any]) -> dict[str, Any]:
     return {
-        "apiVersion": API_VERSION,
+        "apiVersion": loft_api.API_VERSION,
         "kind": "Cluster",
         "metadata": {"name": props["cluster_name"]},
         "spec": cluster_spec(props),
@@ -301,130 +274,7 @@ def status_outputs(cluster: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-# --- the Loft API, one connection per call -------------------------------------------------------------
-
-
-def secrets_in(props: Mapping[str, Any]) -> list[str]:
-    """The values no message may show: the access keys and the kubeconfig's credentials."""
-    found = [str(props[k]) for k in ("access_key", "agent_access_key") if props.get(k)]
-    try:
-        users = yaml.safe_load(str(props.get("kubeconfig") or "")) or {}
-    except yaml.YAMLError:
-        users = {}
-    for user in (users.get("users") or []) if isinstance(users, dict) else []:
-        credentials = (user or {}).get("user") or {}
-        found += [str(credentials[k]) for k in ("token", "password", "client-key-data") if credentials.get(k)]
-    return [s for s in found if len(s) >= 4]
-
-
-@dataclass(frozen=True)
-class LoftApi:
-    """The Loft management API at `url`, authenticated with `access_key`; trust per `ca_data`/`insecure`."""
-
-    url: str
-    access_key: str
-    ca_data: str | None = None
-    insecure: bool = False
-    redact: tuple[str, ...] = ()
-
-    @classmethod
-    def from_props(cls, props: Mapping[str, Any], stack_config: Mapping[str, Any]) -> LoftApi:
-        url = props.get("loft_url") or stack_config.get(CONFIG_KEYS["loft_url"])
-        key = props.get("access_key") or stack_config.get(CONFIG_KEYS["access_key"])
-        if not url or not key:
-            raise errors.ClusterConnectError(
-                "no Loft URL or access key: set loft_url and access_key, "
-                "or the loft:url and loft:accessKey stack config"
-            )
-        return cls(
-            str(url).rstrip("/"),
-            str(key),
-            props.get("ca_data") or None,
-            bool(props.get("insecure")),
-            tuple(secrets_in({**props, "access_key": key})),
-        )
-
-    def _context(self) -> ssl.SSLContext | None:
-        if not self.url.startswith("https:"):
-            return None
-        if self.insecure:
-            context = ssl.create_default_context()
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
-            return context
-        return ssl.create_default_context(cadata=pem_of(self.ca_data) if self.ca_data else None)
-
-    def _clean(self, text: str) -> str:
-        for secret in self.redact:
-            text = text.replace(secret, "***")
-        return text
-
-    def request(self, action: str, method: str, path: str, body: Any = None, auth: bool = True) -> dict[str, Any]:
-        """Send one request; a non-2xx answer becomes LoftApiError with the Status's reason and message."""
-        headers = {"Accept": "application/json"}
-        if auth:
-            headers["Authorization"] = f"Bearer {self.access_key}"
-        data = None
-        if body is not None:
-            data = json.dumps(body).encode()
-            headers["Content-Type"] = "application/json"
-        request = urllib.request.Request(f"{self.url}{path}", data=data, headers=headers, method=method)
-        try:
-            with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT, context=self._context()) as response:
-                raw = response.read()
-        except urllib.error.HTTPError as err:
-            raise self._status_error(action, err) from None
-        except (urllib.error.URLError, OSError) as err:
-            reason = getattr(err, "reason", err)
-            raise errors.LoftApiError(
-                action, "Unreachable", self._clean(f"cannot reach {self.url}: {reason}")
-            ) from None
-        try:
-            result = json.loads(raw or b"{}")
-        except ValueError:
-            raise errors.LoftApiError(action, "BadResponse", f"{self.url} answered with something not JSON") from None
-        return result if isinstance(result, dict) else {}
-
-    def _status_error(self, action: str, err: urllib.error.HTTPError) -> errors.LoftApiError:
-        text = err.read().decode("utf-8", errors="replace")
-        try:
-            status = json.loads(text)
-        except ValueError:
-            status = {}
-        if not isinstance(status, dict) or status.get("kind") != "Status":
-            status = {"reason": err.reason or f"HTTP {err.code}", "message": text.strip()[:300]}
-        reason = str(status.get("reason") or f"HTTP {err.code}")
-        message = str(status.get("message") or "")
-        causes = ((status.get("details") or {}) if isinstance(status.get("details"), dict) else {}).get("causes")
-        if causes and not message:
-            message = "; ".join(f"{c.get('field')}: {c.get('message')}" for c in causes if isinstance(c, dict))
-        return errors.LoftApiError(action, reason, self._clean(message), err.code)
-
-    # One method per operation.
-    def version(self) -> dict[str, Any]:
-        return self.request("Loft GET /version", "GET", "/version", auth=False)
-
-    def create_cluster_connect(self, body: Mapping[str, Any]) -> dict[str, Any]:
-        return self.request("Loft ClusterConnect", "POST", f"{API}/clusterconnect", body)
-
-    def create_cluster(self, body: Mapping[str, Any]) -> dict[str, Any]:
-        return self.request("Loft create Cluster", "POST", f"{API}/clusters", body)
-
-    def get_cluster(self, name: str) -> dict[str, Any]:
-        return self.request(f"Loft get Cluster {name}", "GET", f"{API}/clusters/{name}")
-
-    def delete_cluster(self, name: str) -> dict[str, Any]:
-        return self.request(f"Loft delete Cluster {name}", "DELETE", f"{API}/clusters/{name}")
-
-    def get_cluster_access_key(self, name: str) -> dict[str, Any]:
-        return self.request(f"Loft get Cluster {name} accesskey", "GET", f"{API}/clusters/{name}/accesskey")
-
-
-def is_not_found(err: BaseException) -> bool:
-    return isinstance(err, errors.LoftApiError) and (err.status == 404 or err.reason == "NotFound")
-
-
-def detect_mode(api: LoftApi) -> Literal["cluster-connect", "agent"]:
+def detect_mode(api: loft_api.LoftApi) -> Literal["cluster-connect", "agent"]:
     """vCluster Platform v4 and later have no ClusterConnect; earlier Loft has."""
     version = api.version()
     major = str(version.get("major") or str(version.get("version") or "").lstrip("v").split(".")[0])
@@ -434,14 +284,14 @@ def detect_mode(api: LoftApi) -> Literal["cluster-connect", "agent"]:
         return "cluster-connect"
 
 
-def wait_until_initialized(api: LoftApi, name: str, timeout: float) -> dict[str, Any]:
+def wait_until_initialized(api: loft_api.LoftApi, name: str, timeout: float) -> dict[str, Any]:
     """Poll the Cluster as loftctl's --wait does: NotFound is tolerated; Failed stops with its reason."""
 
     def describe() -> dict[str, Any]:
         try:
             return api.get_cluster(name)
         except errors.LoftApiError as err:
-            if is_not_found(err):
+            if loft_api.is_not_found(err):
                 return {}
             raise
 
@@ -462,12 +312,12 @@ def _failed_reason(cluster: Mapping[str, Any]) -> str | None:
     return f"{status.get('reason') or 'Failed'}: {status.get('message') or 'no message'}"
 
 
-def wait_until_gone(api: LoftApi, name: str, timeout: float) -> None:
+def wait_until_gone(api: loft_api.LoftApi, name: str, timeout: float) -> None:
     def describe() -> str:
         try:
             cluster = api.get_cluster(name)
         except errors.LoftApiError as err:
-            if is_not_found(err):
+            if loft_api.is_not_found(err):
                 return "gone"
             raise
         return "deleting" if (cluster.get("metadata") or {}).get("deletionTimestamp") else "present"
@@ -477,12 +327,12 @@ def wait_until_gone(api: LoftApi, name: str, timeout: float) -> None:
     )
 
 
-def disconnect(api: LoftApi, name: str, timeout: float) -> None:
+def disconnect(api: loft_api.LoftApi, name: str, timeout: float) -> None:
     """DELETE the Cluster and wait until it is gone; absent already is success."""
     try:
         api.delete_cluster(name)
     except errors.LoftApiError as err:
-        if is_not_found(err):
+        if loft_api.is_not_found(err):
             return
         raise
     wait_until_gone(api, name, timeout)
@@ -492,7 +342,7 @@ def disconnect(api: LoftApi, name: str, timeout: float) -> None:
 
 
 class LoftClusterConnectProvider(configured.ConfiguredProvider):
-    config_keys = tuple(CONFIG_KEYS.values())
+    config_keys = tuple(loft_api.CONFIG_KEYS.values())
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         return check(olds, news, getattr(self, "_stack_config", {}))
@@ -500,8 +350,8 @@ class LoftClusterConnectProvider(configured.ConfiguredProvider):
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         return diff(olds, news)
 
-    def _api(self, props: Mapping[str, Any]) -> LoftApi:
-        return LoftApi.from_props(props, getattr(self, "_stack_config", {}))
+    def _api(self, props: Mapping[str, Any]) -> loft_api.LoftApi:
+        return loft_api.LoftApi.from_props(props, getattr(self, "_stack_config", {}))
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         api = self._api(props)
@@ -540,7 +390,7 @@ class LoftClusterConnectProvider(configured.ConfiguredProvider):
             raise
         return CreateResult(name, {**props, **status_outputs(cluster), "connected_via": "cluster-connect"})
 
-    def _create_agent(self, api: LoftApi, props: dict[str, Any], name: str) -> CreateResult:
+    def _create_agent(self, api: loft_api.LoftApi, props: dict[str, Any], name: str) -> CreateResult:
         try:
             cluster = api.create_cluster(cluster_body(props))
         except errors.LoftApiError as err:
@@ -569,7 +419,7 @@ class LoftClusterConnectProvider(configured.ConfiguredProvider):
         try:
             cluster = self._api(props).get_cluster(name)
         except errors.LoftApiError as err:
-            if is_not_found(err):
+            if loft_api.is_not_found(err):
                 return ReadResult("", {})
             raise
         outs = {**props, "cluster_name": name, **status_outputs(cluster)}
@@ -677,133 +527,3 @@ class LoftClusterConnect(pulumi.dynamic.Resource, module="loft", name="ClusterCo
             pulumi.ResourceOptions(additional_secret_outputs=["agent_access_key", "access_key", "kubeconfig"]),
         )
         super().__init__(LoftClusterConnectProvider(), resource_name, props, opts)
-
-
-# --- ServiceAccountKubeconfig: the token the controller-manager fills in, as a kubeconfig ---------------
-
-TOKEN_TIMEOUT = 120.0
-
-
-def service_account_kubeconfig(admin_kubeconfig: str, secret: Mapping[str, Any]) -> str | None:
-    """A kubeconfig for the token of a service-account-token Secret, on the admin kubeconfig's cluster."""
-    data = secret.get("data") or {}
-    if not data.get("token"):
-        return None
-    token = base64.b64decode(data["token"]).decode()
-    account = ((secret.get("metadata") or {}).get("annotations") or {}).get("kubernetes.io/service-account.name")
-    namespace = (secret.get("metadata") or {}).get("namespace") or "default"
-    admin = kube.parse_kubeconfig(admin_kubeconfig)
-    context = next(c for c in admin["contexts"] if c.get("name") == admin["current-context"])["context"]
-    cluster = next(c for c in admin.get("clusters") or [] if c.get("name") == context.get("cluster"))
-    # The admin's own cluster entry: the same server, trusted the same way (CA data or insecure flag).
-    user = f"{namespace}-{account or 'service-account'}"
-    config = {
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [{"name": cluster["name"], "cluster": dict(cluster["cluster"])}],
-        "users": [{"name": user, "user": {"token": token}}],
-        "contexts": [{"name": user, "context": {"cluster": cluster["name"], "user": user, "namespace": namespace}}],
-        "current-context": user,
-    }
-    return yaml.safe_dump(config, sort_keys=False)
-
-
-def _read_token_secret(admin_kubeconfig: str, namespace: str, name: str) -> dict[str, Any] | None:
-    try:
-        secret = kube.client(admin_kubeconfig).get(Secret, name, namespace=namespace)
-    except ApiError as err:
-        if err.status.code == 404:
-            return None
-        raise errors.KubernetesApiError(
-            f"get Secret {namespace}/{name}", str(err.status.reason), str(err.status.message), err.status.code
-        ) from None
-    except httpx2.HTTPError as err:
-        server = kube.server_of(admin_kubeconfig)
-        raise errors.KubernetesApiError(f"get Secret {namespace}/{name}", "Unreachable", f"{server}: {err}") from None
-    return dict(secret.to_dict())
-
-
-class ServiceAccountKubeconfigProvider(ResourceProvider):
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        failures = []
-        for key in ("admin_kubeconfig", "namespace", "secret_name"):
-            if key not in news:
-                failures.append(CheckFailure(key, "is required"))
-        if inputs.known(news, "admin_kubeconfig"):
-            try:
-                kube.parse_kubeconfig(str(news["admin_kubeconfig"]))
-            except (ValueError, yaml.YAMLError) as err:
-                failures.append(
-                    CheckFailure("admin_kubeconfig", str(err) if isinstance(err, ValueError) else "is not valid YAML")
-                )
-        return CheckResult(news, failures)
-
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        changed = [k for k in ("admin_kubeconfig", "namespace", "secret_name") if olds.get(k) != news.get(k)]
-        return DiffResult(changes=bool(changed), replaces=[])
-
-    def _build(self, props: Mapping[str, Any], wait: bool) -> dict[str, Any] | None:
-        admin, namespace, name = (
-            str(props["admin_kubeconfig"]),
-            str(props["namespace"]),
-            str(props["secret_name"]),
-        )
-
-        def describe() -> dict[str, Any]:
-            return _read_token_secret(admin, namespace, name) or {}
-
-        if wait:
-            secret = polling.wait_for(
-                f"token of Secret {namespace}/{name}",
-                describe,
-                state_of=lambda s: "filled" if (s.get("data") or {}).get("token") else "waiting for the token",
-                done=lambda s: bool((s.get("data") or {}).get("token")),
-                timeout=TOKEN_TIMEOUT,
-            )
-        else:
-            secret = describe()
-        config = service_account_kubeconfig(admin, secret)
-        if config is None:
-            return None
-        return {**props, "kubeconfig": config, "server": kube.server_of(admin)}
-
-    def create(self, props: dict[str, Any]) -> CreateResult:
-        outs = self._build(props, wait=True)
-        assert outs is not None
-        return CreateResult(f"{props['namespace']}/{props['secret_name']}", outs)
-
-    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        outs = self._build(props, wait=False)
-        return ReadResult(id_, outs) if outs else ReadResult("", {})
-
-    def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        return UpdateResult(self._build(news, wait=True))
-
-    def delete(self, _id: str, _props: dict[str, Any]) -> None:
-        """The Secret belongs to whoever applied it; there is nothing of ours to remove."""
-
-
-class ServiceAccountKubeconfig(pulumi.dynamic.Resource, module="kubernetes", name="ServiceAccountKubeconfig"):
-    """Waits until a service-account-token Secret is filled; outputs a kubeconfig for its token (secret)."""
-
-    kubeconfig: pulumi.Output[str]
-    server: pulumi.Output[str]
-
-    def __init__(
-        self,
-        resource_name: str,
-        *,
-        admin_kubeconfig: pulumi.Input[str],
-        namespace: pulumi.Input[str],
-        secret_name: pulumi.Input[str],
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        props: dict[str, Any] = {
-            "admin_kubeconfig": pulumi.Output.secret(admin_kubeconfig),
-            "namespace": namespace,
-            "secret_name": secret_name,
-            "kubeconfig": None,
-            "server": None,
-        }
-        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["kubeconfig"]))
-        super().__init__(ServiceAccountKubeconfigProvider(), resource_name, props, opts)

@@ -1,4 +1,4 @@
-"""RegisteredCluster: an EKS Connector registration; ConnectionWait: the wait until EKS reports it ACTIVE."""
+"""RegisteredCluster: an EKS Connector registration (RegisterCluster / DeregisterCluster)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from . import aws, configured, errors, inputs, polling, progress
+from pulumi_cluster_connect._plumbing import aws, configured, errors, inputs, polling, progress
 
 CLUSTER_NAME, CONNECTOR_PROVIDER, ROLE_ARN, TAGS, REGION = (
     "cluster_name",
@@ -40,10 +40,9 @@ PROPAGATION_TIMEOUT = 180.0
 PROPAGATION_BACKOFF = polling.Backoff(first=1.0, factor=1.5, cap=10.0)
 PROPAGATION_MESSAGES = ("not existing role", "nonexistent role")
 TOKEN_NAMESPACE = uuid.UUID("6f0d3d2e-9a55-4c1e-9d1c-0a8f1b7f5c21")
-DEFAULT_WAIT_TIMEOUT = 600.0
 
 
-def _utc(value: datetime.datetime | float | None) -> str | None:
+def utc(value: datetime.datetime | float | None) -> str | None:
     if value is None:
         return None
     if not isinstance(value, datetime.datetime):
@@ -51,7 +50,7 @@ def _utc(value: datetime.datetime | float | None) -> str | None:
     return value.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z")
 
 
-def _parse_utc(value: str) -> float:
+def _parseutc(value: str) -> float:
     return datetime.datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
 
 
@@ -90,7 +89,7 @@ def expired_unconnected(state: Mapping[str, Any], now: float) -> bool:
     if status == "FAILED":
         return True
     expiry = state.get("activation_expiry")
-    return status != "ACTIVE" and isinstance(expiry, str) and _parse_utc(expiry) <= now
+    return status != "ACTIVE" and isinstance(expiry, str) and _parseutc(expiry) <= now
 
 
 def diff_registration(
@@ -142,8 +141,8 @@ def outputs_of(cluster: Mapping[str, Any], region: str, previous: Mapping[str, A
             "status": cluster.get("status"),
             "activation_id": connector.get("activationId"),
             "activation_code": code,
-            "activation_expiry": _utc(connector.get("activationExpiry")),
-            "created_at": _utc(cluster.get("createdAt")),
+            "activation_expiry": utc(connector.get("activationExpiry")),
+            "created_at": utc(cluster.get("createdAt")),
         }
     )
 
@@ -287,116 +286,3 @@ class RegisteredCluster(pulumi.dynamic.Resource, module="eks", name="RegisteredC
         }
         secret = pulumi.ResourceOptions(additional_secret_outputs=["activation_code"])
         super().__init__(RegisteredClusterProvider(), resource_name, props, pulumi.ResourceOptions.merge(opts, secret))
-
-
-# ConnectionWait ---------------------------------------------------------------------------------------
-
-ACTIVATION_ID, TIMEOUT = "activation_id", "timeout_seconds"
-WAIT_REPLACING = (CLUSTER_NAME, REGION, ACTIVATION_ID)
-
-
-def connection_failure(cluster: Mapping[str, Any] | None, now: float) -> str | None:
-    """Why waiting for ACTIVE is pointless: gone, FAILED, or past the activation expiry."""
-    if cluster is None:
-        return "the registration is gone (deregistered)"
-    status = cluster.get("status")
-    expiry = (cluster.get("connectorConfig") or {}).get("activationExpiry")
-    expiry_at = expiry.timestamp() if isinstance(expiry, datetime.datetime) else expiry
-    if status == "FAILED" or (status != "ACTIVE" and isinstance(expiry_at, (int, float)) and expiry_at <= now):
-        return (
-            f"the activation expired at {_utc(expiry_at)} before the connector agent connected; "
-            "run `pulumi up` again to re-register the cluster and roll the connector"
-        )
-    return None
-
-
-def diff_wait(olds: Mapping[str, Any], news: Mapping[str, Any]) -> DiffResult:
-    replaces = [key for key in WAIT_REPLACING if news.get(key) != olds.get(key)]
-    if not replaces and olds.get("status") != "ACTIVE":
-        replaces.append("status")  # a refresh saw it disconnected: wait again
-    changed = bool(replaces) or news.get(TIMEOUT) != olds.get(TIMEOUT)
-    return DiffResult(changes=changed, replaces=replaces, stables=[], delete_before_replace=False)
-
-
-class ConnectionWaitProvider(configured.ConfiguredProvider):
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        failures = [CheckFailure(key, "is required") for key in (CLUSTER_NAME, ACTIVATION_ID) if key not in news]
-        if inputs.known(news, TIMEOUT) and (
-            not isinstance(news[TIMEOUT], (int, float)) or isinstance(news[TIMEOUT], bool) or news[TIMEOUT] <= 0
-        ):
-            failures.append(CheckFailure(TIMEOUT, f"must be a positive number of seconds, got {news[TIMEOUT]!r}"))
-        inputs.check_region(news, REGION, failures)
-        return CheckResult(inputs.without_none(news), failures)
-
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        return diff_wait(olds, news)
-
-    def _describe(self, props: Mapping[str, Any]) -> dict[str, Any] | None:
-        eks = aws.eks(props.get(REGION), self._stack_config)
-        try:
-            with errors.translated_aws_errors("EKS DescribeCluster"):
-                return dict(eks.describe_cluster(name=props[CLUSTER_NAME])["cluster"])
-        except errors.AwsApiError as err:
-            if err.code == "ResourceNotFoundException":
-                return None
-            raise
-
-    def create(self, props: dict[str, Any]) -> CreateResult:
-        name = props[CLUSTER_NAME]
-        timeout = float(props.get(TIMEOUT) or DEFAULT_WAIT_TIMEOUT)
-        try:
-            cluster = polling.wait_for(
-                f"connection of {name}",
-                lambda: self._describe(props),
-                state_of=lambda c: str(c.get("status")) if c else "GONE",
-                done=lambda c: c is not None and c.get("status") == "ACTIVE",
-                failure=lambda c: connection_failure(c, time.time()),
-                timeout=timeout,
-            )
-        except errors.WaitTimeout as err:
-            raise errors.WaitTimeout(
-                f"connection of {name} (is the eks-connector StatefulSet running? see "
-                "`kubectl -n eks-connector logs eks-connector-0 -c connector-init`)",
-                err.seconds,
-                err.last_state,
-            ) from err
-        assert cluster is not None
-        return CreateResult(f"{name}/{props[ACTIVATION_ID]}", {**props, "status": cluster.get("status")})
-
-    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        cluster = self._describe(props)
-        if cluster is None or (cluster.get("connectorConfig") or {}).get("activationId") != props.get(ACTIVATION_ID):
-            return ReadResult("", {})
-        return ReadResult(id_, {**props, "status": cluster.get("status")})
-
-    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        return UpdateResult({**news, "status": olds.get("status")})
-
-    def delete(self, _id: str, _props: dict[str, Any]) -> None:
-        pass
-
-
-class ConnectionWait(pulumi.dynamic.Resource, module="eks", name="ConnectionWait"):
-    """Waits, during create, until EKS reports the registered cluster ACTIVE; fails early when its
-    activation expired. A new activation id (re-registration) replaces it, so it waits again."""
-
-    status: pulumi.Output[str]
-
-    def __init__(
-        self,
-        resource_name: str,
-        *,
-        cluster_name: pulumi.Input[str],
-        activation_id: pulumi.Input[str],
-        region: pulumi.Input[str] | None = None,
-        timeout_seconds: pulumi.Input[float] | None = None,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        props: dict[str, Any] = {
-            CLUSTER_NAME: cluster_name,
-            ACTIVATION_ID: activation_id,
-            REGION: region,
-            TIMEOUT: timeout_seconds,
-            "status": None,
-        }
-        super().__init__(ConnectionWaitProvider(), resource_name, props, opts)

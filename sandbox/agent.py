@@ -15,7 +15,7 @@ from lightkube.models.meta_v1 import ObjectMeta
 from lightkube.resources.apps_v1 import StatefulSet
 from lightkube.resources.core_v1 import Secret
 
-from ..dynamic_providers import kube
+from . import kube_clients
 from .aws import registrations
 
 NAMESPACE = "eks-connector"
@@ -90,7 +90,7 @@ class SimulatedAgent:
         self.stop()
 
     def _run(self) -> None:
-        client = kube.client(self.kubeconfig, field_manager="eks-connector-agent", timeout=5)
+        client = kube_clients.client(self.kubeconfig, field_manager="eks-connector-agent", timeout=5)
         while not self._stop.is_set():
             try:
                 self.poll(client)

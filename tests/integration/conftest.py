@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pulumi_cluster_connect import engine
+from pulumi_cluster_connect.cli import engine
 from pulumi_cluster_connect.sandbox import kubernetes
 from pulumi_cluster_connect.sandbox.agent import SimulatedAgent
 from pulumi_cluster_connect.sandbox.aws.control import SandboxControl

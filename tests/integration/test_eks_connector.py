@@ -18,8 +18,8 @@ from lightkube.resources.core_v1 import Namespace, Secret
 from lightkube.resources.rbac_authorization_v1 import ClusterRole
 from pulumi import automation as auto
 
+from pulumi_cluster_connect._plumbing import kube as kube_clients
 from pulumi_cluster_connect.components.eks_connected_cluster import EksConnectedCluster
-from pulumi_cluster_connect.dynamic_providers import kube as kube_clients
 from pulumi_cluster_connect.sandbox import agent as simulated
 from pulumi_cluster_connect.sandbox import kubernetes
 from pulumi_cluster_connect.sandbox.aws import registrations

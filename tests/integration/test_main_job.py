@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pulumi_cluster_connect import demo
+from pulumi_cluster_connect.cli import demo
 from pulumi_cluster_connect.sandbox import launcher
 
 from .leftovers import processes_under

@@ -7,7 +7,7 @@ from typing import Any
 import botocore.exceptions
 import pytest
 
-from pulumi_cluster_connect.dynamic_providers import aws, errors
+from pulumi_cluster_connect._plumbing import aws, errors
 
 
 @pytest.fixture(autouse=True)

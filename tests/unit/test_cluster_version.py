@@ -12,7 +12,7 @@ from pulumi.dynamic.config import Config
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.output import Unknown
 
-from pulumi_cluster_connect.dynamic_providers import errors
+from pulumi_cluster_connect._plumbing import errors
 from pulumi_cluster_connect.dynamic_providers.cluster_version import ClusterVersionProvider
 from pulumi_cluster_connect.sandbox.aws.control import SandboxControl
 

@@ -10,8 +10,9 @@ import pytest
 import yaml
 from pulumi.output import Unknown
 
-from pulumi_cluster_connect.dynamic_providers import errors
+from pulumi_cluster_connect._plumbing import errors
 from pulumi_cluster_connect.dynamic_providers import loft_cluster_connect as lcc
+from pulumi_cluster_connect.dynamic_providers import service_account_kubeconfig
 from pulumi_cluster_connect.sandbox.loft import LoftControl, LoftSandbox, target
 
 TOKEN = "kubeconfig-token-never-shown"
@@ -364,11 +365,11 @@ def test_a_service_account_kubeconfig_uses_the_token_on_the_admins_cluster_entry
         "data": {"token": base64.b64encode(b"sa-token").decode()},
     }
 
-    text = lcc.service_account_kubeconfig(KUBECONFIG, secret)
+    text = service_account_kubeconfig.service_account_kubeconfig(KUBECONFIG, secret)
 
     assert text is not None
     config = yaml.safe_load(text)
     assert config["users"][0]["user"] == {"token": "sa-token"}
     assert config["clusters"][0]["cluster"] == {"server": "https://127.0.0.1:1", "insecure-skip-tls-verify": True}
     assert config["current-context"] == "loft-loft-admin"
-    assert lcc.service_account_kubeconfig(KUBECONFIG, {**secret, "data": {}}) is None
+    assert service_account_kubeconfig.service_account_kubeconfig(KUBECONFIG, {**secret, "data": {}}) is None

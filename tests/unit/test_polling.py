@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from pulumi_cluster_connect.dynamic_providers import errors, polling
+from pulumi_cluster_connect._plumbing import errors, polling
 
 
 class FakeClock:

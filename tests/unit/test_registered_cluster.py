@@ -12,8 +12,10 @@ import dill
 import pytest
 from pulumi.output import Unknown
 
-from pulumi_cluster_connect.dynamic_providers import errors, polling
+from pulumi_cluster_connect._plumbing import errors, polling
+from pulumi_cluster_connect.dynamic_providers import connection_wait
 from pulumi_cluster_connect.dynamic_providers import registered_cluster as rc
+from pulumi_cluster_connect.dynamic_providers.connection_wait import connection_failure
 from pulumi_cluster_connect.sandbox.aws import registrations, server
 from pulumi_cluster_connect.sandbox.aws.settings import SETTINGS, Fault
 
@@ -155,11 +157,15 @@ def test_an_active_registration_never_expires() -> None:
 
 def test_the_wait_replaces_on_a_new_activation_and_after_a_refresh_saw_it_disconnected() -> None:
     olds = {"cluster_name": "edge", "activation_id": "id-1", "status": "ACTIVE"}
-    assert rc.diff_wait(olds, {"cluster_name": "edge", "activation_id": "id-1"}).changes is False
-    assert rc.diff_wait(olds, {"cluster_name": "edge", "activation_id": unknown()}).replaces == ["activation_id"]
+    assert connection_wait.diff_wait(olds, {"cluster_name": "edge", "activation_id": "id-1"}).changes is False
+    assert connection_wait.diff_wait(olds, {"cluster_name": "edge", "activation_id": unknown()}).replaces == [
+        "activation_id"
+    ]
     pending = {**olds, "status": "PENDING"}
-    assert rc.diff_wait(pending, {"cluster_name": "edge", "activation_id": "id-1"}).replaces == ["status"]
-    timeout = rc.diff_wait(olds, {"cluster_name": "edge", "activation_id": "id-1", "timeout_seconds": 60.0})
+    assert connection_wait.diff_wait(pending, {"cluster_name": "edge", "activation_id": "id-1"}).replaces == ["status"]
+    timeout = connection_wait.diff_wait(
+        olds, {"cluster_name": "edge", "activation_id": "id-1", "timeout_seconds": 60.0}
+    )
     assert (timeout.changes, timeout.replaces) == (True, [])
 
 
@@ -219,12 +225,12 @@ def test_register_does_not_retry_other_errors() -> None:
 
 
 def test_connection_failure_explains_expiry_and_gone() -> None:
-    assert rc.connection_failure({"status": "PENDING", "connectorConfig": {"activationExpiry": NOW + 5}}, NOW) is None
-    assert rc.connection_failure({"status": "ACTIVE", "connectorConfig": {"activationExpiry": NOW - 5}}, NOW) is None
-    expired = rc.connection_failure({"status": "PENDING", "connectorConfig": {"activationExpiry": NOW - 5}}, NOW)
+    assert connection_failure({"status": "PENDING", "connectorConfig": {"activationExpiry": NOW + 5}}, NOW) is None
+    assert connection_failure({"status": "ACTIVE", "connectorConfig": {"activationExpiry": NOW - 5}}, NOW) is None
+    expired = connection_failure({"status": "PENDING", "connectorConfig": {"activationExpiry": NOW - 5}}, NOW)
     assert expired is not None and "pulumi up" in expired
-    assert rc.connection_failure({"status": "FAILED"}, NOW) is not None
-    assert rc.connection_failure(None, NOW) == "the registration is gone (deregistered)"
+    assert connection_failure({"status": "FAILED"}, NOW) is not None
+    assert connection_failure(None, NOW) == "the registration is gone (deregistered)"
 
 
 # against the sandbox -----------------------------------------------------------------------------------
@@ -327,7 +333,7 @@ def test_diff_asks_aws_before_replacing_a_registration_past_expiry(sandbox: str)
 
 def test_the_wait_returns_active_and_fails_early_on_expiry(sandbox: str) -> None:
     outs = rc.RegisteredClusterProvider().create(dict(NEWS)).outs or {}
-    wait = rc.ConnectionWaitProvider()
+    wait = connection_wait.ConnectionWaitProvider()
     props = {"cluster_name": "edge", "activation_id": outs["activation_id"], "timeout_seconds": 5.0}
     registrations.connect(REGION, "edge", outs["activation_id"], outs["activation_code"])
     assert (wait.create(dict(props)).outs or {})["status"] == "ACTIVE"
@@ -341,11 +347,11 @@ def test_the_wait_times_out_with_a_hint(sandbox: str) -> None:
     outs = rc.RegisteredClusterProvider().create(dict(NEWS)).outs or {}
     props = {"cluster_name": "edge", "activation_id": outs["activation_id"], "timeout_seconds": 0.2}
     with pytest.raises(errors.WaitTimeout, match="connector-init"):
-        rc.ConnectionWaitProvider().create(props)
+        connection_wait.ConnectionWaitProvider().create(props)
 
 
 def test_providers_pickle_small_and_without_clients() -> None:
     provider = rc.RegisteredClusterProvider()
     provider._stack_config = {"aws:region": REGION}
     assert len(dill.dumps(provider, recurse=True)) < 4096
-    assert len(dill.dumps(rc.ConnectionWaitProvider(), recurse=True)) < 4096
+    assert len(dill.dumps(connection_wait.ConnectionWaitProvider(), recurse=True)) < 4096

@@ -12,7 +12,7 @@ from typing import Any
 import boto3
 from pulumi import automation as auto
 
-from pulumi_cluster_connect import engine
+from pulumi_cluster_connect.cli import engine
 from pulumi_cluster_connect.sandbox import launcher
 
 REPO = Path(__file__).resolve().parents[2]

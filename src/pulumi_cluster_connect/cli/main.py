@@ -38,7 +38,7 @@ def _sandbox(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from pulumi_cluster_connect import demo
+    from pulumi_cluster_connect.cli import demo
 
     if args.action == "up":
         return demo.up(Path(args.dir))

@@ -1,0 +1,127 @@
+"""ConnectionWait: waits, during create, until EKS reports a registered cluster ACTIVE."""
+
+from __future__ import annotations
+
+import datetime
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import pulumi
+from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
+
+from pulumi_cluster_connect._plumbing import aws, configured, errors, inputs, polling
+
+from . import registered_cluster
+
+CLUSTER_NAME, REGION = registered_cluster.CLUSTER_NAME, registered_cluster.REGION
+DEFAULT_WAIT_TIMEOUT = 600.0
+ACTIVATION_ID, TIMEOUT = "activation_id", "timeout_seconds"
+WAIT_REPLACING = (CLUSTER_NAME, REGION, ACTIVATION_ID)
+
+
+def connection_failure(cluster: Mapping[str, Any] | None, now: float) -> str | None:
+    """Why waiting for ACTIVE is pointless: gone, FAILED, or past the activation expiry."""
+    if cluster is None:
+        return "the registration is gone (deregistered)"
+    status = cluster.get("status")
+    expiry = (cluster.get("connectorConfig") or {}).get("activationExpiry")
+    expiry_at = expiry.timestamp() if isinstance(expiry, datetime.datetime) else expiry
+    if status == "FAILED" or (status != "ACTIVE" and isinstance(expiry_at, (int, float)) and expiry_at <= now):
+        return (
+            f"the activation expired at {registered_cluster.utc(expiry_at)} before the connector agent connected; "
+            "run `pulumi up` again to re-register the cluster and roll the connector"
+        )
+    return None
+
+
+def diff_wait(olds: Mapping[str, Any], news: Mapping[str, Any]) -> DiffResult:
+    replaces = [key for key in WAIT_REPLACING if news.get(key) != olds.get(key)]
+    if not replaces and olds.get("status") != "ACTIVE":
+        replaces.append("status")  # a refresh saw it disconnected: wait again
+    changed = bool(replaces) or news.get(TIMEOUT) != olds.get(TIMEOUT)
+    return DiffResult(changes=changed, replaces=replaces, stables=[], delete_before_replace=False)
+
+
+class ConnectionWaitProvider(configured.ConfiguredProvider):
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        failures = [CheckFailure(key, "is required") for key in (CLUSTER_NAME, ACTIVATION_ID) if key not in news]
+        if inputs.known(news, TIMEOUT) and (
+            not isinstance(news[TIMEOUT], (int, float)) or isinstance(news[TIMEOUT], bool) or news[TIMEOUT] <= 0
+        ):
+            failures.append(CheckFailure(TIMEOUT, f"must be a positive number of seconds, got {news[TIMEOUT]!r}"))
+        inputs.check_region(news, REGION, failures)
+        return CheckResult(inputs.without_none(news), failures)
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        return diff_wait(olds, news)
+
+    def _describe(self, props: Mapping[str, Any]) -> dict[str, Any] | None:
+        eks = aws.eks(props.get(REGION), self._stack_config)
+        try:
+            with errors.translated_aws_errors("EKS DescribeCluster"):
+                return dict(eks.describe_cluster(name=props[CLUSTER_NAME])["cluster"])
+        except errors.AwsApiError as err:
+            if err.code == "ResourceNotFoundException":
+                return None
+            raise
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        name = props[CLUSTER_NAME]
+        timeout = float(props.get(TIMEOUT) or DEFAULT_WAIT_TIMEOUT)
+        try:
+            cluster = polling.wait_for(
+                f"connection of {name}",
+                lambda: self._describe(props),
+                state_of=lambda c: str(c.get("status")) if c else "GONE",
+                done=lambda c: c is not None and c.get("status") == "ACTIVE",
+                failure=lambda c: connection_failure(c, time.time()),
+                timeout=timeout,
+            )
+        except errors.WaitTimeout as err:
+            raise errors.WaitTimeout(
+                f"connection of {name} (is the eks-connector StatefulSet running? see "
+                "`kubectl -n eks-connector logs eks-connector-0 -c connector-init`)",
+                err.seconds,
+                err.last_state,
+            ) from err
+        assert cluster is not None
+        return CreateResult(f"{name}/{props[ACTIVATION_ID]}", {**props, "status": cluster.get("status")})
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        cluster = self._describe(props)
+        if cluster is None or (cluster.get("connectorConfig") or {}).get("activationId") != props.get(ACTIVATION_ID):
+            return ReadResult("", {})
+        return ReadResult(id_, {**props, "status": cluster.get("status")})
+
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        return UpdateResult({**news, "status": olds.get("status")})
+
+    def delete(self, _id: str, _props: dict[str, Any]) -> None:
+        pass
+
+
+class ConnectionWait(pulumi.dynamic.Resource, module="eks", name="ConnectionWait"):
+    """Waits, during create, until EKS reports the registered cluster ACTIVE; fails early when its
+    activation expired. A new activation id (re-registration) replaces it, so it waits again."""
+
+    status: pulumi.Output[str]
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        cluster_name: pulumi.Input[str],
+        activation_id: pulumi.Input[str],
+        region: pulumi.Input[str] | None = None,
+        timeout_seconds: pulumi.Input[float] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        props: dict[str, Any] = {
+            CLUSTER_NAME: cluster_name,
+            ACTIVATION_ID: activation_id,
+            REGION: region,
+            TIMEOUT: timeout_seconds,
+            "status": None,
+        }
+        super().__init__(ConnectionWaitProvider(), resource_name, props, opts)

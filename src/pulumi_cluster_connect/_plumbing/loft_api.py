@@ -1,0 +1,156 @@
+"""The Loft / vCluster Platform management API: one HTTPS call per request, errors as LoftApiError."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import ssl
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from pulumi_cluster_connect._plumbing import errors
+
+API = "/kubernetes/management/apis/management.loft.sh/v1"
+API_VERSION = "management.loft.sh/v1"
+REQUEST_TIMEOUT = 60.0
+# Stack config used when the input is not set.
+CONFIG_KEYS = {"loft_url": "loft:url", "access_key": "loft:accessKey"}
+
+
+def pem_of(ca_data: str) -> str:
+    """The CA bundle as PEM text, from PEM or from base64 of PEM (as kubeconfigs carry it)."""
+    if "-----BEGIN CERTIFICATE-----" in ca_data:
+        return ca_data
+    try:
+        decoded = base64.b64decode(ca_data, validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError) as err:
+        raise ValueError("must be PEM certificates or base64 of PEM certificates") from err
+    if "-----BEGIN CERTIFICATE-----" not in decoded:
+        raise ValueError("must be PEM certificates or base64 of PEM certificates")
+    return decoded
+
+
+def secrets_in(props: Mapping[str, Any]) -> list[str]:
+    """The values no message may show: the access keys and the kubeconfig's credentials."""
+    found = [str(props[k]) for k in ("access_key", "agent_access_key") if props.get(k)]
+    try:
+        users = yaml.safe_load(str(props.get("kubeconfig") or "")) or {}
+    except yaml.YAMLError:
+        users = {}
+    for user in (users.get("users") or []) if isinstance(users, dict) else []:
+        credentials = (user or {}).get("user") or {}
+        found += [str(credentials[k]) for k in ("token", "password", "client-key-data") if credentials.get(k)]
+    return [s for s in found if len(s) >= 4]
+
+
+@dataclass(frozen=True)
+class LoftApi:
+    """The Loft management API at `url`, authenticated with `access_key`; trust per `ca_data`/`insecure`."""
+
+    url: str
+    access_key: str
+    ca_data: str | None = None
+    insecure: bool = False
+    redact: tuple[str, ...] = ()
+
+    @classmethod
+    def from_props(cls, props: Mapping[str, Any], stack_config: Mapping[str, Any]) -> LoftApi:
+        url = props.get("loft_url") or stack_config.get(CONFIG_KEYS["loft_url"])
+        key = props.get("access_key") or stack_config.get(CONFIG_KEYS["access_key"])
+        if not url or not key:
+            raise errors.ClusterConnectError(
+                "no Loft URL or access key: set loft_url and access_key, "
+                "or the loft:url and loft:accessKey stack config"
+            )
+        return cls(
+            str(url).rstrip("/"),
+            str(key),
+            props.get("ca_data") or None,
+            bool(props.get("insecure")),
+            tuple(secrets_in({**props, "access_key": key})),
+        )
+
+    def _context(self) -> ssl.SSLContext | None:
+        if not self.url.startswith("https:"):
+            return None
+        if self.insecure:
+            context = ssl.create_default_context()
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+            return context
+        return ssl.create_default_context(cadata=pem_of(self.ca_data) if self.ca_data else None)
+
+    def _clean(self, text: str) -> str:
+        for secret in self.redact:
+            text = text.replace(secret, "***")
+        return text
+
+    def request(self, action: str, method: str, path: str, body: Any = None, auth: bool = True) -> dict[str, Any]:
+        """Send one request; a non-2xx answer becomes LoftApiError with the Status's reason and message."""
+        headers = {"Accept": "application/json"}
+        if auth:
+            headers["Authorization"] = f"Bearer {self.access_key}"
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        request = urllib.request.Request(f"{self.url}{path}", data=data, headers=headers, method=method)
+        try:
+            with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT, context=self._context()) as response:
+                raw = response.read()
+        except urllib.error.HTTPError as err:
+            raise self._status_error(action, err) from None
+        except (urllib.error.URLError, OSError) as err:
+            reason = getattr(err, "reason", err)
+            raise errors.LoftApiError(
+                action, "Unreachable", self._clean(f"cannot reach {self.url}: {reason}")
+            ) from None
+        try:
+            result = json.loads(raw or b"{}")
+        except ValueError:
+            raise errors.LoftApiError(action, "BadResponse", f"{self.url} answered with something not JSON") from None
+        return result if isinstance(result, dict) else {}
+
+    def _status_error(self, action: str, err: urllib.error.HTTPError) -> errors.LoftApiError:
+        text = err.read().decode("utf-8", errors="replace")
+        try:
+            status = json.loads(text)
+        except ValueError:
+            status = {}
+        if not isinstance(status, dict) or status.get("kind") != "Status":
+            status = {"reason": err.reason or f"HTTP {err.code}", "message": text.strip()[:300]}
+        reason = str(status.get("reason") or f"HTTP {err.code}")
+        message = str(status.get("message") or "")
+        causes = ((status.get("details") or {}) if isinstance(status.get("details"), dict) else {}).get("causes")
+        if causes and not message:
+            message = "; ".join(f"{c.get('field')}: {c.get('message')}" for c in causes if isinstance(c, dict))
+        return errors.LoftApiError(action, reason, self._clean(message), err.code)
+
+    # One method per operation.
+    def version(self) -> dict[str, Any]:
+        return self.request("Loft GET /version", "GET", "/version", auth=False)
+
+    def create_cluster_connect(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        return self.request("Loft ClusterConnect", "POST", f"{API}/clusterconnect", body)
+
+    def create_cluster(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        return self.request("Loft create Cluster", "POST", f"{API}/clusters", body)
+
+    def get_cluster(self, name: str) -> dict[str, Any]:
+        return self.request(f"Loft get Cluster {name}", "GET", f"{API}/clusters/{name}")
+
+    def delete_cluster(self, name: str) -> dict[str, Any]:
+        return self.request(f"Loft delete Cluster {name}", "DELETE", f"{API}/clusters/{name}")
+
+    def get_cluster_access_key(self, name: str) -> dict[str, Any]:
+        return self.request(f"Loft get Cluster {name} accesskey", "GET", f"{API}/clusters/{name}/accesskey")
+
+
+def is_not_found(err: BaseException) -> bool:
+    return isinstance(err, errors.LoftApiError) and (err.status == 404 or err.reason == "NotFound")
