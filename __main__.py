@@ -49,7 +49,7 @@ profiles = [
         cluster_name=eks_cluster,
         pod_execution_role_arn=config.require("podExecutionRoleArn"),
         selectors=[{"namespace": namespace}],
-        subnets=config.get_object("fargateSubnets") or ["subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002"],
+        subnet_ids=config.get_object("fargateSubnets") or ["subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002"],
         tags={"team": "platform"},
         opts=pulumi.ResourceOptions(depends_on=[version]),
     )

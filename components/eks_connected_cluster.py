@@ -45,7 +45,7 @@ class EksConnectedClusterArgs(TypedDict, total=False):
     """Override of the amazon-ssm-agent image, e.g. from a mirror."""
     wait_for_active: bool
     """Wait until EKS reports the cluster ACTIVE (default True); fails early when the activation expired."""
-    wait_timeout_seconds: float
+    timeout_seconds: float
     """How long to wait for ACTIVE (default 600)."""
 
 
@@ -126,9 +126,9 @@ def _validate(name: str, args: Mapping[str, Any]) -> None:
                     connector_manifest.canonical_principal(arn)
                 except ValueError as err:
                     raise pulumi.RunError(f"EksConnectedCluster {name}: console_access_arns: {err}") from err
-    timeout = args.get("wait_timeout_seconds", DEFAULT_WAIT_TIMEOUT)
+    timeout = args.get("timeout_seconds", DEFAULT_WAIT_TIMEOUT)
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
-        raise pulumi.RunError(f"EksConnectedCluster {name}: wait_timeout_seconds must be positive")
+        raise pulumi.RunError(f"EksConnectedCluster {name}: timeout_seconds must be positive")
 
 
 class EksConnectedCluster(pulumi.ComponentResource):
@@ -214,7 +214,7 @@ class EksConnectedCluster(pulumi.ComponentResource):
                 cluster_name=registration.cluster_name,
                 activation_id=registration.activation_id,
                 region=registration.region,
-                timeout_seconds=args.get("wait_timeout_seconds", DEFAULT_WAIT_TIMEOUT),
+                timeout_seconds=args.get("timeout_seconds", DEFAULT_WAIT_TIMEOUT),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[manifest]),
             )
             status = connection.status

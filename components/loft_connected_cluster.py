@@ -33,7 +33,7 @@ class LoftConnectedClusterArgs(TypedDict, total=False):
     namespace, service_account: where the ServiceAccount Loft connects with lives
         (default "loft" / "loft-admin"); it is bound to cluster-admin.
     ca_data / insecure: how to trust the Loft server's certificate.
-    wait_for_initialized, timeout: wait for the phase Initialized (default on, 300 s).
+    wait_for_initialized, timeout_seconds: wait for the phase Initialized (default on, 300 s).
     """
 
     loft_url: Required[pulumi.Input[str]]
@@ -51,7 +51,7 @@ class LoftConnectedClusterArgs(TypedDict, total=False):
     ca_data: NotRequired[pulumi.Input[str]]
     insecure: NotRequired[pulumi.Input[bool]]
     wait_for_initialized: NotRequired[pulumi.Input[bool]]
-    timeout: NotRequired[pulumi.Input[float]]
+    timeout_seconds: NotRequired[pulumi.Input[float]]
 
 
 def service_account_objects(namespace: str, account: str) -> list[dict[str, Any]]:
@@ -155,7 +155,7 @@ class LoftConnectedCluster(pulumi.ComponentResource):
             # The component installs no agent, so only ClusterConnect can connect it.
             mode="cluster-connect",
             wait_for_initialized=args.get("wait_for_initialized"),
-            timeout=args.get("timeout"),
+            timeout_seconds=args.get("timeout_seconds"),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[objects]),
         )
         self.phase = connection.phase

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 VERSION = re.compile(r"^(\d+)\.(\d+)$")
 CLUSTER_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$")
-DEFAULT_TIMEOUT_MINUTES = 180.0
+DEFAULT_TIMEOUT = 3 * 3600.0
 UPDATE_IN_PROGRESS = re.compile(r"currently has update (?P<id>[\w-]+) in progress")
 # Another client's update may not show as UPDATING yet (eventually consistent): look again shortly.
 RACE_PAUSE_SECONDS = 1.0
@@ -78,10 +78,7 @@ def _check_cluster_name(props: Mapping[str, Any], failures: list[CheckFailure]) 
 def _check_options(props: Mapping[str, Any], failures: list[CheckFailure]) -> None:
     if inputs.known(props, "force") and not isinstance(props["force"], bool):
         failures.append(CheckFailure("force", f"must be true or false, got {props['force']!r}"))
-    if inputs.known(props, "timeout_minutes"):
-        value = props["timeout_minutes"]
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-            failures.append(CheckFailure("timeout_minutes", f"must be a positive number of minutes, got {value!r}"))
+    inputs.check_timeout(props, failures)
     inputs.check_region(props, "region", failures)
 
 
@@ -158,7 +155,7 @@ class ClusterVersionProvider(configured.ConfiguredProvider):
         """Step from wherever the cluster is (even halfway, after a crash) to the target version."""
         name, target = str(props["cluster_name"]), str(props["version"])
         force = bool(props.get("force", False))
-        timeout = float(props.get("timeout_minutes") or DEFAULT_TIMEOUT_MINUTES) * 60
+        timeout = inputs.timeout_of(props, DEFAULT_TIMEOUT)
         run = _Run(aws.eks(region, self._stack_config), name, target, force, time.monotonic() + timeout, timeout)
         cluster = run.reach_target()
         return inputs.without_none(
@@ -168,7 +165,7 @@ class ClusterVersionProvider(configured.ConfiguredProvider):
                 "platform_version": cluster["platformVersion"],
                 "region": region,
                 "force": props.get("force"),
-                "timeout_minutes": props.get("timeout_minutes"),
+                inputs.TIMEOUT: props.get(inputs.TIMEOUT),
                 "updates": run.updates,
             }
         )
@@ -368,7 +365,7 @@ class ClusterVersion(pulumi.dynamic.Resource, module="eks", name="ClusterVersion
         version: pulumi.Input[str],
         force: pulumi.Input[bool] | None = None,
         region: pulumi.Input[str] | None = None,
-        timeout_minutes: pulumi.Input[float] | None = None,
+        timeout_seconds: pulumi.Input[float] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         props: dict[str, Any] = {
@@ -376,7 +373,7 @@ class ClusterVersion(pulumi.dynamic.Resource, module="eks", name="ClusterVersion
             "version": version,
             "force": force,
             "region": region,
-            "timeout_minutes": timeout_minutes,
+            inputs.TIMEOUT: timeout_seconds,
             "platform_version": None,
             "updates": None,
         }

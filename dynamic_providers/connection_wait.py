@@ -16,7 +16,7 @@ from . import registered_cluster
 
 CLUSTER_NAME, REGION = registered_cluster.CLUSTER_NAME, registered_cluster.REGION
 DEFAULT_WAIT_TIMEOUT = 600.0
-ACTIVATION_ID, TIMEOUT = "activation_id", "timeout_seconds"
+ACTIVATION_ID, TIMEOUT = "activation_id", inputs.TIMEOUT
 WAIT_REPLACING = (CLUSTER_NAME, REGION, ACTIVATION_ID)
 
 
@@ -46,10 +46,7 @@ def diff_wait(olds: Mapping[str, Any], news: Mapping[str, Any]) -> DiffResult:
 class ConnectionWaitProvider(configured.ConfiguredProvider):
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         failures = [CheckFailure(key, "is required") for key in (CLUSTER_NAME, ACTIVATION_ID) if key not in news]
-        if inputs.known(news, TIMEOUT) and (
-            not isinstance(news[TIMEOUT], (int, float)) or isinstance(news[TIMEOUT], bool) or news[TIMEOUT] <= 0
-        ):
-            failures.append(CheckFailure(TIMEOUT, f"must be a positive number of seconds, got {news[TIMEOUT]!r}"))
+        inputs.check_timeout(news, failures)
         inputs.check_region(news, REGION, failures)
         return CheckResult(inputs.without_none(news), failures)
 
@@ -68,7 +65,7 @@ class ConnectionWaitProvider(configured.ConfiguredProvider):
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         name = props[CLUSTER_NAME]
-        timeout = float(props.get(TIMEOUT) or DEFAULT_WAIT_TIMEOUT)
+        timeout = inputs.timeout_of(props, DEFAULT_WAIT_TIMEOUT)
         try:
             cluster = polling.wait_for(
                 f"connection of {name}",

@@ -30,8 +30,8 @@ T = TypeVar("T")
 
 # Inputs
 CLUSTER_NAME, PROFILE_NAME, ROLE_ARN = "cluster_name", "fargate_profile_name", "pod_execution_role_arn"
-SELECTORS, SUBNETS, TAGS, REGION = "selectors", "subnets", "tags", "region"
-OPERATION_TIMEOUT = "operation_timeout_seconds"
+SELECTORS, SUBNETS, TAGS, REGION = "selectors", "subnet_ids", "tags", "region"
+TIMEOUT = inputs.TIMEOUT
 # Set by the Resource and by check for auto-naming, kept in state so a re-check keeps the same name.
 AUTO_NAME_PREFIX, AUTO_NAMED = "auto_name_prefix", "auto_named"
 # Outputs only
@@ -47,7 +47,7 @@ AUTO_SUFFIX_BYTES = 4
 NAME_MAX = 100
 
 # Real creations take minutes and deletions sometimes over 20 (aws/containers-roadmap#1211).
-DEFAULT_OPERATION_TIMEOUT = 30 * 60.0
+DEFAULT_TIMEOUT = 30 * 60.0
 # How long a ResourceInUse from outside this process (another stack, a cluster update) is waited out.
 DEFAULT_BUSY_TIMEOUT = 15 * 60.0
 STATUS_POLL = polling.Backoff(first=0.25, factor=1.5, cap=1.0)
@@ -206,10 +206,7 @@ class FargateProfileProvider(configured.ConfiguredProvider):
         _check_subnets(checked, failures)
         inputs.check_tags(checked, TAGS, failures)
         inputs.check_region(checked, REGION, failures)
-        if inputs.known(checked, OPERATION_TIMEOUT):
-            value = checked[OPERATION_TIMEOUT]
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-                failures.append(CheckFailure(OPERATION_TIMEOUT, f"must be a positive number of seconds, got {value!r}"))
+        inputs.check_timeout(checked, failures)
         if PROFILE_NAME not in checked or checked[PROFILE_NAME] is None:
             if olds.get(AUTO_NAMED) and inputs.known(olds, PROFILE_NAME):
                 checked[PROFILE_NAME] = olds[PROFILE_NAME]
@@ -226,7 +223,7 @@ class FargateProfileProvider(configured.ConfiguredProvider):
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         changed = []
-        for key in (*REPLACING, TAGS, OPERATION_TIMEOUT):
+        for key in (*REPLACING, TAGS, TIMEOUT):
             if key == REGION and not inputs.known(news, REGION):
                 continue  # the region was resolved from config when created; only an explicit change replaces
             if inputs.is_unknown(news.get(key)) or not _same(key, olds.get(key), news.get(key)):
@@ -248,7 +245,7 @@ class FargateProfileProvider(configured.ConfiguredProvider):
         eks = aws.eks(region, self._stack_config)
         cluster, name = str(props[CLUSTER_NAME]), str(props[PROFILE_NAME])
         what = f"Fargate profile {name} on cluster {cluster}"
-        timeout = float(props.get(OPERATION_TIMEOUT) or DEFAULT_OPERATION_TIMEOUT)
+        timeout = inputs.timeout_of(props, DEFAULT_TIMEOUT)
         request: dict[str, Any] = {
             "clusterName": cluster,
             "fargateProfileName": name,
@@ -298,7 +295,7 @@ class FargateProfileProvider(configured.ConfiguredProvider):
         if profile is None:
             return ReadResult("", {})
         outputs = self._outputs(profile, region, props)
-        kept = (AUTO_NAMED, AUTO_NAME_PREFIX, OPERATION_TIMEOUT)
+        kept = (AUTO_NAMED, AUTO_NAME_PREFIX, TIMEOUT)
         read_inputs = {k: v for k, v in outputs.items() if k not in (ARN, STATUS) and (k != REGION or REGION in props)}
         read_inputs.update({k: props[k] for k in kept if k in props})
         return ReadResult(id_, outputs, read_inputs)
@@ -327,7 +324,7 @@ class FargateProfileProvider(configured.ConfiguredProvider):
         region = str(props.get(REGION) or aws.region_of(None, self._stack_config))
         eks = aws.eks(region, self._stack_config)
         what = f"Fargate profile {name} on cluster {cluster}"
-        timeout = float(props.get(OPERATION_TIMEOUT) or DEFAULT_OPERATION_TIMEOUT)
+        timeout = inputs.timeout_of(props, DEFAULT_TIMEOUT)
         with _one_operation_per_cluster(region, cluster):
             self._delete_and_wait(eks, cluster, name, what, timeout)
 
@@ -437,7 +434,7 @@ class FargateProfileProvider(configured.ConfiguredProvider):
             ARN: profile["fargateProfileArn"],
             STATUS: profile["status"],
         }
-        for key in (AUTO_NAMED, AUTO_NAME_PREFIX, OPERATION_TIMEOUT):
+        for key in (AUTO_NAMED, AUTO_NAME_PREFIX, TIMEOUT):
             if props.get(key) is not None:
                 outputs[key] = props[key]
         return outputs
@@ -453,7 +450,7 @@ class FargateProfile(pulumi.dynamic.Resource, module="eks", name="FargateProfile
     fargate_profile_name: pulumi.Output[str]
     pod_execution_role_arn: pulumi.Output[str]
     selectors: pulumi.Output[list[dict[str, Any]]]
-    subnets: pulumi.Output[list[str]]
+    subnet_ids: pulumi.Output[list[str]]
     tags: pulumi.Output[dict[str, str]]
     region: pulumi.Output[str]
     arn: pulumi.Output[str]
@@ -467,10 +464,10 @@ class FargateProfile(pulumi.dynamic.Resource, module="eks", name="FargateProfile
         pod_execution_role_arn: pulumi.Input[str],
         selectors: pulumi.Input[list[pulumi.Input[Mapping[str, Any]]]],
         fargate_profile_name: pulumi.Input[str] | None = None,
-        subnets: pulumi.Input[list[pulumi.Input[str]]] | None = None,
+        subnet_ids: pulumi.Input[list[pulumi.Input[str]]] | None = None,
         tags: pulumi.Input[Mapping[str, pulumi.Input[str]]] | None = None,
         region: pulumi.Input[str] | None = None,
-        operation_timeout_seconds: pulumi.Input[float] | None = None,
+        timeout_seconds: pulumi.Input[float] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         """`fargate_profile_name` defaults to the resource name plus a random suffix (then a replacement
@@ -480,10 +477,10 @@ class FargateProfile(pulumi.dynamic.Resource, module="eks", name="FargateProfile
             PROFILE_NAME: fargate_profile_name,
             ROLE_ARN: pod_execution_role_arn,
             SELECTORS: selectors,
-            SUBNETS: subnets,
+            SUBNETS: subnet_ids,
             TAGS: tags,
             REGION: region,
-            OPERATION_TIMEOUT: operation_timeout_seconds,
+            TIMEOUT: timeout_seconds,
             AUTO_NAME_PREFIX: resource_name if fargate_profile_name is None else None,
             AUTO_NAMED: None,
             ARN: None,

@@ -27,10 +27,10 @@ from pulumi.dynamic import (
 
 from pulumi_cluster_connect._plumbing import errors, inputs, kube, polling, progress
 
-DEFAULT_DELETE_TIMEOUT = 300.0
+DEFAULT_TIMEOUT = 300.0
 # Kinds every other object may depend on are applied first and deleted last.
 FOUNDATION_KINDS = ("Namespace", "CustomResourceDefinition")
-INPUT_KEYS = ("kubeconfig", "objects", "yaml", "field_manager", "delete_timeout_seconds")
+INPUT_KEYS = ("kubeconfig", "objects", "yaml", "field_manager", inputs.TIMEOUT)
 
 
 def _whole_numbers(node: Any) -> Any:
@@ -102,6 +102,7 @@ def check(olds: Mapping[str, Any], news: Mapping[str, Any]) -> CheckResult:
             failures.append(CheckFailure("kubeconfig", f"the kubeconfig {err}"))
     elif "kubeconfig" not in news:
         failures.append(CheckFailure("kubeconfig", "is required"))
+    inputs.check_timeout(news, failures)
     has_objects, has_yaml = news.get("objects") is not None, news.get("yaml") is not None
     if has_objects == has_yaml:
         failures.append(CheckFailure("objects", "give exactly one of `objects` or `yaml`"))
@@ -132,7 +133,7 @@ def diff(olds: Mapping[str, Any], news: Mapping[str, Any]) -> DiffResult:
         replaces.append("kubeconfig")
     if not changed and olds.get("drifted"):
         changed = ["applied"]
-    if "delete_timeout_seconds" in changed and len(changed) == 1:
+    if changed == [inputs.TIMEOUT]:
         changed = []
     return DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=False)
 
@@ -299,7 +300,7 @@ class KubernetesManifestProvider(ResourceProvider):
 
 
 def _delete_timeout(props: Mapping[str, Any]) -> float:
-    return float(props.get("delete_timeout_seconds") or DEFAULT_DELETE_TIMEOUT)
+    return inputs.timeout_of(props, DEFAULT_TIMEOUT)
 
 
 class KubernetesManifest(pulumi.dynamic.Resource, module="kubernetes", name="Manifest"):
@@ -316,7 +317,7 @@ class KubernetesManifest(pulumi.dynamic.Resource, module="kubernetes", name="Man
         objects: pulumi.Input[Sequence[pulumi.Input[Mapping[str, Any]]]] | None = None,
         yaml: pulumi.Input[str] | None = None,
         field_manager: pulumi.Input[str] | None = None,
-        delete_timeout_seconds: pulumi.Input[float] | None = None,
+        timeout_seconds: pulumi.Input[float] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         props = {
@@ -325,7 +326,7 @@ class KubernetesManifest(pulumi.dynamic.Resource, module="kubernetes", name="Man
             "objects": None if objects is None else pulumi.Output.secret(objects),
             "yaml": None if yaml is None else pulumi.Output.secret(yaml),
             "field_manager": field_manager or kube.FIELD_MANAGER,
-            "delete_timeout_seconds": delete_timeout_seconds,
+            inputs.TIMEOUT: timeout_seconds,
             "applied": None,
         }
         secret_outputs = pulumi.ResourceOptions(additional_secret_outputs=["kubeconfig", "objects", "yaml"])

@@ -41,7 +41,7 @@ POSTED = (
     "access",
     "management_namespace",
 )
-IN_PLACE = ("access_key", "ca_data", "insecure", "wait_for_initialized", "timeout")
+IN_PLACE = ("access_key", "ca_data", "insecure", "wait_for_initialized", inputs.TIMEOUT)
 SPEC_FIELDS = {
     "display_name": "displayName",
     "description": "description",
@@ -121,7 +121,7 @@ def check(olds: Mapping[str, Any], news: Mapping[str, Any], stack_config: Mappin
     props = dict(news)
     props.setdefault("mode", DEFAULT_MODE)
     props.setdefault("wait_for_initialized", True)
-    props.setdefault("timeout", DEFAULT_TIMEOUT)
+    props.setdefault(inputs.TIMEOUT, DEFAULT_TIMEOUT)
 
     _check_connection(props, stack_config, failures)
     _check_cluster(props, failures)
@@ -194,10 +194,7 @@ def _check_tls_and_wait(props: Mapping[str, Any], failures: list[CheckFailure]) 
         _failure(failures, "insecure", "give either ca_data or insecure=True, not both")
     if inputs.known(props, "wait_for_initialized") and not isinstance(props["wait_for_initialized"], bool):
         _failure(failures, "wait_for_initialized", "must be true or false")
-    if inputs.known(props, "timeout"):
-        timeout = props["timeout"]
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
-            _failure(failures, "timeout", f"must be a positive number of seconds, got {timeout!r}")
+    inputs.check_timeout(props, failures)
 
 
 def effective_mode(olds: Mapping[str, Any], news: Mapping[str, Any]) -> str | None:
@@ -356,7 +353,7 @@ class LoftClusterConnectProvider(configured.ConfiguredProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         api = self._api(props)
         name = str(props["cluster_name"])
-        timeout = float(props.get("timeout") or DEFAULT_TIMEOUT)
+        timeout = inputs.timeout_of(props, DEFAULT_TIMEOUT)
         mode = props.get("mode") or DEFAULT_MODE
         if mode == "auto":
             mode = detect_mode(api)
@@ -398,7 +395,7 @@ class LoftClusterConnectProvider(configured.ConfiguredProvider):
         try:
             key = api.get_cluster_access_key(name)
         except errors.ClusterConnectError:
-            disconnect(api, name, float(props.get("timeout") or DEFAULT_TIMEOUT))
+            disconnect(api, name, inputs.timeout_of(props, DEFAULT_TIMEOUT))
             raise
         # The agent is installed from these outputs by another resource: no phase to wait for here.
         return CreateResult(
@@ -444,7 +441,7 @@ class LoftClusterConnectProvider(configured.ConfiguredProvider):
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         name = str(props["cluster_name"])
-        disconnect(self._api(props), name, float(props.get("timeout") or DEFAULT_TIMEOUT))
+        disconnect(self._api(props), name, inputs.timeout_of(props, DEFAULT_TIMEOUT))
         progress.report(f"Loft cluster {name} disconnected")
 
 
@@ -500,7 +497,7 @@ class LoftClusterConnect(pulumi.dynamic.Resource, module="loft", name="ClusterCo
         insecure: pulumi.Input[bool] | None = None,
         mode: pulumi.Input[str] | None = None,
         wait_for_initialized: pulumi.Input[bool] | None = None,
-        timeout: pulumi.Input[float] | None = None,
+        timeout_seconds: pulumi.Input[float] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         props: dict[str, Any] = {
@@ -518,7 +515,7 @@ class LoftClusterConnect(pulumi.dynamic.Resource, module="loft", name="ClusterCo
             "insecure": insecure,
             "mode": mode,
             "wait_for_initialized": wait_for_initialized,
-            "timeout": timeout,
+            inputs.TIMEOUT: timeout_seconds,
             **dict.fromkeys((*STATUS_OUTPUTS, "connected_via", "agent_access_key", "loft_host")),
             **dict.fromkeys(("agent_insecure", "agent_ca_cert")),
         }

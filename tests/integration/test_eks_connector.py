@@ -93,7 +93,7 @@ def program(
                 "role_arn": role_arn,
                 "region": REGION,
                 "console_access_arns": [CONSOLE_USER, CONSOLE_SESSION],
-                "wait_timeout_seconds": 60,
+                "timeout_seconds": 60,
             },
         )
         pulumi.export("status", cluster.status)

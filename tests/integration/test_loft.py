@@ -50,7 +50,7 @@ def connect_program(loft: LoftSandbox, name: str, **overrides: Any) -> Any:
             "cluster_name": name,
             "display_name": name.title(),
             "management_namespace": f"loft-{name}",
-            "timeout": 20,
+            "timeout_seconds": 20,
             **overrides,
         }
         connection = LoftClusterConnect(name, **args)

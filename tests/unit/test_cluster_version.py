@@ -43,7 +43,7 @@ def outputs(**overrides: Any) -> dict[str, Any]:
 
 
 def test_valid_inputs_pass_the_check_unchanged() -> None:
-    news = {"cluster_name": "prod", "version": "1.32", "force": True, "timeout_minutes": 90.0, "region": REGION}
+    news = {"cluster_name": "prod", "version": "1.32", "force": True, "timeout_seconds": 90.0, "region": REGION}
 
     result = provider().check({}, news)
 
@@ -65,14 +65,14 @@ def test_a_cluster_name_must_follow_the_eks_rules(name: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("key", "value"), [("force", "yes"), ("timeout_minutes", 0.0), ("timeout_minutes", True), ("region", "west")]
+    ("key", "value"), [("force", "yes"), ("timeout_seconds", 0.0), ("timeout_seconds", True), ("region", "west")]
 )
 def test_options_of_the_wrong_kind_fail_the_check_naming_the_property(key: str, value: Any) -> None:
     assert key in failures_of({"cluster_name": "prod", "version": "1.32", key: value})
 
 
 def test_unknown_values_in_preview_pass_the_check() -> None:
-    news = {"cluster_name": UNKNOWN, "version": UNKNOWN, "force": UNKNOWN, "timeout_minutes": UNKNOWN}
+    news = {"cluster_name": UNKNOWN, "version": UNKNOWN, "force": UNKNOWN, "timeout_seconds": UNKNOWN}
 
     assert failures_of(news) == {}
 
@@ -113,9 +113,9 @@ def test_no_region_anywhere_keeps_the_region_the_cluster_was_found_in() -> None:
 
 
 def test_force_and_timeout_changes_are_no_ops() -> None:
-    news = {"cluster_name": "prod", "version": "1.30", "force": True, "timeout_minutes": 5.0}
+    news = {"cluster_name": "prod", "version": "1.30", "force": True, "timeout_seconds": 5.0}
 
-    result = provider().diff(f"{REGION}/prod", outputs(force=False, timeout_minutes=60.0), news)
+    result = provider().diff(f"{REGION}/prod", outputs(force=False, timeout_seconds=60.0), news)
 
     assert (result.changes, result.replaces) == (False, [])
 
@@ -207,7 +207,7 @@ def test_create_at_the_current_version_runs_no_update(eks: EKSClient) -> None:
 
 
 def test_update_returns_every_output(eks: EKSClient) -> None:
-    news = {"cluster_name": "prod", "version": "1.30", "force": False, "timeout_minutes": 10.0}
+    news = {"cluster_name": "prod", "version": "1.30", "force": False, "timeout_seconds": 10.0}
 
     result = provider().update(f"{REGION}/prod", outputs(version="1.29"), news)
 
@@ -218,7 +218,7 @@ def test_update_returns_every_output(eks: EKSClient) -> None:
         "platform_version",
         "region",
         "force",
-        "timeout_minutes",
+        "timeout_seconds",
         "updates",
     }
 
@@ -284,7 +284,7 @@ def test_the_overall_timeout_stops_a_long_wait(eks: EKSClient, endpoint: str) ->
     SandboxControl(endpoint).set_durations(cluster_update=30)
 
     with pytest.raises(errors.WaitTimeout):
-        provider().create({"cluster_name": "prod", "version": "1.30", "timeout_minutes": 0.01})
+        provider().create({"cluster_name": "prod", "version": "1.30", "timeout_seconds": 0.6})
 
 
 def test_read_reports_the_version_the_cluster_really_runs(eks: EKSClient) -> None:

@@ -136,7 +136,7 @@ def test_the_wait_can_be_turned_off(mocks: Mocks) -> None:
         ({"connector_provider": "K3S"}, "connector_provider"),
         ({"cluster_name": "my.cluster"}, "cluster_name"),
         ({"console_access_arns": ["arn:aws:iam::123456789012:group/devs"]}, "console_access_arns"),
-        ({"wait_timeout_seconds": 0}, "wait_timeout_seconds"),
+        ({"timeout_seconds": 0}, "timeout_seconds"),
         ({"kubeconfig": None}, "kubeconfig"),
         ({"rolearn": "x"}, "unknown arguments"),
     ],

@@ -32,7 +32,7 @@ def news(**overrides: Any) -> dict[str, Any]:
         "fargate_profile_name": "web",
         "pod_execution_role_arn": ROLE,
         "selectors": [{"namespace": "web", "labels": {"tier": "front"}}],
-        "subnets": ["subnet-0a", "subnet-0b"],
+        "subnet_ids": ["subnet-0a", "subnet-0b"],
         "tags": {"team": "platform"},
     }
     props.update(overrides)
@@ -71,10 +71,10 @@ def test_valid_inputs_pass_check_with_selectors_normalised() -> None:
         ({"pod_execution_role_arn": "arn:aws:iam::1:user/x"}, "pod_execution_role_arn", "IAM role ARN"),
         ({"pod_execution_role_arn": None}, "pod_execution_role_arn", "required"),
         ({"cluster_name": None}, "cluster_name", "required"),
-        ({"subnets": ["sg-123"]}, "subnets", "not a subnet ID"),
+        ({"subnet_ids": ["sg-123"]}, "subnet_ids", "not a subnet ID"),
         ({"region": "mars"}, "region", "AWS region"),
         ({"tags": {"aws:x": "y"}}, "tags", "reserved prefix"),
-        ({"operation_timeout_seconds": -1.0}, "operation_timeout_seconds", "positive"),
+        ({"timeout_seconds": -1.0}, "timeout_seconds", "positive"),
     ],
 )
 def test_check_names_the_property_that_breaks_a_rule(overrides: dict[str, Any], prop: str, words: str) -> None:
@@ -88,7 +88,7 @@ def test_check_accepts_unknown_values_in_preview() -> None:
         cluster_name=Unknown(),
         pod_execution_role_arn=Unknown(),
         selectors=[{"namespace": Unknown(), "labels": Unknown()}],
-        subnets=Unknown(),
+        subnet_ids=Unknown(),
         tags=Unknown(),
     )
     assert failures_of(props) == {}
@@ -128,7 +128,7 @@ def test_identical_inputs_have_no_changes() -> None:
 
 
 def test_subnets_in_another_order_are_no_change() -> None:
-    checked = fp.FargateProfileProvider().check({}, news(subnets=["subnet-0b", "subnet-0a"])).inputs
+    checked = fp.FargateProfileProvider().check({}, news(subnet_ids=["subnet-0b", "subnet-0a"])).inputs
     assert fp.FargateProfileProvider().diff("apps/web", outputs(), checked).changes is False
 
 
@@ -150,9 +150,11 @@ def test_a_selector_change_with_an_auto_name_replaces_creating_first() -> None:
     provider = fp.FargateProfileProvider()
     old_inputs = provider.check({}, news(fargate_profile_name=None, auto_name_prefix="web")).inputs
     olds = {**old_inputs, "region": REGION, "arn": "arn", "status": "ACTIVE"}
-    checked = provider.check(old_inputs, news(fargate_profile_name=None, auto_name_prefix="web", subnets=["subnet-0c"]))
+    checked = provider.check(
+        old_inputs, news(fargate_profile_name=None, auto_name_prefix="web", subnet_ids=["subnet-0c"])
+    )
     result = provider.diff("apps/x", olds, checked.inputs)
-    assert result.replaces == ["subnets"]
+    assert result.replaces == ["subnet_ids"]
     assert result.delete_before_replace is False
 
 

@@ -41,7 +41,7 @@ def props(**overrides: Any) -> dict[str, Any]:
         "display_name": "Prod EU",
         "mode": "auto",
         "wait_for_initialized": True,
-        "timeout": 300.0,
+        "timeout_seconds": 300.0,
     }
     base.update(overrides)
     return {k: v for k, v in base.items() if v is not None}
@@ -56,12 +56,12 @@ def failures_of(news: dict[str, Any], config: dict[str, Any] | None = None) -> d
 
 def test_check_accepts_complete_inputs_and_fills_the_defaults() -> None:
     news = props()
-    del news["mode"], news["wait_for_initialized"], news["timeout"]
+    del news["mode"], news["wait_for_initialized"], news["timeout_seconds"]
 
     result = lcc.check({}, news, {})
 
     assert result.failures == []
-    assert (result.inputs["mode"], result.inputs["wait_for_initialized"], result.inputs["timeout"]) == (
+    assert (result.inputs["mode"], result.inputs["wait_for_initialized"], result.inputs["timeout_seconds"]) == (
         "auto",
         True,
         300.0,
@@ -113,7 +113,7 @@ def test_check_refuses_ca_data_together_with_insecure_and_ca_data_that_is_not_pe
 
 
 def test_check_wants_a_positive_timeout_and_a_known_mode() -> None:
-    assert "timeout" in failures_of(props(timeout=0.0))
+    assert "timeout_seconds" in failures_of(props(timeout_seconds=0.0))
     assert "mode" in failures_of(props(mode="v5"))
 
 
@@ -157,7 +157,7 @@ def test_a_new_cluster_name_replaces_without_disconnecting_first() -> None:
 
 def test_wait_timeout_tls_and_access_key_changes_update_in_place() -> None:
     for key, value in [
-        ("timeout", 60.0),
+        ("timeout_seconds", 60.0),
         ("wait_for_initialized", False),
         ("access_key", "rotated"),
         ("insecure", True),
@@ -315,9 +315,9 @@ def test_delete_waits_until_the_cluster_is_gone_and_tolerates_absence(v3: LoftSa
 def test_update_checks_the_new_settings_and_keeps_every_output(v3: LoftSandbox, reachable_target: None) -> None:
     outs = provider().create(on(v3)).outs or {}
 
-    updated = provider().update("prod-eu", outs, on(v3, timeout=60.0)).outs or {}
+    updated = provider().update("prod-eu", outs, on(v3, timeout_seconds=60.0)).outs or {}
 
-    assert updated["timeout"] == 60.0
+    assert updated["timeout_seconds"] == 60.0
     assert updated["phase"] == "Initialized"
     assert updated["connected_via"] == "cluster-connect"
 

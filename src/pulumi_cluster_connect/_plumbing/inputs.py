@@ -71,6 +71,24 @@ def check_tags(props: Mapping[str, Any], key: str, failures: list[CheckFailure])
             )
 
 
+TIMEOUT = "timeout_seconds"
+"""Every resource and component names its time limit so, in seconds."""
+
+
+def check_timeout(props: Mapping[str, Any], failures: list[CheckFailure], key: str = TIMEOUT) -> None:
+    if not known(props, key):
+        return
+    value = props[key]
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        failures.append(CheckFailure(key, f"must be a positive number of seconds, got {type(value).__name__}"))
+
+
+def timeout_of(props: Mapping[str, Any], default: float) -> float:
+    """The resource's `timeout_seconds`, or its default when unset."""
+    value = props.get(TIMEOUT)
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0 else default
+
+
 def without_none(props: Mapping[str, Any]) -> dict[str, Any]:
     """Outputs as the engine stores them: keys whose value is None are dropped anyway."""
     return {k: v for k, v in props.items() if v is not None}
