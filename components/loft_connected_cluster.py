@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any, NotRequired, Required, TypedDict
 
 import pulumi
 
+from pulumi_cluster_connect._plumbing import inputs
 from pulumi_cluster_connect.dynamic_providers import (
     kubernetes_manifest,
     loft_cluster_connect,
@@ -17,7 +17,7 @@ from pulumi_cluster_connect.dynamic_providers import (
 TYPE_TOKEN = "cluster-connect:index:LoftConnectedCluster"
 DEFAULT_NAMESPACE = "loft"
 DEFAULT_SERVICE_ACCOUNT = "loft-admin"
-DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+DNS_LABEL = inputs.DNS_LABEL
 
 
 class LoftConnectedClusterArgs(TypedDict, total=False):

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from mypy_boto3_eks import EKSClient
 
 VERSION = re.compile(r"^(\d+)\.(\d+)$")
-CLUSTER_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$")
+CLUSTER_NAME = inputs.EKS_NAME
 DEFAULT_TIMEOUT = 3 * 3600.0
 UPDATE_IN_PROGRESS = re.compile(r"currently has update (?P<id>[\w-]+) in progress")
 # Another client's update may not show as UPDATING yet (eventually consistent): look again shortly.
@@ -199,8 +199,7 @@ class _Run:
         return remaining
 
     def _describe_cluster(self) -> Mapping[str, Any]:
-        with errors.translated_aws_errors("EKS DescribeCluster"):
-            cluster = self.eks.describe_cluster(name=self.name)["cluster"]
+        cluster = self.eks.describe_cluster(name=self.name)["cluster"]
         if parse_version(cluster["version"]) > parse_version(self.target):
             raise errors.ClusterConnectError(
                 f"EKS cluster {self.name} runs Kubernetes {cluster['version']}, above the requested "
@@ -236,10 +235,7 @@ class _Run:
             )
 
     def _running_update(self) -> Mapping[str, Any] | None:
-        with errors.translated_aws_errors("EKS ListUpdates"):
-            ids = [
-                i for page in self.eks.get_paginator("list_updates").paginate(name=self.name) for i in page["updateIds"]
-            ]
+        ids = [i for page in self.eks.get_paginator("list_updates").paginate(name=self.name) for i in page["updateIds"]]
         # Newest last in practice: look from the end, and stop at the first update still running.
         for update_id in reversed(ids):
             update = self._describe_update(update_id)
@@ -248,8 +244,7 @@ class _Run:
         return None
 
     def _describe_update(self, update_id: str) -> Mapping[str, Any]:
-        with errors.translated_aws_errors("EKS DescribeUpdate"):
-            return self.eks.describe_update(name=self.name, updateId=update_id)["update"]
+        return self.eks.describe_update(name=self.name, updateId=update_id)["update"]
 
     def _wait_out(self, update: Mapping[str, Any], current: str) -> None:
         """Wait for an update this run did not start; a failed version update stops us with its errors."""
@@ -295,12 +290,10 @@ class _Run:
     def _check_nodegroups(self, current: str) -> None:
         """EKS wants every managed node group at the control plane's version before the next minor step."""
         lagging = []
-        with errors.translated_aws_errors("EKS ListNodegroups"):
-            pages = self.eks.get_paginator("list_nodegroups").paginate(clusterName=self.name)
-            names = [n for page in pages for n in page["nodegroups"]]
+        pages = self.eks.get_paginator("list_nodegroups").paginate(clusterName=self.name)
+        names = [n for page in pages for n in page["nodegroups"]]
         for nodegroup_name in names:
-            with errors.translated_aws_errors("EKS DescribeNodegroup"):
-                nodegroup = self.eks.describe_nodegroup(clusterName=self.name, nodegroupName=nodegroup_name)
+            nodegroup = self.eks.describe_nodegroup(clusterName=self.name, nodegroupName=nodegroup_name)
             version = nodegroup["nodegroup"].get("version")
             if version and VERSION.match(version) and parse_version(version) < parse_version(current):
                 lagging.append(f"{nodegroup_name} ({version})")
@@ -323,13 +316,12 @@ class _Run:
         what = f"EKS cluster {self.name} {current} -> {to}"
         self._remaining(what)
         try:
-            with errors.translated_aws_errors("EKS UpdateClusterVersion"):
-                update = self.eks.update_cluster_version(
-                    name=self.name,
-                    version=to,
-                    clientRequestToken=str(uuid.uuid4()),
-                    force=self.force,
-                )["update"]
+            update = self.eks.update_cluster_version(
+                name=self.name,
+                version=to,
+                clientRequestToken=str(uuid.uuid4()),
+                force=self.force,
+            )["update"]
         except errors.AwsApiError as err:
             if err.code != "ResourceInUseException":
                 raise

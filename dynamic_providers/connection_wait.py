@@ -54,14 +54,7 @@ class ConnectionWaitProvider(configured.ConfiguredProvider):
         return diff_wait(olds, news)
 
     def _describe(self, props: Mapping[str, Any]) -> dict[str, Any] | None:
-        eks = aws.eks(props.get(REGION), self._stack_config)
-        try:
-            with errors.translated_aws_errors("EKS DescribeCluster"):
-                return dict(eks.describe_cluster(name=props[CLUSTER_NAME])["cluster"])
-        except errors.AwsApiError as err:
-            if err.code == "ResourceNotFoundException":
-                return None
-            raise
+        return aws.describe_cluster_or_none(aws.eks(props.get(REGION), self._stack_config), props[CLUSTER_NAME])
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         name = props[CLUSTER_NAME]

@@ -40,8 +40,7 @@ ARN, STATUS = "arn", "status"
 REPLACING = (CLUSTER_NAME, PROFILE_NAME, ROLE_ARN, SELECTORS, SUBNETS, REGION)
 MAX_SELECTORS, MAX_LABELS = 5, 5
 RESERVED_PREFIX = "eks-"
-NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$")
-CLUSTER = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$")
+NAME = CLUSTER = inputs.EKS_NAME
 SUBNET = re.compile(r"^subnet-[0-9A-Za-z]+$")
 AUTO_SUFFIX_BYTES = 4
 NAME_MAX = 100
@@ -309,11 +308,9 @@ class FargateProfileProvider(configured.ConfiguredProvider):
         removed = sorted(set(old_tags) - set(new_tags))
         changed = {k: v for k, v in new_tags.items() if old_tags.get(k) != v}
         if removed:
-            with errors.translated_aws_errors("EKS UntagResource"):
-                eks.untag_resource(resourceArn=arn, tagKeys=removed)
+            eks.untag_resource(resourceArn=arn, tagKeys=removed)
         if changed:
-            with errors.translated_aws_errors("EKS TagResource"):
-                eks.tag_resource(resourceArn=arn, tags=changed)
+            eks.tag_resource(resourceArn=arn, tags=changed)
         profile = self._describe(eks, cluster, name)
         if profile is None:
             raise errors.ClusterConnectError(f"Fargate profile {name} on cluster {cluster} no longer exists")
@@ -332,15 +329,9 @@ class FargateProfileProvider(configured.ConfiguredProvider):
 
     def _describe(self, eks: EKSClient, cluster: str, name: str) -> dict[str, Any] | None:
         """The profile as EKS reports it, None when it (or its cluster) does not exist."""
-        try:
-            with errors.translated_aws_errors("EKS DescribeFargateProfile"):
-                return dict(
-                    eks.describe_fargate_profile(clusterName=cluster, fargateProfileName=name)["fargateProfile"]
-                )
-        except errors.AwsApiError as err:
-            if err.code == "ResourceNotFoundException":
-                return None
-            raise
+        return aws.find(
+            lambda: dict(eks.describe_fargate_profile(clusterName=cluster, fargateProfileName=name)["fargateProfile"])
+        )
 
     def _when_cluster_free(self, action: str, call: Callable[[], T], timeout: float, operation: str) -> T:
         """Run `call`, waiting out ResourceInUse caused outside this process, for a bounded time."""
@@ -348,8 +339,7 @@ class FargateProfileProvider(configured.ConfiguredProvider):
         next_interval = BUSY_RETRY.intervals()
         while True:
             try:
-                with errors.translated_aws_errors(operation):
-                    return call()
+                return call()
             except errors.AwsApiError as err:
                 if err.code != "ResourceInUseException" or "already exists" in err.message:
                     raise
@@ -386,8 +376,7 @@ class FargateProfileProvider(configured.ConfiguredProvider):
     def _delete_and_wait(self, eks: EKSClient, cluster: str, name: str, what: str, timeout: float) -> None:
         def start_delete() -> bool:
             try:
-                with errors.translated_aws_errors("EKS DeleteFargateProfile"):
-                    eks.delete_fargate_profile(clusterName=cluster, fargateProfileName=name)
+                eks.delete_fargate_profile(clusterName=cluster, fargateProfileName=name)
             except errors.AwsApiError as err:
                 if err.code == "ResourceNotFoundException":
                     return False

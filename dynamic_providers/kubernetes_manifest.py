@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-import httpx2
 import lightkube
 import pulumi
 import yaml
 from lightkube import codecs, generic_resource
-from lightkube.core.exceptions import ApiError, LoadResourceError
+from lightkube.core.exceptions import LoadResourceError
 from lightkube.core.resource import NamespacedResource
 from lightkube.types import CascadeType
 from pulumi.dynamic import (
@@ -138,17 +136,6 @@ def diff(olds: Mapping[str, Any], news: Mapping[str, Any]) -> DiffResult:
     return DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=False)
 
 
-@contextmanager
-def _translated(action: str) -> Iterator[None]:
-    try:
-        yield
-    except ApiError as err:
-        status = err.status
-        raise errors.KubernetesApiError(action, str(status.reason), str(status.message), status.code) from err
-    except httpx2.HTTPError as err:
-        raise errors.KubernetesApiError(action, type(err).__name__, str(err)) from err
-
-
 def _resource_class(client: lightkube.Client, obj: Mapping[str, Any]) -> Any:
     """The lightkube class of the object's apiVersion and kind (its other fields are not validated here)."""
     api_version, kind = str(obj.get("apiVersion")), str(obj.get("kind"))
@@ -174,7 +161,7 @@ def _apply_all(kubeconfig: str, field_manager: str, objects: Sequence[Mapping[st
         body = dict(obj)
         if namespaced and not obj["metadata"].get("namespace"):
             body["metadata"] = {**obj["metadata"], "namespace": "default"}
-        with _translated(f"server-side apply of {ref}"):
+        with kube.translated_errors(f"server-side apply of {ref}"):
             client.apply(resource_class.from_dict(body), field_manager=field_manager, force=True)
         if obj.get("kind") == "CustomResourceDefinition":
             _wait_established(client, obj["metadata"]["name"])
@@ -212,23 +199,23 @@ def _delete_all(kubeconfig: str, refs: Sequence[str], timeout: float) -> None:
         except LoadResourceError:
             continue  # its CRD is gone, and with it every object of the kind
         targets.append((resource_class, name, namespace or None, ref))
-        with _translated(f"delete of {ref}"):
-            try:
+        try:
+            with kube.translated_errors(f"delete of {ref}"):
                 client.delete(resource_class, name, namespace=namespace or None, cascade=CascadeType.BACKGROUND)
-            except ApiError as err:
-                if err.status.code != 404:
-                    raise
+        except errors.KubernetesApiError as err:
+            if not kube.is_not_found(err):
+                raise
 
     def remaining() -> list[str]:
         left = []
         for resource_class, name, namespace, ref in targets:
-            with _translated(f"read of {ref}"):
-                try:
+            try:
+                with kube.translated_errors(f"read of {ref}"):
                     client.get(resource_class, name, namespace=namespace)
-                    left.append(ref)
-                except ApiError as err:
-                    if err.status.code != 404:
-                        raise
+                left.append(ref)
+            except errors.KubernetesApiError as err:
+                if not kube.is_not_found(err):
+                    raise
         return left
 
     polling.wait_for(
@@ -249,13 +236,13 @@ def _existing(kubeconfig: str, refs: Sequence[str]) -> list[str]:
         stub = {"apiVersion": api_version, "kind": kind, "metadata": {"name": name}}
         try:
             resource_class = _resource_class(client, stub)
-            with _translated(f"read of {ref}"):
+            with kube.translated_errors(f"read of {ref}"):
                 client.get(resource_class, name, namespace=namespace or None)
             present.append(ref)
         except LoadResourceError:
             continue
         except errors.KubernetesApiError as err:
-            if err.status != 404:
+            if not kube.is_not_found(err):
                 raise
     return present
 

@@ -27,7 +27,7 @@ from pulumi_cluster_connect._plumbing import configured, errors, inputs, kube, l
 MODES = ("auto", "cluster-connect", "agent")
 DEFAULT_MODE = "auto"
 DEFAULT_TIMEOUT = 300.0
-DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+DNS_LABEL = inputs.DNS_LABEL
 ACCESS_RULE_KEYS = {"name", "verbs", "subresources", "users", "teams"}
 # What is posted to Loft (any change replaces) and what only changes how this provider talks to it.
 POSTED = (

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import re
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -31,7 +30,7 @@ CLUSTER_NAME, CONNECTOR_PROVIDER, ROLE_ARN, TAGS, REGION = (
 )
 IDENTITY = "identity"
 PROVIDERS = ("EKS_ANYWHERE", "ANTHOS", "GKE", "AKS", "OPENSHIFT", "TANZU", "RANCHER", "EC2", "OTHER")
-NAME_PATTERN = re.compile(r"^[0-9A-Za-z][A-Za-z0-9\-_]*$")
+NAME_PATTERN = inputs.EKS_NAME
 NAME_MAX = 100
 # Tags are create-time: the EKS documentation contradicts itself on tagging connected clusters.
 REPLACING = (CLUSTER_NAME, CONNECTOR_PROVIDER, ROLE_ARN, TAGS)
@@ -167,8 +166,7 @@ def register(
     next_interval = (backoff or PROPAGATION_BACKOFF).intervals()
     while True:
         try:
-            with errors.translated_aws_errors("EKS RegisterCluster"):
-                return attempt()
+            return attempt()
         except errors.AwsApiError as err:
             waited = clock() - started
             if not _is_propagation_delay(err) or waited >= timeout:
@@ -193,14 +191,8 @@ class RegisteredClusterProvider(configured.ConfiguredProvider):
         return result
 
     def _status(self, state: Mapping[str, Any]) -> str | None:
-        eks = aws.eks(state.get(REGION), self._stack_config)
-        try:
-            with errors.translated_aws_errors("EKS DescribeCluster"):
-                return str(eks.describe_cluster(name=state[CLUSTER_NAME])["cluster"].get("status"))
-        except errors.AwsApiError as err:
-            if err.code == "ResourceNotFoundException":
-                return None
-            raise
+        cluster = aws.describe_cluster_or_none(aws.eks(state.get(REGION), self._stack_config), state[CLUSTER_NAME])
+        return None if cluster is None else str(cluster.get("status"))
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         region = aws.region_of(props.get(REGION), self._stack_config)
@@ -237,8 +229,7 @@ class RegisteredClusterProvider(configured.ConfiguredProvider):
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         eks = aws.eks(props.get(REGION), self._stack_config)
         try:
-            with errors.translated_aws_errors("EKS DeregisterCluster"):
-                eks.deregister_cluster(name=id_)
+            eks.deregister_cluster(name=id_)
         except errors.AwsApiError as err:
             if err.code != "ResourceNotFoundException":
                 raise

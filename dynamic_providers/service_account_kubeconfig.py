@@ -6,10 +6,8 @@ import base64
 from collections.abc import Mapping
 from typing import Any
 
-import httpx2
 import pulumi
 import yaml
-from lightkube.core.exceptions import ApiError
 from lightkube.resources.core_v1 import Secret
 from pulumi.dynamic import (
     CheckFailure,
@@ -52,16 +50,12 @@ def service_account_kubeconfig(admin_kubeconfig: str, secret: Mapping[str, Any])
 
 def _read_token_secret(admin_kubeconfig: str, namespace: str, name: str) -> dict[str, Any] | None:
     try:
-        secret = kube.client(admin_kubeconfig).get(Secret, name, namespace=namespace)
-    except ApiError as err:
-        if err.status.code == 404:
+        with kube.translated_errors(f"get Secret {namespace}/{name} from {kube.server_of(admin_kubeconfig)}"):
+            secret = kube.client(admin_kubeconfig).get(Secret, name, namespace=namespace)
+    except errors.KubernetesApiError as err:
+        if kube.is_not_found(err):
             return None
-        raise errors.KubernetesApiError(
-            f"get Secret {namespace}/{name}", str(err.status.reason), str(err.status.message), err.status.code
-        ) from None
-    except httpx2.HTTPError as err:
-        server = kube.server_of(admin_kubeconfig)
-        raise errors.KubernetesApiError(f"get Secret {namespace}/{name}", "Unreachable", f"{server}: {err}") from None
+        raise
     return dict(secret.to_dict())
 
 

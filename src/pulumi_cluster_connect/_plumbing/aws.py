@@ -1,10 +1,10 @@
-"""AWS clients for the providers: region, profile, endpoint and retry settings, created per call."""
+"""AWS clients for the providers: region, profile, endpoint and retry settings; every error as AwsApiError."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import boto3
 import botocore.config
@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from mypy_boto3_eks import EKSClient
     from mypy_boto3_iam import IAMClient
 
+T = TypeVar("T")
 RETRY_MODE_ENV = "CLUSTER_CONNECT_AWS_RETRY_MODE"
 MAX_ATTEMPTS_ENV = "CLUSTER_CONNECT_AWS_MAX_ATTEMPTS"
 
@@ -45,9 +46,42 @@ def _botocore_config() -> botocore.config.Config:
     )
 
 
+class _Translating:
+    """A boto3 client whose operations raise AwsApiError (the service's code and message), never botocore's."""
+
+    def __init__(self, client: Any, label: str) -> None:
+        self._client = client
+        self._label = label
+
+    def get_paginator(self, name: str) -> Any:
+        paginator = self._client.get_paginator(name)
+        operation = f"{self._label} {self._client.meta.method_to_api_mapping.get(name, name)}"
+
+        class Pages:
+            @staticmethod
+            def paginate(**kwargs: Any) -> Iterator[Any]:
+                with errors.translated_aws_errors(operation):
+                    yield from paginator.paginate(**kwargs)
+
+        return Pages()
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._client, name)
+        operation = self._client.meta.method_to_api_mapping.get(name)
+        if operation is None:
+            return attribute
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            with errors.translated_aws_errors(f"{self._label} {operation}"):
+                return attribute(*args, **kwargs)
+
+        return call
+
+
 def client(service: str, region: str | None = None, stack_config: Mapping[str, str] | None = None) -> Any:
     """A boto3 client; AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE> are honoured by botocore itself."""
-    return _session(region, stack_config or {}).client(service, config=_botocore_config())  # type: ignore[call-overload]
+    raw = _session(region, stack_config or {}).client(service, config=_botocore_config())  # type: ignore[call-overload]
+    return _Translating(raw, service.upper())
 
 
 def eks(region: str | None = None, stack_config: Mapping[str, str] | None = None) -> EKSClient:
@@ -58,15 +92,22 @@ def iam(region: str | None = None, stack_config: Mapping[str, str] | None = None
     return client("iam", region, stack_config)  # type: ignore[no-any-return]
 
 
-def describe_cluster_or_none(eks_client: EKSClient, name: str) -> dict[str, Any] | None:
-    """DescribeCluster's cluster, or None when there is no such cluster (what `read` reports as gone)."""
+NOT_FOUND_CODES = frozenset({"ResourceNotFoundException", "NoSuchEntity", "NotFoundException"})
+
+
+def find(describe: Callable[[], T]) -> T | None:
+    """What a describe call returns, or None when the service says there is no such resource."""
     try:
-        with errors.translated_aws_errors("EKS DescribeCluster"):
-            return dict(eks_client.describe_cluster(name=name)["cluster"])
+        return describe()
     except errors.AwsApiError as err:
-        if err.code == "ResourceNotFoundException":
+        if err.code in NOT_FOUND_CODES:
             return None
         raise
+
+
+def describe_cluster_or_none(eks_client: EKSClient, name: str) -> dict[str, Any] | None:
+    """DescribeCluster's cluster, or None when there is no such cluster (what `read` reports as gone)."""
+    return find(lambda: dict(eks_client.describe_cluster(name=name)["cluster"]))
 
 
 def region_of(region: str | None, stack_config: Mapping[str, str] | None = None) -> str:

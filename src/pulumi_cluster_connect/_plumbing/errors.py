@@ -12,7 +12,8 @@ ClusterConnectError
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 import botocore.exceptions
 
@@ -61,6 +62,18 @@ class WaitTimeout(ClusterConnectError):
         self.seconds = seconds
         self.last_state = last_state
         super().__init__(f"timed out after {seconds:.0f}s waiting for {what} (last seen: {last_state})")
+
+
+def status_reason_and_message(status: Mapping[str, Any], fallback_reason: str) -> tuple[str, str]:
+    """Reason and message of a Kubernetes-style Status object (Kubernetes and Loft answer with one);
+    an empty message is made of `details.causes`."""
+    reason = str(status.get("reason") or fallback_reason)
+    message = str(status.get("message") or "")
+    details = status.get("details")
+    causes = details.get("causes") if isinstance(details, Mapping) else None
+    if causes and not message:
+        message = "; ".join(f"{c.get('field')}: {c.get('message')}" for c in causes if isinstance(c, Mapping))
+    return reason, message
 
 
 def aws_error_code(err: BaseException) -> str | None:

@@ -12,6 +12,11 @@ from pulumi.output import Unknown
 IAM_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
 TAG_KEY_MAX, TAG_VALUE_MAX, TAGS_MAX = 128, 256, 50
 REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
+EKS_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$")
+"""Names of EKS clusters, registrations and Fargate profiles: 1-100 letters, digits, '-', '_', first alphanumeric."""
+EKS_NAME_RULE = "1-100 characters: letters, digits, '-' and '_', starting with a letter or digit"
+DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+"""Kubernetes (DNS-1123) labels: Loft cluster names, namespaces."""
 
 
 def is_unknown(value: object) -> bool:

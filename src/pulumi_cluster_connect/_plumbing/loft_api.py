@@ -125,11 +125,7 @@ class LoftApi:
             status = {}
         if not isinstance(status, dict) or status.get("kind") != "Status":
             status = {"reason": err.reason or f"HTTP {err.code}", "message": text.strip()[:300]}
-        reason = str(status.get("reason") or f"HTTP {err.code}")
-        message = str(status.get("message") or "")
-        causes = ((status.get("details") or {}) if isinstance(status.get("details"), dict) else {}).get("causes")
-        if causes and not message:
-            message = "; ".join(f"{c.get('field')}: {c.get('message')}" for c in causes if isinstance(c, dict))
+        reason, message = errors.status_reason_and_message(status, f"HTTP {err.code}")
         return errors.LoftApiError(action, reason, self._clean(message), err.code)
 
     # One method per operation.
