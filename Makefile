@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo demo-down test lint unit integration engine kube sandbox-up sandbox-down bench clean
+.PHONY: demo demo-down test lint unit unit-oldest integration engine kube sandbox-up sandbox-down bench clean
 
 # The editable install is setuptools' "strict" mode: a tree of links to the sources in build/, which mypy can
 # follow (the top-level folders map into pulumi_cluster_connect). A new module needs a re-install: any change
@@ -26,7 +26,7 @@ engine:
 	@bash tools/pulumi/build.sh >/dev/null
 
 kube:
-	@bash tools/kubernetes/build.sh >/dev/null
+	@bash sandbox/toolchain/kubernetes/build.sh >/dev/null
 
 demo: $(BIN)/.installed engine kube
 	$(BIN)/cluster-connect demo up
@@ -45,15 +45,31 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy --strict -p pulumi_cluster_connect
 	$(BIN)/mypy --strict tests bench
+	$(BIN)/lint-imports
 	for program in __main__.py examples/*/__main__.py; do $(BIN)/mypy --strict "$$program" || exit 1; done
 
 unit: $(BIN)/.installed
 	$(BIN)/pytest -m unit -q
 
+# The unit tests once more against the oldest pulumi SDK that pyproject.toml allows (users' projects pin theirs).
+OLDEST_PULUMI := 3.231.0
+OLDEST := .venv-oldest
+$(OLDEST)/.installed: pyproject.toml constraints.txt $(VENV)/.package-files
+	test -x $(OLDEST)/bin/python || $(PYTHON) -m venv $(OLDEST)
+	grep -v '^pulumi==' constraints.txt > $(OLDEST)/constraints.txt
+	$(OLDEST)/bin/pip install --quiet --upgrade pip==25.3
+	$(OLDEST)/bin/pip install --quiet -c $(OLDEST)/constraints.txt -e ".[dev]" "pulumi==$(OLDEST_PULUMI)" \
+		--config-settings editable_mode=strict
+	touch $@
+
+unit-oldest: $(OLDEST)/.installed
+	$(OLDEST)/bin/python -c 'import pulumi, sys; v = pulumi.__version__; print("pulumi SDK", v); sys.exit(v != "$(OLDEST_PULUMI)")'
+	$(OLDEST)/bin/pytest -m unit -q -p no:cacheprovider
+
 integration: $(BIN)/.installed engine kube
 	$(BIN)/pytest -m integration -q
 
-test: $(BIN)/.installed engine kube lint
+test: $(BIN)/.installed engine kube lint unit-oldest
 	$(BIN)/pytest -q
 
 bench: $(BIN)/.installed engine
@@ -61,4 +77,4 @@ bench: $(BIN)/.installed engine
 	$(BIN)/python bench/upgrade.py
 
 clean:
-	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(OLDEST) build dist .pytest_cache .mypy_cache .ruff_cache

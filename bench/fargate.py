@@ -79,7 +79,7 @@ def main() -> None:
     from pulumi_cluster_connect.cli import engine
     from pulumi_cluster_connect.sandbox.aws.control import SandboxControl
     from pulumi_cluster_connect.sandbox.aws.server import AwsSandbox
-    from tests.integration.stacks import StackFactory
+    from pulumi_cluster_connect.sandbox.stacks import StackFactory
 
     engine.ensure_on_path()
     sandbox = AwsSandbox().start()

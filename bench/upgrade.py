@@ -30,7 +30,7 @@ from pulumi_cluster_connect.cli import engine  # noqa: E402
 from pulumi_cluster_connect.dynamic_providers.cluster_version import ClusterVersion  # noqa: E402
 from pulumi_cluster_connect.sandbox.aws.control import SandboxControl  # noqa: E402
 from pulumi_cluster_connect.sandbox.aws.server import AwsSandbox  # noqa: E402
-from tests.integration.stacks import StackFactory  # noqa: E402
+from pulumi_cluster_connect.sandbox.stacks import StackFactory  # noqa: E402
 
 REGION = "us-west-2"
 CLUSTER = "bench"

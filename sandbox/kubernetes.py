@@ -18,7 +18,8 @@ import yaml
 
 from . import ports
 
-BUILD_SCRIPT = Path(__file__).resolve().parent.parent / "tools" / "kubernetes" / "build.sh"
+# Shipped inside the package, so an installed sandbox finds (or builds once, with Go) the same binaries.
+BUILD_SCRIPT = Path(__file__).resolve().parent / "toolchain" / "kubernetes" / "build.sh"
 BINARIES_ENV = "CLUSTER_CONNECT_KUBE_BIN"
 
 
@@ -26,13 +27,10 @@ def binaries_dir() -> Path:
     """Where kube-apiserver and kube-controller-manager are: $CLUSTER_CONNECT_KUBE_BIN, else built and cached."""
     if os.environ.get(BINARIES_ENV):
         return Path(os.environ[BINARIES_ENV])
-    if not BUILD_SCRIPT.exists():
-        raise FileNotFoundError(
-            f"set {BINARIES_ENV} to a folder with kube-apiserver and kube-controller-manager "
-            "(the build script ships only with the source repository)"
-        )
-    out = subprocess.run(["bash", str(BUILD_SCRIPT)], check=True, capture_output=True, text=True).stdout
-    return Path(out.strip().splitlines()[-1])
+    built = subprocess.run(["bash", str(BUILD_SCRIPT)], check=False, capture_output=True, text=True)
+    if built.returncode != 0:
+        raise RuntimeError(f"no kube-apiserver for the sandbox: {built.stderr.strip()[-2000:]}")
+    return Path(built.stdout.strip().splitlines()[-1])
 
 
 def etcd_binary() -> Path:

@@ -13,8 +13,7 @@ from pulumi_cluster_connect.sandbox.agent import SimulatedAgent
 from pulumi_cluster_connect.sandbox.aws.control import SandboxControl
 from pulumi_cluster_connect.sandbox.aws.server import AwsSandbox
 from pulumi_cluster_connect.sandbox.loft import LoftControl, LoftSandbox
-
-from .stacks import StackFactory
+from pulumi_cluster_connect.sandbox.stacks import StackFactory
 
 REPO = Path(__file__).resolve().parents[2]
 REGION = "us-west-2"

@@ -13,10 +13,9 @@ import pytest
 from pulumi import automation as auto
 
 from pulumi_cluster_connect.dynamic_providers.cluster_version import ClusterVersion
+from pulumi_cluster_connect.sandbox import stacks as stack_helpers
 from pulumi_cluster_connect.sandbox.aws.control import SandboxControl
-
-from . import stacks as stack_helpers
-from .stacks import StackFactory
+from pulumi_cluster_connect.sandbox.stacks import StackFactory
 
 if TYPE_CHECKING:
     from mypy_boto3_eks import EKSClient

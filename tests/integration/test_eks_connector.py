@@ -24,8 +24,7 @@ from pulumi_cluster_connect.sandbox import agent as simulated
 from pulumi_cluster_connect.sandbox import kubernetes
 from pulumi_cluster_connect.sandbox.aws import registrations
 from pulumi_cluster_connect.sandbox.aws.control import SandboxControl
-
-from .stacks import StackFactory, TestStack
+from pulumi_cluster_connect.sandbox.stacks import StackFactory, TestStack
 
 REGION = "us-west-2"
 CONSOLE_USER = "arn:aws:iam::123456789012:user/alice"

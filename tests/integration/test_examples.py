@@ -13,8 +13,7 @@ import pytest
 from pulumi_cluster_connect.sandbox.aws.control import SandboxControl
 from pulumi_cluster_connect.sandbox.kubernetes import ControlPlane
 from pulumi_cluster_connect.sandbox.loft import LoftControl, LoftSandbox
-
-from .stacks import StackFactory, TestStack
+from pulumi_cluster_connect.sandbox.stacks import StackFactory, TestStack
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 TRUST = json.dumps({"Version": "2012-10-17", "Statement": []})

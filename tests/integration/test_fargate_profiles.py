@@ -16,10 +16,9 @@ import pytest
 from pulumi import automation as auto
 
 from pulumi_cluster_connect.dynamic_providers.fargate_profile import FargateProfile
+from pulumi_cluster_connect.sandbox import stacks as harness
 from pulumi_cluster_connect.sandbox.aws.control import SandboxControl
-
-from . import stacks as harness
-from .stacks import StackFactory
+from pulumi_cluster_connect.sandbox.stacks import StackFactory
 
 REPO = Path(__file__).resolve().parents[2]
 CLUSTER = "platform"

@@ -11,8 +11,7 @@ from lightkube.resources.core_v1 import ConfigMap, Namespace, Secret
 
 from pulumi_cluster_connect.dynamic_providers import KubernetesManifest
 from pulumi_cluster_connect.sandbox.kubernetes import ControlPlane
-
-from .stacks import StackFactory
+from pulumi_cluster_connect.sandbox.stacks import StackFactory
 
 SECRET_VALUE = "s3cr3t-value-that-must-not-leak"
 

@@ -18,8 +18,7 @@ from pulumi_cluster_connect.dynamic_providers.loft_cluster_connect import LoftCl
 from pulumi_cluster_connect.sandbox import ports
 from pulumi_cluster_connect.sandbox.kubernetes import ControlPlane
 from pulumi_cluster_connect.sandbox.loft import LoftControl, LoftSandbox
-
-from .stacks import StackFactory
+from pulumi_cluster_connect.sandbox.stacks import StackFactory
 
 CONNECT_TYPE = "dynamic/loft:ClusterConnect"
 REPO = Path(__file__).resolve().parents[2]

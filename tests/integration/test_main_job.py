@@ -14,6 +14,8 @@ from pulumi_cluster_connect.sandbox import launcher
 
 from .leftovers import processes_under
 
+REPO = Path(__file__).resolve().parents[2]
+
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -22,6 +24,7 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=900,
         check=False,
+        cwd=REPO,
     )
 
 
@@ -45,11 +48,11 @@ def test_the_platform_stack_runs_to_a_summary_and_tears_down(
 
         for key, value in env.items():
             monkeypatch.setenv(key, value)
-        stack = demo._stack(state_dir)
+        stack = demo._stack(state_dir, REPO)
         assert set(stack.preview().change_summary) == {"same"}
         exported = subprocess.run(
             ["pulumi", "stack", "export", "--stack", demo.STACK],
-            cwd=demo.REPO,
+            cwd=REPO,
             check=True,
             capture_output=True,
             text=True,

@@ -15,7 +15,6 @@ from pulumi import automation as auto
 from pulumi_cluster_connect.cli import engine
 from pulumi_cluster_connect.sandbox import launcher
 
-REPO = Path(__file__).resolve().parents[2]
 STACK = "sandbox"
 PASSPHRASE = "sandbox"  # the sandbox stack's secrets provider: a local demo, not for real credentials
 EKS_CLUSTER = "platform"
@@ -56,7 +55,11 @@ def seed_sandbox() -> dict[str, str]:
     }
 
 
-def _stack(state_dir: Path) -> auto.Stack:
+def _stack(state_dir: Path, project_dir: Path) -> auto.Stack:
+    if not (project_dir / "Pulumi.yaml").exists():
+        raise FileNotFoundError(
+            f"{project_dir} has no Pulumi.yaml: run the demo from a checkout of pulumi-cluster-connect"
+        )
     backend = (state_dir / "state").resolve()
     backend.mkdir(parents=True, exist_ok=True)
     env = {
@@ -66,8 +69,8 @@ def _stack(state_dir: Path) -> auto.Stack:
         "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
         "PULUMI_PYTHON_CMD": sys.executable,
     }
-    opts = auto.LocalWorkspaceOptions(work_dir=str(REPO), env_vars=env, secrets_provider="passphrase")
-    return auto.create_or_select_stack(stack_name=STACK, work_dir=str(REPO), opts=opts)
+    opts = auto.LocalWorkspaceOptions(work_dir=str(project_dir), env_vars=env, secrets_provider="passphrase")
+    return auto.create_or_select_stack(stack_name=STACK, work_dir=str(project_dir), opts=opts)
 
 
 def summary(outputs: dict[str, Any]) -> str:
@@ -88,7 +91,7 @@ def summary(outputs: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def up(state_dir: Path) -> int:
+def up(state_dir: Path, project_dir: Path) -> int:
     engine.ensure_on_path()
     if launcher.running_pid(state_dir) is None:
         # A new sandbox is a new world: state left from an earlier one describes nothing that exists.
@@ -97,7 +100,7 @@ def up(state_dir: Path) -> int:
     launcher.start_in_background(state_dir, None)
     os.environ.update(launcher.load_environment(state_dir))
     config = seed_sandbox()
-    stack = _stack(state_dir)
+    stack = _stack(state_dir, project_dir)
     for key, value in config.items():
         stack.set_config(key, auto.ConfigValue(value))
     stack.set_config("aws:region", auto.ConfigValue(os.environ["AWS_REGION"]))
@@ -110,12 +113,12 @@ def up(state_dir: Path) -> int:
     return 0
 
 
-def down(state_dir: Path) -> int:
+def down(state_dir: Path, project_dir: Path) -> int:
     engine.ensure_on_path()
     if launcher.running_pid(state_dir) is not None:
         os.environ.update(launcher.load_environment(state_dir))
         try:
-            _stack(state_dir).destroy(on_output=print, color="never")
+            _stack(state_dir, project_dir).destroy(on_output=print, color="never")
         finally:
             # Whatever the destroy did, the sandbox (and everything it made) goes with it.
             launcher.stop_background(state_dir)

@@ -1,23 +1,32 @@
-"""Finds the Pulumi engine: `pulumi` on PATH, else the pinned build of a source checkout (tools/pulumi)."""
+"""Finds the Pulumi engine: the pinned build that `make engine` caches, else the user's `pulumi` on PATH."""
 
 from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-BUILD_SCRIPT = REPO / "tools" / "pulumi" / "build.sh"
+PINNED_VERSION = "v3.259.0"  # tools/pulumi/build.sh's PULUMI_VERSION (a unit test keeps them equal)
+PLUGINS = ("pulumi", "pulumi-language-python", "pulumi-language-python-exec", "pulumi-resource-pulumi-python")
+
+
+def pinned_build_dir() -> Path:
+    cache_root = os.environ.get("CLUSTER_CONNECT_CACHE") or str(
+        Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "pulumi-cluster-connect"
+    )
+    return Path(cache_root) / "pulumi" / PINNED_VERSION
 
 
 def ensure_on_path() -> Path:
-    if BUILD_SCRIPT.exists():
-        out = subprocess.run(["bash", str(BUILD_SCRIPT)], check=True, stdout=subprocess.PIPE, text=True).stdout
-        engine_dir = Path(out.strip().splitlines()[-1])
-        os.environ["PATH"] = f"{engine_dir}{os.pathsep}{os.environ['PATH']}"
-        return engine_dir
+    """Put the engine first on PATH and return its folder."""
+    pinned = pinned_build_dir()
+    if all(os.access(pinned / plugin, os.X_OK) for plugin in PLUGINS):
+        os.environ["PATH"] = f"{pinned}{os.pathsep}{os.environ['PATH']}"
+        return pinned
     found = shutil.which("pulumi")
     if found is None:
-        raise FileNotFoundError("the Pulumi CLI is not on PATH: install it, or run from a source checkout")
+        raise FileNotFoundError(
+            "the Pulumi CLI is not on PATH: install it (https://www.pulumi.com/docs/iac/download-install/), "
+            "or in a source checkout run `make engine` to build the pinned one"
+        )
     return Path(found).parent

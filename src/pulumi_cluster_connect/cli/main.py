@@ -41,8 +41,8 @@ def _demo(args: argparse.Namespace) -> int:
     from pulumi_cluster_connect.cli import demo
 
     if args.action == "up":
-        return demo.up(Path(args.dir))
-    return demo.down(Path(args.dir))
+        return demo.up(Path(args.dir), Path(args.project))
+    return demo.down(Path(args.dir), Path(args.project))
 
 
 def parser() -> argparse.ArgumentParser:
@@ -59,6 +59,7 @@ def parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="the main job: the platform stack of this repository, on the sandbox")
     demo.add_argument("action", choices=["up", "down"])
     demo.add_argument("--dir", default=".sandbox", help="sandbox and state folder (default .sandbox)")
+    demo.add_argument("--project", default=".", help="the Pulumi project to run (default: this folder)")
     demo.set_defaults(run=_demo)
     return root
 

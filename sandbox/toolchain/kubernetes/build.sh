@@ -12,6 +12,12 @@ if [[ -x "$OUT/kube-apiserver" && -x "$OUT/kube-controller-manager" ]]; then
   exit 0
 fi
 
+if ! command -v go >/dev/null; then
+  echo "kube-apiserver $K8S_VERSION is not built yet and building it needs Go 1.24+ on PATH (once per machine);" >&2
+  echo "or set CLUSTER_CONNECT_KUBE_BIN to a folder with kube-apiserver and kube-controller-manager," >&2
+  echo "or start the sandbox on an existing cluster: cluster-connect sandbox up --kubeconfig FILE" >&2
+  exit 3
+fi
 echo "building kube-apiserver and kube-controller-manager $K8S_VERSION from Go modules (first run only)..." >&2
 cd "$here"
 minor="$(echo "$K8S_VERSION" | cut -d. -f2)"

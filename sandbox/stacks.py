@@ -1,4 +1,4 @@
-"""Pulumi stacks for the integration tests: the real engine, a file backend, a passphrase, isolated home."""
+"""Pulumi stacks run offline with the real engine: a file backend, a passphrase, an isolated PULUMI_HOME."""
 
 from __future__ import annotations
 
