@@ -17,6 +17,8 @@ from .aws.server import AwsSandbox
 from .loft.server import LoftSandbox
 
 DEFAULT_DIR = Path(".sandbox")
+SANDBOX_PASSPHRASE = "sandbox"  # encrypts only the config of throwaway stacks that run against the sandbox
+LOG_TAIL_LINES = 25
 
 
 @dataclass
@@ -44,6 +46,7 @@ class Sandbox:
 
     def start(self) -> Sandbox:
         self.state_dir.mkdir(parents=True, exist_ok=True)
+        (self.state_dir / "pulumi-state").mkdir(exist_ok=True)
         try:
             if self.kubeconfig is None:
                 self.control_plane = kubernetes.ControlPlane(self.state_dir.resolve() / "kube").start()
@@ -66,6 +69,10 @@ class Sandbox:
             **self.aws.client_environment(),
             "KUBECONFIG": str(self.kubeconfig_path.resolve()),
             "LOFT_URL": self.loft.url,
+            # Stacks run against the sandbox keep their state beside it, offline, under a throwaway passphrase.
+            "PULUMI_BACKEND_URL": (self.state_dir.resolve() / "pulumi-state").as_uri(),
+            "PULUMI_CONFIG_PASSPHRASE": SANDBOX_PASSPHRASE,
+            "PULUMI_SKIP_UPDATE_CHECK": "true",
         }
 
     def environment_script(self) -> str:
@@ -111,10 +118,18 @@ def start_in_background(state_dir: Path, kubeconfig: Path | None, timeout: float
         if env_file.exists():
             return env_file.read_text()
         if process.poll() is not None:
-            raise RuntimeError(f"the sandbox exited with {process.returncode}; see {state_dir / 'sandbox.log'}")
+            raise RuntimeError(
+                f"the sandbox exited with {process.returncode}; the end of {state_dir / 'sandbox.log'}:\n"
+                + _tail(state_dir / "sandbox.log")
+            )
         time.sleep(0.2)
     process.terminate()
     raise TimeoutError(f"the sandbox did not start within {timeout:.0f}s; see {state_dir / 'sandbox.log'}")
+
+
+def _tail(log: Path) -> str:
+    lines = log.read_text(errors="replace").splitlines()
+    return "\n".join(lines[-LOG_TAIL_LINES:])
 
 
 def running_pid(state_dir: Path) -> int | None:
