@@ -1,5 +1,8 @@
 """LoftClusterConnect: a cluster connected to Loft (ClusterConnect) or vCluster Platform v4 (agent key)."""
 
+# Longer than 400 lines because one resource's whole story reads top to bottom here (input rules, diff,
+# lifecycle, waits, the Resource), as STYLE.md lays out; the shared parts already live in _plumbing.
+
 from __future__ import annotations
 
 import re
