@@ -15,5 +15,5 @@ def test_the_cli_looks_for_the_engine_version_that_tools_pulumi_builds() -> None
     built = re.search(r'^PULUMI_VERSION="(v[\d.]+)"', script, re.M)
 
     assert built is not None
-    assert engine.PINNED_VERSION == built.group(1)
+    assert built.group(1) == engine.PINNED_VERSION
     assert engine.pinned_build_dir().name == built.group(1)

@@ -14,7 +14,9 @@ TOP_LINES = 20
 
 
 def package_modules() -> list[Path]:
-    return sorted(p for folder in PACKAGE_FOLDERS for p in (REPO / folder).rglob("*.py") if "__pycache__" not in p.parts)
+    return sorted(
+        p for folder in PACKAGE_FOLDERS for p in (REPO / folder).rglob("*.py") if "__pycache__" not in p.parts
+    )
 
 
 @pytest.mark.parametrize("module", package_modules(), ids=lambda p: str(p.relative_to(REPO)))
