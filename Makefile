@@ -63,7 +63,7 @@ $(OLDEST)/.installed: pyproject.toml constraints.txt $(VENV)/.package-files
 	touch $@
 
 unit-oldest: $(OLDEST)/.installed
-	$(OLDEST)/bin/python -c 'import pulumi, sys; v = pulumi.__version__; print("pulumi SDK", v); sys.exit(v != "$(OLDEST_PULUMI)")'
+	$(OLDEST)/bin/python -c 'import importlib.metadata as m, sys; v = m.version("pulumi"); print("pulumi SDK", v); sys.exit(v != "$(OLDEST_PULUMI)")'
 	$(OLDEST)/bin/pytest -m unit -q -p no:cacheprovider
 
 integration: $(BIN)/.installed engine kube
