@@ -20,11 +20,12 @@ from pulumi.dynamic import Resource  # noqa: E402
 
 from pulumi_cluster_connect._plumbing import errors  # noqa: E402
 from pulumi_cluster_connect.dynamic_providers import fargate_profile as fp  # noqa: E402
+from pulumi_cluster_connect.sandbox import seed  # noqa: E402
+
+CLUSTER = seed.CLUSTER_NAME  # seeded on private subnets, with the pod execution role
 
 N = 6
 D = 5.0
-CLUSTER = "bench"
-ROLE = "arn:aws:iam::123456789012:role/fargate-pods"
 REGION = "us-west-2"
 
 
@@ -52,13 +53,13 @@ class BaselineFargateProfile(Resource, module="eks", name="BaselineFargateProfil
         super().__init__(provider, resource_name, {**props, "arn": None, "status": None})
 
 
-def program(count: int, baseline: bool) -> Callable[[], None]:
+def program(count: int, baseline: bool, role: str = "") -> Callable[[], None]:
     def run() -> None:
         for i in range(count):
             props = {
                 "cluster_name": CLUSTER,
                 "fargate_profile_name": f"p{i}",
-                "pod_execution_role_arn": ROLE,
+                "pod_execution_role_arn": role,
                 "selectors": [{"namespace": f"ns{i}"}],
             }
             if baseline:
@@ -89,7 +90,6 @@ def main() -> None:
         PYTHONPATH=os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p),
     )
     control = SandboxControl(sandbox.url)
-    import boto3
 
     print(f"N={N} profiles, d={D:.0f}s per create and per delete; physical limit N x d = {N * D:.0f}s")
     try:
@@ -98,10 +98,10 @@ def main() -> None:
             for label, baseline in (("ours", False), ("baseline (botocore waiters)", True)):
                 control.reset()
                 control.set_durations(fargate_create=D, fargate_delete=D)
-                boto3.client("eks").create_cluster(name=CLUSTER, roleArn=ROLE, resourcesVpcConfig={})
+                role = seed.seed()["podExecutionRoleArn"]
                 stack = factory.inline(program(0, baseline), stack="ours" if not baseline else "baseline")
                 empty_up = timed(stack.up)
-                stack.stack.workspace.program = program(N, baseline)
+                stack.stack.workspace.program = program(N, baseline, role)
                 control.reset_calls()
                 full_up = timed(stack.up)
                 up_calls = control.calls()

@@ -28,6 +28,7 @@ sys.path.insert(0, str(REPO))
 
 from pulumi_cluster_connect.cli import engine  # noqa: E402
 from pulumi_cluster_connect.dynamic_providers.cluster_version import ClusterVersion  # noqa: E402
+from pulumi_cluster_connect.sandbox import seed  # noqa: E402
 from pulumi_cluster_connect.sandbox.aws.control import SandboxControl  # noqa: E402
 from pulumi_cluster_connect.sandbox.aws.server import AwsSandbox  # noqa: E402
 from pulumi_cluster_connect.sandbox.stacks import StackFactory  # noqa: E402
@@ -66,10 +67,14 @@ def main() -> None:
     try:
         control = SandboxControl(sandbox.url)
         control.set_durations(cluster_update=u)
-        session = boto3.session.Session(region_name=REGION)
-        role = session.client("iam").create_role(RoleName="bench", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-        eks = session.client("eks")
-        eks.create_cluster(name=CLUSTER, version="1.29", roleArn=role, resourcesVpcConfig={"subnetIds": ["s-1"]})
+        seeded = seed.seed()
+        eks = boto3.session.Session(region_name=REGION).client("eks")
+        eks.create_cluster(
+            name=CLUSTER,
+            version="1.29",
+            roleArn=seeded["clusterRoleArn"],
+            resourcesVpcConfig={"subnetIds": seeded["privateSubnetIds"]},
+        )
 
         with tempfile.TemporaryDirectory(prefix="bench-upgrade-") as root:
             factory = StackFactory(Path(root))

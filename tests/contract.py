@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from typing import Any
 
 import botocore.model
@@ -11,11 +12,14 @@ import botocore.session
 EKS = botocore.session.get_session().get_service_model("eks")
 
 
-def shape_problems(shape: botocore.model.Shape, value: Any, path: str = "$", *, epoch_only: bool = False) -> list[str]:
+def shape_problems(
+    shape: botocore.model.Shape, value: Any, path: str = "$", *, epoch_only: bool = False, nulls: bool = False
+) -> list[str]:
     """Where a JSON value departs from a botocore shape: unknown or missing members, types, enums (empty when it fits).
 
     Timestamps may be epoch seconds or a string, as botocore's parser takes both; `epoch_only` accepts
-    only epoch seconds, which is what EKS itself sends.
+    only epoch seconds, which is what EKS itself sends. `nulls` accepts null for a member that is not
+    required, as EKS's error bodies carry every member of the exception, null where it has no value.
     """
 
     def problems(shape: botocore.model.Shape, value: Any, path: str) -> list[str]:
@@ -28,7 +32,7 @@ def shape_problems(shape: botocore.model.Shape, value: Any, path: str = "$", *, 
             found = [f"{path}.{key}: not a member of {shape.name}" for key in value if key not in wire]
             found += [f"{path}.{key}: required by {shape.name}" for key in shape.required_members if key not in value]
             for key, member in wire.items():
-                if key in value:
+                if key in value and not (nulls and value[key] is None and key not in shape.required_members):
                     found += problems(member, value[key], f"{path}.{key}")
             return found
         if kind == "list":
@@ -91,5 +95,50 @@ def error_problems(code: str, status: int, operation: str | None = None, body: A
         if code not in declared:
             found.append(f"{where} is not among the model's {declared}")
     if body is not None:
-        found += shape_problems(shape, body, f"{operation or 'EKS'}.{code}")
+        found += shape_problems(shape, body, f"{operation or 'EKS'}.{code}", nulls=True)
     return found
+
+
+@dataclass
+class Exchange:
+    operation: str
+    status: int
+    headers: dict[str, str]
+    """Names in lower case."""
+    body: bytes
+
+
+@dataclass
+class Recorder:
+    """Every raw EKS answer a boto3 client received, as the wire carried it, for `violations` to check."""
+
+    operations: frozenset[str] | None = None
+    exchanges: list[Exchange] = field(default_factory=list)
+
+    def __call__(self, http_response: Any, model: botocore.model.OperationModel, **_: Any) -> None:
+        if self.operations is None or model.name in self.operations:
+            self.exchanges.append(
+                Exchange(
+                    model.name,
+                    http_response.status_code,
+                    {k.lower(): v for k, v in http_response.headers.items()},
+                    http_response.content,
+                )
+            )
+
+    def attach(self, client: Any) -> Any:
+        client.meta.events.register("after-call.eks", self)
+        return client
+
+    def violations(self, *, declared: bool = True, epoch_only: bool = False) -> list[str]:
+        """Where a recorded answer departs from the model. `declared` also requires an error to be among those
+        its operation declares (real EKS sends some others, e.g. ResourceInUseException on Fargate profiles)."""
+        found = []
+        for exchange in self.exchanges:
+            body = json.loads(exchange.body) if exchange.body else {}
+            if exchange.status >= 300:
+                code = exchange.headers.get("x-amzn-errortype", "").split(":")[0]
+                found += error_problems(code, exchange.status, exchange.operation if declared else None, body)
+            else:
+                found += output_problems(exchange.operation, body, epoch_only=epoch_only)
+        return found

@@ -1,17 +1,47 @@
-"""EKS errors as the real service returns them: an HTTP status, an error type header and a message."""
+"""EKS errors as the real service returns them: an HTTP status, an error type header and a JSON body.
+
+The body carries every member of the exception's shape in botocore's model, as EKS (and moto) send it:
+the operation's context (`clusterName`, `fargateProfileName`, ...) where it has one, null elsewhere, and
+the `message`.
+"""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from functools import cache
+from typing import Any, ClassVar
+
+import botocore.model
+import botocore.session
+
+
+@cache
+def _members(code: str) -> tuple[str, ...]:
+    model = botocore.session.get_session().get_service_model("eks")
+    if code not in model.shape_names:
+        return ("message",)
+    shape = model.shape_for(code)
+    assert isinstance(shape, botocore.model.StructureShape)
+    return tuple(shape.members)
 
 
 class EksError(Exception):
     code: ClassVar[str] = "ClientException"
     status: ClassVar[int] = 400
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, **context: str | None) -> None:
         super().__init__(message)
         self.message = message
+        self.context = dict(context)
+
+    def body(self) -> dict[str, Any]:
+        """The JSON body EKS sends: each member of the shape, null where this error has no value for it."""
+        body: dict[str, Any] = {name: self.context.get(name) for name in _members(self.code) if name != "message"}
+        body["message"] = self.message
+        return body
+
+
+class ClientException(EksError):
+    code = "ClientException"
 
 
 class InvalidParameterException(EksError):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import bisect
+import copy
 import re
 import threading
 import time
@@ -10,16 +13,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import exceptions
+from . import exceptions, fargate_checks, tokens
 from .call import Call
 
 ARN_TEMPLATE = "arn:aws:eks:{region}:{account_id}:fargateprofile/{cluster}/{name}/{uuid}"
 PROFILE_ARN = re.compile(
     r"^arn:aws[a-z-]*:eks:(?P<region>[^:]+):(?P<account>\d{12}):fargateprofile/(?P<cluster>[^/]+)/(?P<name>[^/]+)/[^/]+$"
 )
-NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$")
-RESERVED_PREFIX = "eks-"
-MAX_SELECTORS, MAX_LABELS, MAX_PROFILES_PER_CLUSTER = 5, 5, 10
+MAX_PROFILES_PER_CLUSTER = 10
 
 CLUSTER_NOT_FOUND_MSG = "No cluster found for name: {cluster}."
 PROFILE_NOT_FOUND_MSG = "No Fargate Profile found with name: {name}."
@@ -31,17 +32,11 @@ IN_USE_MSG = (
 CLUSTER_UPDATING_MSG = (
     "Cannot {verb} Fargate Profile {name} because cluster {cluster} currently has an update in progress"
 )
-NEEDS_SELECTOR_MSG = "Fargate Profile requires at least one selector."
-NEEDS_NAMESPACE_MSG = "Fargate Profile must have at least one selector with at least one namespace value."
-TOO_MANY_SELECTORS_MSG = "Fargate Profile cannot have more than 5 selectors"
-TOO_MANY_LABELS_MSG = "Request contains Selector with more than 5 Label pairs"
-RESERVED_PREFIX_MSG = "Fargate Profile name cannot start with the reserved prefix 'eks-'"
-BAD_NAME_MSG = (
-    "Fargate Profile name must be 1-100 characters, start with a letter or digit and contain only letters, "
-    "digits, hyphens and underscores"
-)
-NEEDS_ROLE_MSG = "podExecutionRoleArn is required"
 LIMIT_MSG = "Cluster {cluster} already has the maximum number of Fargate profiles (10)"
+# EKS's text for profiles that are ACTIVE or CREATING; for profiles in other states (DELETING, *_FAILED) its
+# text is not documented and this one names their states the same way.
+CLUSTER_HAS_PROFILES_MSG = "Cluster has Fargate Profiles in {states} state"
+BAD_NEXT_TOKEN_MSG = "The nextToken is invalid"
 CREATE_FAILED_ISSUE = (
     "AccessDenied",
     "The pod execution role {role} cannot be assumed by eks-fargate-pods.amazonaws.com",
@@ -78,7 +73,6 @@ class Profile:
     selectors: list[dict[str, Any]]
     subnets: list[str]
     tags: dict[str, str]
-    token: str | None
     created_at: float
     create_ends: float
     create_issue: tuple[str, str] | None = None
@@ -122,11 +116,13 @@ class ClusterProfiles:
 
 _lock = threading.Lock()
 _clusters: dict[tuple[str, str, str], ClusterProfiles] = {}
+_TOKENS = tokens.RequestTokens()
 
 
 def reset() -> None:
     with _lock:
         _clusters.clear()
+    _TOKENS.reset()
 
 
 def _now() -> float:
@@ -167,51 +163,43 @@ def _check_not_busy(call: Call, profiles: dict[str, Profile], verb: str, name: s
         raise exceptions.ResourceInUseException(CLUSTER_UPDATING_MSG.format(verb=verb, name=name, cluster=cluster_name))
 
 
-def _validated_selectors(raw: Any) -> list[dict[str, Any]]:
-    if not isinstance(raw, list) or not raw:
-        raise exceptions.InvalidParameterException(NEEDS_SELECTOR_MSG)
-    if len(raw) > MAX_SELECTORS:
-        raise exceptions.InvalidParameterException(TOO_MANY_SELECTORS_MSG)
-    selectors = []
-    for selector in raw:
-        if not isinstance(selector, dict) or not selector.get("namespace"):
-            raise exceptions.InvalidParameterException(NEEDS_NAMESPACE_MSG)
-        labels = selector.get("labels") or {}
-        if len(labels) > MAX_LABELS:
-            raise exceptions.InvalidParameterException(TOO_MANY_LABELS_MSG)
-        selectors.append(
-            {"namespace": str(selector["namespace"]), "labels": {str(k): str(v) for k, v in labels.items()}}
-        )
-    return selectors
+def _parameters(call: Call) -> dict[str, Any]:
+    """A create request's parameters, checked in form (what a token is compared on)."""
+    body = call.body
+    return {
+        "clusterName": call.path_params["name"],
+        "fargateProfileName": fargate_checks.validated_name(body.get("fargateProfileName")),
+        "podExecutionRoleArn": fargate_checks.validated_role_arn(body.get("podExecutionRoleArn")),
+        "selectors": fargate_checks.validated_selectors(body.get("selectors")),
+        "subnets": [str(s) for s in body.get("subnets") or []],
+        "tags": {str(k): str(v) for k, v in (body.get("tags") or {}).items()},
+    }
 
 
-def _validated_name(name: Any) -> str:
-    if not isinstance(name, str) or not name:
-        raise exceptions.InvalidParameterException("fargateProfileName is required")
-    if name.startswith(RESERVED_PREFIX):
-        raise exceptions.InvalidParameterException(RESERVED_PREFIX_MSG)
-    if not NAME.match(name):
-        raise exceptions.InvalidParameterException(BAD_NAME_MSG)
-    return name
+def _replayed(profiles: dict[str, Profile], remembered: tokens.Remembered, now: float) -> dict[str, Any]:
+    """The answer to a retried create: the profile as it is now, or the first answer once it is gone."""
+    first = remembered.answer["fargateProfile"]
+    live = profiles.get(first["fargateProfileName"])
+    if live is not None and live.arn == first["fargateProfileArn"]:
+        return {"fargateProfile": live.describe(now)}
+    return copy.deepcopy(remembered.answer)
 
 
 def create_fargate_profile(call: Call) -> dict[str, Any]:
-    cluster_name = call.path_params["name"]
-    body = call.body
-    name = _validated_name(body.get("fargateProfileName"))
-    role_arn = body.get("podExecutionRoleArn")
-    if not isinstance(role_arn, str) or not role_arn:
-        raise exceptions.InvalidParameterException(NEEDS_ROLE_MSG)
-    selectors = _validated_selectors(body.get("selectors"))
-    token = body.get("clientRequestToken")
+    parameters = _parameters(call)
+    cluster_name, name = parameters["clusterName"], parameters["fargateProfileName"]
+    role_arn = parameters["podExecutionRoleArn"]
     with _lock:
         profiles = _profiles_of(call, cluster_name)
+        cluster = _moto_cluster(call, cluster_name)
         now = _now()
-        existing = profiles.get(name)
-        if existing is not None:
-            if token and existing.token == token:
-                return {"fargateProfile": existing.describe(now)}
+        remembered = _TOKENS.recall(call, parameters)
+        if remembered is not None:
+            return _replayed(profiles, remembered, now)
+        if name in profiles:
             raise exceptions.ResourceInUseException(PROFILE_EXISTS_MSG)
+        fargate_checks.check_role(role_arn)
+        subnets = fargate_checks.subnets_for(call, cluster, parameters["subnets"])
         _check_not_busy(call, profiles, "create", name, cluster_name)
         if len(profiles) >= MAX_PROFILES_PER_CLUSTER:
             raise exceptions.ResourceLimitExceededException(LIMIT_MSG.format(cluster=cluster_name))
@@ -228,16 +216,17 @@ def create_fargate_profile(call: Call) -> dict[str, Any]:
             ),
             cluster=cluster_name,
             role_arn=role_arn,
-            selectors=selectors,
-            subnets=[str(s) for s in body.get("subnets") or []],
-            tags={str(k): str(v) for k, v in (body.get("tags") or {}).items()},
-            token=token,
+            selectors=parameters["selectors"],
+            subnets=subnets,
+            tags=dict(parameters["tags"]),
             created_at=time.time(),
             create_ends=now + call.settings.durations.fargate_create,
             create_issue=issue,
         )
         profiles[name] = profile
-        return {"fargateProfile": profile.describe(now)}
+        answer = {"fargateProfile": profile.describe(now)}
+        _TOKENS.remember(call, parameters, answer)
+        return answer
 
 
 def _profile(call: Call, profiles: dict[str, Profile]) -> Profile:
@@ -269,6 +258,24 @@ def delete_fargate_profile(call: Call) -> dict[str, Any]:
         return {"fargateProfile": profile.describe(now)}
 
 
+def _page_token(name: str) -> str:
+    return base64.urlsafe_b64encode(name.encode()).decode()
+
+
+def _page_start(names: list[str], token: str | None) -> int:
+    """Where a page starts: the first name at or after the one the token holds (robust to deletions between
+    pages); a token the sandbox did not hand out is refused, as EKS refuses it."""
+    if token is None:
+        return 0
+    try:
+        after = base64.urlsafe_b64decode(token.encode()).decode()
+    except (ValueError, UnicodeDecodeError) as err:
+        raise exceptions.InvalidParameterException(BAD_NEXT_TOKEN_MSG) from err
+    if not after or _page_token(after) != token:
+        raise exceptions.InvalidParameterException(BAD_NEXT_TOKEN_MSG)
+    return bisect.bisect_left(names, after)
+
+
 def list_fargate_profiles(call: Call) -> dict[str, Any]:
     raw_max = call.query_one("maxResults")
     max_results = int(raw_max) if raw_max else 100
@@ -276,13 +283,26 @@ def list_fargate_profiles(call: Call) -> dict[str, Any]:
         raise exceptions.InvalidParameterException("maxResults must be between 1 and 100")
     with _lock:
         names = sorted(_profiles_of(call, call.path_params["name"]))
-    token = call.query_one("nextToken")
-    start = names.index(token) if token in names else 0
-    page = names[start : start + max_results]
-    result: dict[str, Any] = {"fargateProfileNames": page}
+    start = _page_start(names, call.query_one("nextToken"))
+    result: dict[str, Any] = {"fargateProfileNames": names[start : start + max_results]}
     if start + max_results < len(names):
-        result["nextToken"] = names[start + max_results]
+        result["nextToken"] = _page_token(names[start + max_results])
     return result
+
+
+def delete_cluster(call: Call) -> None:
+    """EKS deletes no cluster that still has Fargate profiles; without any, moto deletes it."""
+    name = call.path_params["name"]
+    with _lock:
+        if call.eks.clusters.get(name) is None:
+            return None
+        now = _now()
+        states = {p.status(now) for p in _profiles_of(call, name).values()}
+    if states & {ACTIVE, CREATING}:
+        raise exceptions.ResourceInUseException(CLUSTER_HAS_PROFILES_MSG.format(states=f"{ACTIVE}/{CREATING}"))
+    if states:
+        raise exceptions.ResourceInUseException(CLUSTER_HAS_PROFILES_MSG.format(states="/".join(sorted(states))))
+    return None
 
 
 def _tagged_profile(call: Call) -> Profile | None:
@@ -337,6 +357,7 @@ HANDLERS: dict[str, Callable[[Call], dict[str, Any] | None]] = {
     "DescribeFargateProfile": describe_fargate_profile,
     "DeleteFargateProfile": delete_fargate_profile,
     "ListFargateProfiles": list_fargate_profiles,
+    "DeleteCluster": delete_cluster,
     "TagResource": tag_resource,
     "UntagResource": untag_resource,
     "ListTagsForResource": list_tags_for_resource,

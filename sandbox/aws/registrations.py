@@ -1,8 +1,13 @@
-"""RegisterCluster and DeregisterCluster, and registered clusters in DescribeCluster and ListClusters."""
+"""RegisterCluster and DeregisterCluster, and registered clusters in DescribeCluster and ListClusters.
+
+A deregistered cluster stays DELETING for `durations.cluster_deregister` seconds before it is gone; a
+clientRequestToken is remembered after its registration is gone, as EKS remembers it.
+"""
 
 from __future__ import annotations
 
 import base64
+import copy
 import re
 import secrets
 import threading
@@ -12,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import exceptions
+from . import exceptions, roles, tokens
 from .call import Call
 from .settings import SETTINGS
 
@@ -22,7 +27,7 @@ PROVIDERS = ("EKS_ANYWHERE", "ANTHOS", "GKE", "AKS", "OPENSHIFT", "TANZU", "RANC
 NAME_PATTERN = re.compile(r"^[0-9A-Za-z][A-Za-z0-9\-_]*$")
 NAME_MAX, TAGS_MAX, TAG_KEY_MAX, TAG_VALUE_MAX = 100, 50, 128, 256
 REGISTRATIONS_PER_REGION = 10
-ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/(?:[\w+=,.@-]+/)*(?P<name>[\w+=,.@-]+)$")
+SSM = "ssm.amazonaws.com"
 LIST_PAGE_MAX = 100
 
 # Message templates: the tests import them.
@@ -30,9 +35,10 @@ NOT_EXISTING_ROLE = "Not existing role: {role_arn}"
 ROLE_PROPAGATING = "Nonexistent role or missing ssm service principal in trust policy"
 NAME_IN_USE = "Cluster already exists with name: {name}"
 NOT_FOUND = "No cluster found for name: {name}."
+# EKS's text for deregistering a cluster it created is not documented: a ClientException (the modelled
+# error that fits) pointing to DeleteCluster.
 NOT_REGISTERED = "Cluster {name} is not a registered cluster; use DeleteCluster"
 LIMIT = "You have reached the limit of {limit} registered clusters in this region."
-TOKEN_REUSED = "clientRequestToken {token} was already used for a different request"
 
 
 @dataclass
@@ -51,12 +57,15 @@ class Registration:
     activation_expiry: float
     client_request_token: str | None = None
     connected_at: float | None = None
+    deregister_ends: float | None = None
 
     @property
     def arn(self) -> str:
         return f"arn:aws:eks:{self.region}:{self.account_id}:cluster/{self.name}"
 
     def status(self, now: float) -> str:
+        if self.deregister_ends is not None:
+            return "DELETING"
         if self.connected_at is not None:
             return "ACTIVE"
         return "FAILED" if now >= self.activation_expiry else "PENDING"
@@ -86,8 +95,15 @@ class Registration:
 @dataclass
 class _Store:
     registrations: dict[tuple[str, str, str], Registration] = field(default_factory=dict)
-    tokens: dict[tuple[str, str, str], str] = field(default_factory=dict)
+    request_tokens: tokens.RequestTokens = field(default_factory=tokens.RequestTokens)
     lock: threading.RLock = field(default_factory=threading.RLock)
+
+    def live(self, now: float) -> dict[tuple[str, str, str], Registration]:
+        """The registrations, without those whose deregistration has finished (callers hold the lock)."""
+        gone = [k for k, r in self.registrations.items() if r.deregister_ends is not None and now >= r.deregister_ends]
+        for key in gone:
+            del self.registrations[key]
+        return self.registrations
 
 
 _STORE = _Store()
@@ -96,7 +112,7 @@ _STORE = _Store()
 def reset() -> None:
     with _STORE.lock:
         _STORE.registrations.clear()
-        _STORE.tokens.clear()
+        _STORE.request_tokens.reset()
 
 
 def _validate(call: Call) -> tuple[str, str, str, dict[str, str]]:
@@ -114,7 +130,7 @@ def _validate(call: Call) -> tuple[str, str, str, dict[str, str]]:
         raise exceptions.InvalidParameterException(
             f"connectorConfig.provider {provider!r} must be one of {', '.join(PROVIDERS)}"
         )
-    if not isinstance(role_arn, str) or not ROLE_ARN.match(role_arn):
+    if not roles.is_role_arn(role_arn):
         raise exceptions.InvalidParameterException(f"connectorConfig.roleArn {role_arn!r} is not an IAM role ARN")
     tags = body.get("tags") or {}
     if not isinstance(tags, dict) or len(tags) > TAGS_MAX:
@@ -132,36 +148,39 @@ def _expire_if_faulted(registration: Registration, operation: str, now: float) -
         registration.activation_expiry = min(registration.activation_expiry, now)
 
 
+def _check_role(call: Call, name: str, role_arn: str) -> None:
+    if call.settings.take("role_propagation", call.operation, name):
+        raise exceptions.InvalidRequestException(ROLE_PROPAGATING)
+    role = roles.find(role_arn)
+    if role is None:
+        raise exceptions.InvalidRequestException(NOT_EXISTING_ROLE.format(role_arn=role_arn))
+    if not roles.trusts(role, SSM):
+        raise exceptions.InvalidRequestException(ROLE_PROPAGATING)
+
+
+def _replayed(key: tuple[str, str, str], remembered: tokens.Remembered, now: float) -> dict[str, Any]:
+    """The answer to a retried registration: as it is now, or the first answer once that one is gone."""
+    first = remembered.answer["cluster"]
+    live = _STORE.live(now).get(key)
+    if live is not None and live.activation_id == first["connectorConfig"]["activationId"]:
+        return {"cluster": live.describe(now, with_code=True)}
+    return copy.deepcopy(remembered.answer)
+
+
 def register_cluster(call: Call) -> dict[str, Any]:
     name, provider, role_arn, tags = _validate(call)
-    token = call.body.get("clientRequestToken")
+    parameters = {"name": name, "provider": provider, "roleArn": role_arn, "tags": dict(tags)}
+    key = (call.account_id, call.region, name)
     now = time.time()
     with _STORE.lock:
-        if token:
-            replayed = _STORE.tokens.get((call.account_id, call.region, token))
-            if replayed is not None:
-                previous = _STORE.registrations[(call.account_id, call.region, replayed)]
-                if (replayed, provider, role_arn, tags) != (
-                    name,
-                    previous.provider,
-                    previous.role_arn,
-                    previous.tags,
-                ):
-                    raise exceptions.InvalidParameterException(TOKEN_REUSED.format(token=token))
-                return {"cluster": previous.describe(now, with_code=True)}
-        if call.settings.take("role_propagation", call.operation, name):
-            raise exceptions.InvalidRequestException(ROLE_PROPAGATING)
-        match = ROLE_ARN.match(role_arn)
-        assert match is not None
-        try:
-            call.iam.get_role(match["name"])
-        except Exception as err:
-            raise exceptions.InvalidRequestException(NOT_EXISTING_ROLE.format(role_arn=role_arn)) from err
-        key = (call.account_id, call.region, name)
-        if key in _STORE.registrations or name in call.eks.clusters:
+        remembered = _STORE.request_tokens.recall(call, parameters)
+        if remembered is not None:
+            return _replayed(key, remembered, now)
+        _check_role(call, name, role_arn)
+        registered = _STORE.live(now)
+        if key in registered or name in call.eks.clusters:
             raise exceptions.ResourceInUseException(NAME_IN_USE.format(name=name))
-        in_region = [k for k in _STORE.registrations if k[:2] == key[:2]]
-        if len(in_region) >= REGISTRATIONS_PER_REGION:
+        if len([k for k in registered if k[:2] == key[:2]]) >= REGISTRATIONS_PER_REGION:
             raise exceptions.ResourceLimitExceededException(LIMIT.format(limit=REGISTRATIONS_PER_REGION))
         registration = Registration(
             account_id=call.account_id,
@@ -174,36 +193,40 @@ def register_cluster(call: Call) -> dict[str, Any]:
             activation_id=str(uuid.uuid4()),
             activation_code=base64.b64encode(secrets.token_bytes(24)).decode(),
             activation_expiry=now + call.settings.durations.activation_lifetime,
-            client_request_token=token,
+            client_request_token=call.body.get("clientRequestToken") or None,
         )
         _expire_if_faulted(registration, call.operation, now)
-        _STORE.registrations[key] = registration
-        if token:
-            _STORE.tokens[(call.account_id, call.region, token)] = name
-        return {"cluster": registration.describe(now, with_code=True)}
+        registered[key] = registration
+        answer = {"cluster": registration.describe(now, with_code=True)}
+        _STORE.request_tokens.remember(call, parameters, answer)
+        return answer
 
 
 def deregister_cluster(call: Call) -> dict[str, Any]:
     name = call.path_params["name"]
     now = time.time()
     with _STORE.lock:
-        registration = _STORE.registrations.pop((call.account_id, call.region, name), None)
+        registration = _STORE.live(now).get((call.account_id, call.region, name))
         if registration is None:
             if name in call.eks.clusters:
-                raise exceptions.EksError(NOT_REGISTERED.format(name=name))
+                raise exceptions.ClientException(NOT_REGISTERED.format(name=name))
             raise exceptions.ResourceNotFoundException(NOT_FOUND.format(name=name))
-        # A token names a live registration only: once deregistered, the same token registers anew.
-        for token_key, registered_name in list(_STORE.tokens.items()):
-            if token_key[:2] == (call.account_id, call.region) and registered_name == name:
-                del _STORE.tokens[token_key]
-        return {"cluster": registration.describe(now, status="DELETING")}
+        if registration.deregister_ends is None:
+            registration.deregister_ends = now + call.settings.durations.cluster_deregister
+        return {"cluster": registration.describe(now)}
+
+
+def is_registered(call: Call, name: str) -> bool:
+    """Whether that name is a registered cluster (DELETING ones included) in the caller's account and region."""
+    with _STORE.lock:
+        return (call.account_id, call.region, name) in _STORE.live(time.time())
 
 
 def describe_cluster(call: Call) -> dict[str, Any] | None:
     # Registered clusters only; the server chains updates.describe_cluster (settle) for moto's clusters.
     now = time.time()
     with _STORE.lock:
-        registration = _STORE.registrations.get((call.account_id, call.region, call.path_params["name"]))
+        registration = _STORE.live(now).get((call.account_id, call.region, call.path_params["name"]))
         if registration is None:
             return None
         _expire_if_faulted(registration, call.operation, now)
@@ -214,7 +237,7 @@ def list_clusters(call: Call) -> dict[str, Any] | None:
     if "all" not in call.query.get("include", []):
         return None
     with _STORE.lock:
-        registered = sorted(k[2] for k in _STORE.registrations if k[:2] == (call.account_id, call.region))
+        registered = sorted(k[2] for k in _STORE.live(time.time()) if k[:2] == (call.account_id, call.region))
     names = sorted(call.eks.clusters) + registered
     try:
         size = int(call.query_one("maxResults") or LIST_PAGE_MAX)
@@ -231,14 +254,16 @@ def list_clusters(call: Call) -> dict[str, Any] | None:
 
 def connect(region: str, name: str | None, activation_id: str, activation_code: str) -> bool:
     """The agent's activation: True when a registration (by name, or by activation id when no name is
-    given) with this id and code has not expired; it turns ACTIVE."""
+    given) with this id and code has not expired and is not being deregistered; it turns ACTIVE."""
     now = time.time()
     with _STORE.lock:
-        for (_, reg_region, reg_name), registration in _STORE.registrations.items():
+        for (_, reg_region, reg_name), registration in _STORE.live(now).items():
             if reg_region != region or (name is not None and reg_name != name):
                 continue
             if registration.activation_id != activation_id:
                 continue
+            if registration.deregister_ends is not None:
+                return False
             if not secrets.compare_digest(registration.activation_code, activation_code):
                 return False
             if registration.connected_at is None:
@@ -253,7 +278,7 @@ def connect(region: str, name: str | None, activation_id: str, activation_code: 
 def registration(region: str, name: str, account_id: str | None = None) -> Registration | None:
     """The registration of that name, for tests and the agent."""
     with _STORE.lock:
-        for (account, reg_region, reg_name), found in _STORE.registrations.items():
+        for (account, reg_region, reg_name), found in _STORE.live(time.time()).items():
             if reg_region == region and reg_name == name and account_id in (None, account):
                 return found
     return None

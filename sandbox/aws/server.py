@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import traceback
 from dataclasses import dataclass, field
@@ -14,13 +15,14 @@ from moto.server import DomainDispatcherApplication, create_backend_app  # type:
 from werkzeug.wrappers import Request, Response
 
 from .. import serving
-from . import exceptions, fargate, registrations, routes, updates
+from . import connected, exceptions, fargate, registrations, routes, updates
 from .call import Call, Handler
 from .settings import SETTINGS, Fault
 
-MODELS = (fargate, updates, registrations)
+MODELS = (connected, fargate, updates, registrations)
 # Several models may answer one operation (DescribeCluster: updates settle, registrations answer for
-# registered clusters): each is asked in turn and the first answer wins; none means moto answers.
+# registered clusters): each is asked in turn and the first answer wins; none means moto answers. The
+# rules for connected clusters come first: they refuse before another model acts.
 HANDLERS: dict[str, list[Handler]] = {}
 for _model in MODELS:
     for _operation, _handler in _model.HANDLERS.items():
@@ -35,15 +37,33 @@ DEFAULT_REGION = "us-west-2"
 # The sandbox accepts any credentials; boto3 needs some to sign its requests.
 DUMMY_ACCESS_KEY_ID = "sandbox"
 DUMMY_SECRET_ACCESS_KEY = "sandbox-secret-key"
-_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/(?P<region>[^/]+)/(?P<service>[^/]+)/aws4_request")
+_SCOPE = re.compile(r"Credential=(?P<access_key>[^/]+)/\d{8}/(?P<region>[^/]+)/(?P<service>[^/]+)/aws4_request")
 
 
 def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
     return Response(json.dumps(body, default=str), status=status, headers=headers, content_type="application/json")
 
 
-def _error(err: exceptions.EksError) -> Response:
-    return _json(err.status, {"message": err.message}, {"x-amzn-ErrorType": err.code})
+def _error(err: exceptions.EksError, call: Call | None = None) -> Response:
+    if call is not None:
+        for name, value in call.context().items():
+            err.context.setdefault(name, value)
+    return _json(err.status, err.body(), {"x-amzn-ErrorType": err.code})
+
+
+def _account_of(request: Request, access_key: str | None) -> str:
+    """The account a request acts in, found as moto finds it, so that our handlers and moto's agree: the
+    MOTO_ACCOUNT_ID variable, moto's account header, else the account of the signing key (an assumed role's
+    keys belong to the role's account), else moto's default account."""
+    from moto.core import DEFAULT_ACCOUNT_ID  # type: ignore[attr-defined]
+    from moto.iam.models import get_account_id_from
+
+    if "MOTO_ACCOUNT_ID" in os.environ:
+        return os.environ["MOTO_ACCOUNT_ID"]
+    header = request.headers.get("x-moto-account-id")
+    if header:
+        return header
+    return get_account_id_from(access_key) if access_key else str(DEFAULT_ACCOUNT_ID)
 
 
 # IAM and STS speak the query protocol: errors are XML, with their own codes for the same faults.
@@ -56,6 +76,15 @@ def _query_error(kind: str, status: int, message: str) -> Response:
         f"<Message>{message}</Message></Error><RequestId>sandbox</RequestId></ErrorResponse>"
     )
     return Response(body, status=status, content_type="text/xml")
+
+
+def _eks_call(request: Request, route: tuple[str, dict[str, str]], region: str, account_id: str, body: bytes) -> Call:
+    try:
+        payload = json.loads(body) if body else {}
+    except ValueError:
+        payload = {}
+    query = parse_qs(request.query_string.decode())
+    return Call(route[0], region, route[1], query, payload or {}, account_id=account_id)
 
 
 @dataclass
@@ -71,6 +100,7 @@ class Dispatcher:
             return self._control(request)(environ, start_response)
         scope = _SCOPE.search(request.headers.get("Authorization", ""))
         service, region = (scope["service"], scope["region"]) if scope else ("", "us-east-1")
+        account_id = _account_of(request, scope["access_key"] if scope else None)
         operation, path_params = self._operation(request, service, body)
         if operation:
             SETTINGS.count(operation)
@@ -81,7 +111,7 @@ class Dispatcher:
                     return _query_error(fault.kind, error.status, error.message)(environ, start_response)
                 return _error(error)(environ, start_response)
         if service == "eks" and operation in HANDLERS:
-            response = self._handle(request, operation, path_params, region, body)
+            response = self._handle(_eks_call(request, (operation, path_params), region, account_id, body))
             if response is not None:
                 return response(environ, start_response)
         return self.moto(environ, start_response)
@@ -96,21 +126,15 @@ class Dispatcher:
         return action, {}
 
     @staticmethod
-    def _handle(
-        request: Request, operation: str, path_params: dict[str, str], region: str, body: bytes
-    ) -> Response | None:
-        try:
-            payload = json.loads(body) if body else {}
-        except ValueError:
-            payload = {}
-        call = Call(operation, region, path_params, parse_qs(request.query_string.decode()), payload or {})
+    def _handle(call: Call) -> Response | None:
+        operation = call.operation
         try:
             result = next((r for handler in HANDLERS[operation] if (r := handler(call)) is not None), None)
         except exceptions.EksError as err:
-            return _error(err)
+            return _error(err, call)
         except Exception as err:
             traceback.print_exc()
-            return _error(exceptions.ServerException(f"sandbox error: {err}"))
+            return _error(exceptions.ServerException(f"sandbox error: {err}"), call)
         return None if result is None else _json(200, result)
 
     def _control(self, request: Request) -> Response:
@@ -134,10 +158,10 @@ class Dispatcher:
 
 
 def reset() -> None:
-    """Forget every resource and fault: moto's backends and ours."""
+    """Forget every resource and fault: moto's backends (every account's) and ours."""
     from moto.backends import get_backend
 
-    for name in ("eks", "iam", "sts"):
+    for name in ("eks", "iam", "sts", "ec2"):
         get_backend(name).reset()
     for model in MODELS:
         model.reset()

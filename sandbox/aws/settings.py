@@ -15,6 +15,8 @@ class Durations:
     fargate_create: float = 1.0
     fargate_delete: float = 1.0
     cluster_update: float = 1.0
+    cluster_deregister: float = 1.0
+    """How long a deregistered cluster stays DELETING before DescribeCluster no longer finds it."""
     activation_lifetime: float = 3 * 24 * 3600.0
 
     def update(self, values: dict[str, Any]) -> None:

@@ -11,15 +11,16 @@ from typing import Any
 
 from moto.eks.models import eks_backends
 
-from . import exceptions
+from . import exceptions, versions
 from .call import Call, Handler
 
 CLUSTER_NOT_FOUND_MSG = "No cluster found for name: {cluster}."
 UPDATE_NOT_FOUND_MSG = "No update found for ID: {update_id}."
 UPDATE_IN_PROGRESS_MSG = "Cluster {cluster} currently has update {update_id} in progress"
 UNSUPPORTED_STEP_MSG = "Unsupported Kubernetes minor version update from {current} to {wanted}"
-SAME_VERSION_MSG = "Cluster is already at the desired configuration with version: {version}"
-BAD_VERSION_MSG = "Invalid Kubernetes version: {version}"
+# EKS's text for a version it does not offer (or that is not a version at all); for the version the cluster
+# already runs it answers with the minor-step text, "from X to X".
+UNSUPPORTED_VERSION_MSG = "unsupported Kubernetes version"
 NOT_ACTIVE_MSG = "Cluster '{cluster}' is not in ACTIVE status"
 TOKEN_REUSED_MSG = "Client request token {token} was already used for a different request"
 NODEGROUPS_LAG_MSG = (
@@ -144,10 +145,8 @@ def _lagging_nodegroups(cluster: Any) -> list[str]:
 
 def _check_step(cluster: Any, wanted: str) -> None:
     current, target = _parse(cluster.version), _parse(wanted)
-    if target is None:
-        raise exceptions.InvalidParameterException(BAD_VERSION_MSG.format(version=wanted))
-    if current == target:
-        raise exceptions.InvalidParameterException(SAME_VERSION_MSG.format(version=wanted))
+    if target is None or not versions.offered(wanted):
+        raise exceptions.InvalidParameterException(UNSUPPORTED_VERSION_MSG)
     if current is None or target != (current[0], current[1] + 1):
         raise exceptions.InvalidParameterException(UNSUPPORTED_STEP_MSG.format(current=cluster.version, wanted=wanted))
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -10,26 +9,27 @@ from pathlib import Path
 import boto3
 import pytest
 
+from pulumi_cluster_connect.sandbox import seed
 from pulumi_cluster_connect.sandbox.aws.control import SandboxControl
 from pulumi_cluster_connect.sandbox.kubernetes import ControlPlane
 from pulumi_cluster_connect.sandbox.loft import LoftControl, LoftSandbox
 from pulumi_cluster_connect.sandbox.stacks import StackFactory, TestStack
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-TRUST = json.dumps({"Version": "2012-10-17", "Statement": []})
 
 
 def test_every_example_folder_is_exercised_here() -> None:
     assert sorted(p.name for p in EXAMPLES.iterdir() if (p / "Pulumi.yaml").exists()) == sorted(CASES)
 
 
-def role(name: str) -> str:
-    return str(boto3.client("iam").create_role(RoleName=name, AssumeRolePolicyDocument=TRUST)["Role"]["Arn"])
-
-
 def eks_cluster(name: str, version: str) -> None:
+    """A cluster beside the seeded one: on the seeded VPC's private subnets, with the seeded cluster role."""
+    seeded = seed.seed()
     boto3.client("eks").create_cluster(
-        name=name, version=version, roleArn=role(f"{name}-cluster"), resourcesVpcConfig={"subnetIds": ["subnet-a"]}
+        name=name,
+        version=version,
+        roleArn=seeded["clusterRoleArn"],
+        resourcesVpcConfig={"subnetIds": seeded["privateSubnetIds"]},
     )
 
 
@@ -37,7 +37,7 @@ def configure_eks_connector(stack: TestStack, request: pytest.FixtureRequest) ->
     kube: ControlPlane = request.getfixturevalue("kube")
     request.getfixturevalue("agent")
     stack.set_config("clusterName", "edge-example")
-    stack.set_config("roleArn", role("eks-connector-agent"))
+    stack.set_config("roleArn", seed.seed()["connectorRoleArn"])
     stack.set_config("kubeconfig", kube.kubeconfig_text(), secret=True)
 
     def verify(outputs: dict[str, object]) -> None:
@@ -50,7 +50,7 @@ def configure_eks_connector(stack: TestStack, request: pytest.FixtureRequest) ->
 def configure_fargate(stack: TestStack, request: pytest.FixtureRequest) -> Callable[[dict[str, object]], None]:
     eks_cluster("apps-cluster", "1.31")
     stack.set_config("clusterName", "apps-cluster")
-    stack.set_config("podExecutionRoleArn", role("fargate-pods"))
+    stack.set_config("podExecutionRoleArn", seed.seed()["podExecutionRoleArn"])
 
     def verify(outputs: dict[str, object]) -> None:
         profiles = boto3.client("eks").list_fargate_profiles(clusterName="apps-cluster")["fargateProfileNames"]

@@ -16,28 +16,25 @@ import pytest
 from pulumi import automation as auto
 
 from pulumi_cluster_connect.dynamic_providers.fargate_profile import FargateProfile
+from pulumi_cluster_connect.sandbox import seed
 from pulumi_cluster_connect.sandbox import stacks as harness
 from pulumi_cluster_connect.sandbox.aws.control import SandboxControl
 from pulumi_cluster_connect.sandbox.stacks import StackFactory
 
 REPO = Path(__file__).resolve().parents[2]
-CLUSTER = "platform"
+CLUSTER = seed.CLUSTER_NAME
 TYPE = "eks:FargateProfile"
 
 
 @pytest.fixture
 def cluster(aws: SandboxControl, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    """An EKS cluster and a pod execution role in the sandbox, as pulumi-aws would have made them."""
+    """An EKS cluster on private subnets and a pod execution role in the sandbox, as the demo seeds them."""
     # botocore reads AWS_DEFAULT_REGION, not the AWS_REGION the shared fixture sets.
     monkeypatch.setenv("AWS_DEFAULT_REGION", harness_region())
     aws.set_durations(fargate_create=1, fargate_delete=1)
-    role = boto3.client("iam").create_role(
-        RoleName="fargate-pods",
-        AssumeRolePolicyDocument='{"Version":"2012-10-17","Statement":[{"Effect":"Allow",'
-        '"Principal":{"Service":"eks-fargate-pods.amazonaws.com"},"Action":"sts:AssumeRole"}]}',
-    )["Role"]
-    boto3.client("eks").create_cluster(name=CLUSTER, roleArn=role["Arn"], resourcesVpcConfig={})
-    return {"cluster": CLUSTER, "role": role["Arn"]}
+    seeded = seed.seed()
+    assert seeded["eksClusterName"] == CLUSTER
+    return {"cluster": CLUSTER, "role": seeded["podExecutionRoleArn"]}
 
 
 def harness_region() -> str:

@@ -16,12 +16,13 @@ from pulumi.output import Unknown
 
 from pulumi_cluster_connect._plumbing import errors
 from pulumi_cluster_connect.dynamic_providers import fargate_profile as fp
+from pulumi_cluster_connect.sandbox import seed
 from pulumi_cluster_connect.sandbox.aws.control import SandboxControl
 from pulumi_cluster_connect.sandbox.aws.server import AwsSandbox
 
 pytestmark = pytest.mark.unit
 
-ROLE = "arn:aws:iam::123456789012:role/fargate-pods"
+ROLE = f"arn:aws:iam::123456789012:role/{seed.POD_EXECUTION_ROLE}"  # the role the seed makes
 REGION = "us-west-2"
 CLUSTER = "apps"
 
@@ -209,7 +210,12 @@ def eks(endpoint: str) -> Iterator[Any]:
     control.reset()
     control.set_durations(fargate_create=0.3, fargate_delete=0.3)
     client = boto3.client("eks", region_name=REGION, endpoint_url=endpoint)
-    client.create_cluster(name=CLUSTER, roleArn=ROLE, resourcesVpcConfig={})
+    # The seeded VPC and roles; this cluster runs on the seeded private subnets only.
+    seeded = seed.seed({**os.environ, "AWS_REGION": REGION})
+    assert seeded["podExecutionRoleArn"] == ROLE
+    client.create_cluster(
+        name=CLUSTER, roleArn=seeded["clusterRoleArn"], resourcesVpcConfig={"subnetIds": seeded["privateSubnetIds"]}
+    )
     yield client
     control.reset()
 
@@ -221,7 +227,8 @@ def provider() -> fp.FargateProfileProvider:
 
 
 def created(name: str, **overrides: Any) -> tuple[str, dict[str, Any]]:
-    checked = provider().check({}, news(fargate_profile_name=name, **overrides)).inputs
+    """A profile made by the provider; without subnet_ids, as most users write it, EKS picks the subnets."""
+    checked = provider().check({}, news(fargate_profile_name=name, **{"subnet_ids": None, **overrides})).inputs
     result = provider().create(checked)
     assert result.id is not None and result.outs is not None
     return result.id, result.outs

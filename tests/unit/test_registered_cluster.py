@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -302,7 +303,12 @@ def test_read_imports_without_a_code(sandbox: str) -> None:
 def test_read_reports_gone_after_deregistration(sandbox: str) -> None:
     provider = rc.RegisteredClusterProvider()
     outs = provider.create(dict(NEWS)).outs or {}
+    SETTINGS.durations.update({"cluster_deregister": 2})
     boto3.client("eks", region_name=REGION).deregister_cluster(name="edge")
+    assert (provider.read("edge", outs).outs or {})["status"] == "DELETING", "EKS shows it while it deregisters"
+    deadline = time.monotonic() + 5
+    while registrations.registration(REGION, "edge") is not None and time.monotonic() < deadline:
+        time.sleep(0.1)
     assert provider.read("edge", outs).id == ""
 
 

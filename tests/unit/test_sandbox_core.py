@@ -84,6 +84,13 @@ def test_reset_forgets_resources_and_faults(endpoint: str, control: SandboxContr
     assert client(endpoint, "iam").list_roles()["Roles"] == []
 
 
+def test_reset_forgets_the_network_too(endpoint: str, control: SandboxControl) -> None:
+    ec2 = client(endpoint, "ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.7.0.0/16")["Vpc"]["VpcId"]
+    control.reset()
+    assert vpc not in [v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"]]
+
+
 def test_durations_are_set_through_the_control_endpoint_and_unknown_ones_refused(
     endpoint: str, control: SandboxControl
 ) -> None:

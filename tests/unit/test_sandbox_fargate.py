@@ -6,6 +6,7 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
@@ -16,14 +17,14 @@ import botocore.session
 import pytest
 from moto.eks.models import eks_backends
 
-from pulumi_cluster_connect.sandbox.aws import fargate
+from pulumi_cluster_connect.sandbox import seed
+from pulumi_cluster_connect.sandbox.aws import fargate, fargate_checks, tokens
 from pulumi_cluster_connect.sandbox.aws.control import SandboxControl
 
 from .. import contract
 
 REGION = "us-west-2"
-ROLE = "arn:aws:iam::123456789012:role/fargate-pods"
-CLUSTER = "sandbox-cluster"
+CLUSTER = seed.CLUSTER_NAME
 SHORT = 0.4
 
 pytestmark = pytest.mark.unit
@@ -38,36 +39,61 @@ def control(endpoint: str) -> Iterator[SandboxControl]:
     control.reset()
 
 
-@pytest.fixture
-def eks(endpoint: str, control: SandboxControl) -> Any:
-    client = boto3.client(
-        "eks",
-        region_name=REGION,
-        endpoint_url=endpoint,
-        aws_access_key_id="sandbox",
-        aws_secret_access_key="sandbox-secret",
-        config=botocore.config.Config(retries={"max_attempts": 0}),
+def clients(endpoint: str) -> seed.Clients:
+    session = boto3.session.Session(
+        region_name=REGION, aws_access_key_id="sandbox", aws_secret_access_key="sandbox-secret"
     )
-    client.create_cluster(name=CLUSTER, roleArn=ROLE.replace("fargate-pods", "cluster"), resourcesVpcConfig={})
-    return client
+    config = botocore.config.Config(retries={"max_attempts": 0})
+    return seed.Clients(*(session.client(name, endpoint_url=endpoint, config=config) for name in ("ec2", "iam", "eks")))
 
 
-def create(eks: Any, name: str, **overrides: Any) -> dict[str, Any]:
-    params: dict[str, Any] = {
-        "clusterName": CLUSTER,
-        "fargateProfileName": name,
-        "podExecutionRoleArn": ROLE,
-        "selectors": [{"namespace": "apps", "labels": {"tier": name}}],
-        "subnets": ["subnet-1", "subnet-2"],
-        "tags": {"team": "platform"},
-        **overrides,
-    }
-    profile: dict[str, Any] = eks.create_fargate_profile(**params)["fargateProfile"]
-    return profile
+@pytest.fixture
+def recorder() -> Iterator[contract.Recorder]:
+    """Every answer the test's EKS client received, checked against botocore's model after the test."""
+    recorded = contract.Recorder()
+    yield recorded
+    # Real EKS answers CreateFargateProfile with ResourceInUseException too, which the model does not declare.
+    assert recorded.violations(declared=False) == []
 
 
-def status(eks: Any, name: str) -> str:
-    return str(eks.describe_fargate_profile(clusterName=CLUSTER, fargateProfileName=name)["fargateProfile"]["status"])
+@pytest.fixture
+def world(endpoint: str, control: SandboxControl) -> dict[str, Any]:
+    """The seeded sandbox: a VPC with two private subnets and a public one, the roles, cluster `platform`."""
+    return seed.seed(clients(endpoint))
+
+
+@dataclass
+class Sandbox:
+    """The seeded sandbox as a test drives it: the EKS client and what the seed made."""
+
+    eks: Any
+    world: dict[str, Any]
+
+    @property
+    def role(self) -> str:
+        return str(self.world["podExecutionRoleArn"])
+
+    def create(self, name: str, **overrides: Any) -> dict[str, Any]:
+        params: dict[str, Any] = {
+            "clusterName": CLUSTER,
+            "fargateProfileName": name,
+            "podExecutionRoleArn": self.role,
+            "selectors": [{"namespace": "apps", "labels": {"tier": name}}],
+            "subnets": self.world["privateSubnetIds"],
+            "tags": {"team": "platform"},
+            **overrides,
+        }
+        profile: dict[str, Any] = self.eks.create_fargate_profile(**params)["fargateProfile"]
+        return profile
+
+    def status(self, name: str) -> str:
+        found = self.eks.describe_fargate_profile(clusterName=CLUSTER, fargateProfileName=name)
+        return str(found["fargateProfile"]["status"])
+
+
+@pytest.fixture
+def sandbox(endpoint: str, world: dict[str, Any], recorder: contract.Recorder) -> Sandbox:
+    return Sandbox(recorder.attach(clients(endpoint).eks), world)
 
 
 def error_of(call: Any) -> tuple[str, str, int]:
@@ -91,61 +117,62 @@ def wait_settled(seconds: float = SHORT) -> None:
 # --- lifecycle ----------------------------------------------------------------------------------
 
 
-def test_a_new_profile_is_creating_until_the_create_duration_has_passed_then_active(eks: Any) -> None:
-    profile = create(eks, "web")
+def test_a_new_profile_is_creating_until_the_create_duration_has_passed_then_active(sandbox: Sandbox) -> None:
+    profile = sandbox.create("web")
     assert profile["status"] == "CREATING"
     assert profile["fargateProfileArn"].startswith(f"arn:aws:eks:{REGION}:123456789012:fargateprofile/{CLUSTER}/web/")
     assert profile["selectors"] == [{"namespace": "apps", "labels": {"tier": "web"}}]
     assert profile["health"] == {"issues": []}
     wait_settled()
-    assert status(eks, "web") == "ACTIVE"
+    assert sandbox.status("web") == "ACTIVE"
 
 
-def test_a_deleted_profile_is_deleting_until_the_delete_duration_has_passed_then_gone(eks: Any) -> None:
-    create(eks, "web")
+def test_a_deleted_profile_is_deleting_until_the_delete_duration_has_passed_then_gone(sandbox: Sandbox) -> None:
+    sandbox.create("web")
     wait_settled()
-    deleted = eks.delete_fargate_profile(clusterName=CLUSTER, fargateProfileName="web")["fargateProfile"]
+    deleted = sandbox.eks.delete_fargate_profile(clusterName=CLUSTER, fargateProfileName="web")["fargateProfile"]
     assert deleted["status"] == "DELETING"
-    assert eks.list_fargate_profiles(clusterName=CLUSTER)["fargateProfileNames"] == ["web"]
+    assert sandbox.eks.list_fargate_profiles(clusterName=CLUSTER)["fargateProfileNames"] == ["web"]
     wait_settled()
-    code, message, http = error_of(lambda: status(eks, "web"))
+    code, message, http = error_of(lambda: sandbox.status("web"))
     assert (code, http) == ("ResourceNotFoundException", 404)
     assert message == fargate.PROFILE_NOT_FOUND_MSG.format(name="web")
-    assert eks.list_fargate_profiles(clusterName=CLUSTER)["fargateProfileNames"] == []
+    assert sandbox.eks.list_fargate_profiles(clusterName=CLUSTER)["fargateProfileNames"] == []
 
 
-def test_a_second_create_while_one_profile_is_creating_is_refused_with_resource_in_use(eks: Any) -> None:
-    create(eks, "first")
-    code, message, http = error_of(lambda: create(eks, "second"))
+def test_a_second_create_while_one_profile_is_creating_is_refused_with_resource_in_use(sandbox: Sandbox) -> None:
+    sandbox.create("first")
+    code, message, http = error_of(lambda: sandbox.create("second"))
     assert (code, http) == ("ResourceInUseException", 409)
     assert message == fargate.IN_USE_MSG.format(
         verb="create", name="second", cluster=CLUSTER, other="first", status="CREATING"
     )
     wait_settled()
-    assert create(eks, "second")["status"] == "CREATING"
+    assert sandbox.create("second")["status"] == "CREATING"
 
 
-def test_a_delete_while_another_profile_is_deleting_is_refused_with_resource_in_use(eks: Any) -> None:
+def test_a_delete_while_another_profile_is_deleting_is_refused_with_resource_in_use(sandbox: Sandbox) -> None:
     for name in ("a", "b"):
-        create(eks, name)
+        sandbox.create(name)
         wait_settled()
-    eks.delete_fargate_profile(clusterName=CLUSTER, fargateProfileName="a")
-    code, message, _ = error_of(lambda: eks.delete_fargate_profile(clusterName=CLUSTER, fargateProfileName="b"))
+    sandbox.eks.delete_fargate_profile(clusterName=CLUSTER, fargateProfileName="a")
+    code, message, _ = error_of(lambda: sandbox.eks.delete_fargate_profile(clusterName=CLUSTER, fargateProfileName="b"))
     assert code == "ResourceInUseException"
     assert "currently has Fargate profile a in status DELETING" in message
 
 
-def test_profiles_on_different_clusters_do_not_block_each_other(eks: Any) -> None:
-    eks.create_cluster(name="other", roleArn=ROLE, resourcesVpcConfig={})
-    create(eks, "web")
-    assert create(eks, "web", clusterName="other")["status"] == "CREATING"
+def test_profiles_on_different_clusters_do_not_block_each_other(sandbox: Sandbox) -> None:
+    subnets = {"subnetIds": sandbox.world["privateSubnetIds"]}
+    sandbox.eks.create_cluster(name="other", roleArn=sandbox.world["clusterRoleArn"], resourcesVpcConfig=subnets)
+    sandbox.create("web")
+    assert sandbox.create("web", clusterName="other")["status"] == "CREATING"
 
 
-def test_a_cluster_update_in_progress_blocks_profile_creation(eks: Any) -> None:
+def test_a_cluster_update_in_progress_blocks_profile_creation(sandbox: Sandbox) -> None:
     cluster = eks_backends["123456789012"][REGION].clusters[CLUSTER]
     cluster.status = "UPDATING"
     try:
-        code, message, _ = error_of(lambda: create(eks, "web"))
+        code, message, _ = error_of(lambda: sandbox.create("web"))
     finally:
         cluster.status = "ACTIVE"
     assert code == "ResourceInUseException"
@@ -158,50 +185,50 @@ def test_a_cluster_update_in_progress_blocks_profile_creation(eks: Any) -> None:
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"selectors": [{"namespace": f"ns{i}"} for i in range(6)]}, fargate.TOO_MANY_SELECTORS_MSG),
+        ({"selectors": [{"namespace": f"ns{i}"} for i in range(6)]}, fargate_checks.TOO_MANY_SELECTORS_MSG),
         (
             {"selectors": [{"namespace": "a", "labels": {f"k{i}": "v" for i in range(6)}}]},
-            fargate.TOO_MANY_LABELS_MSG,
+            fargate_checks.TOO_MANY_LABELS_MSG,
         ),
-        ({"selectors": [{"labels": {"a": "b"}}]}, fargate.NEEDS_NAMESPACE_MSG),
-        ({"selectors": []}, fargate.NEEDS_SELECTOR_MSG),
-        ({"fargateProfileName": "eks-web"}, fargate.RESERVED_PREFIX_MSG),
-        ({"fargateProfileName": "-web"}, fargate.BAD_NAME_MSG),
-        ({"fargateProfileName": "x" * 101}, fargate.BAD_NAME_MSG),
+        ({"selectors": [{"labels": {"a": "b"}}]}, fargate_checks.NEEDS_NAMESPACE_MSG),
+        ({"selectors": []}, fargate_checks.NEEDS_SELECTOR_MSG),
+        ({"fargateProfileName": "eks-web"}, fargate_checks.RESERVED_PREFIX_MSG),
+        ({"fargateProfileName": "-web"}, fargate_checks.BAD_NAME_MSG),
+        ({"fargateProfileName": "x" * 101}, fargate_checks.BAD_NAME_MSG),
     ],
 )
 def test_a_profile_breaking_a_service_rule_is_refused_as_an_invalid_parameter(
-    eks: Any, overrides: dict[str, Any], message: str
+    sandbox: Sandbox, overrides: dict[str, Any], message: str
 ) -> None:
-    assert error_of(lambda: create(eks, "web", **overrides)) == ("InvalidParameterException", message, 400)
+    assert error_of(lambda: sandbox.create("web", **overrides)) == ("InvalidParameterException", message, 400)
 
 
-def test_an_eleventh_profile_on_a_cluster_exceeds_the_limit(eks: Any, control: SandboxControl) -> None:
+def test_an_eleventh_profile_on_a_cluster_exceeds_the_limit(sandbox: Sandbox, control: SandboxControl) -> None:
     control.set_durations(fargate_create=0)
     for i in range(10):
-        create(eks, f"p{i}")
-    code, _, _ = error_of(lambda: create(eks, "p10"))
+        sandbox.create(f"p{i}")
+    code, _, _ = error_of(lambda: sandbox.create("p10"))
     assert code == "ResourceLimitExceededException"
 
 
-def test_a_profile_on_a_missing_cluster_is_not_found(eks: Any) -> None:
-    code, message, http = error_of(lambda: create(eks, "web", clusterName="nope"))
+def test_a_profile_on_a_missing_cluster_is_not_found(sandbox: Sandbox) -> None:
+    code, message, http = error_of(lambda: sandbox.create("web", clusterName="nope"))
     assert (code, message, http) == ("ResourceNotFoundException", "No cluster found for name: nope.", 404)
 
 
-def test_a_second_profile_with_the_same_name_already_exists(eks: Any) -> None:
-    create(eks, "web")
+def test_a_second_profile_with_the_same_name_already_exists(sandbox: Sandbox) -> None:
+    sandbox.create("web")
     wait_settled()
-    code, message, _ = error_of(lambda: create(eks, "web"))
+    code, message, _ = error_of(lambda: sandbox.create("web"))
     assert (code, message) == ("ResourceInUseException", fargate.PROFILE_EXISTS_MSG)
 
 
-def test_a_create_retried_with_the_same_client_request_token_returns_the_same_profile(eks: Any) -> None:
+def test_a_create_retried_with_the_same_client_request_token_returns_the_same_profile(sandbox: Sandbox) -> None:
     token = str(uuid.uuid4())
-    first = create(eks, "web", clientRequestToken=token)
-    again = create(eks, "web", clientRequestToken=token)
+    first = sandbox.create("web", clientRequestToken=token)
+    again = sandbox.create("web", clientRequestToken=token)
     assert again["fargateProfileArn"] == first["fargateProfileArn"]
-    code, _, _ = error_of(lambda: create(eks, "web", clientRequestToken=str(uuid.uuid4())))
+    code, _, _ = error_of(lambda: sandbox.create("web", clientRequestToken=str(uuid.uuid4())))
     assert code == "ResourceInUseException"
 
 
@@ -209,128 +236,215 @@ def test_a_create_retried_with_the_same_client_request_token_returns_the_same_pr
 
 
 def test_an_injected_create_failure_leaves_a_create_failed_profile_with_its_health_issue(
-    eks: Any, control: SandboxControl
+    sandbox: Sandbox, control: SandboxControl
 ) -> None:
     control.inject("fargate_create_failed", operation="CreateFargateProfile", target="web")
-    create(eks, "web")
+    sandbox.create("web")
     wait_settled()
-    profile = eks.describe_fargate_profile(clusterName=CLUSTER, fargateProfileName="web")["fargateProfile"]
+    profile = sandbox.eks.describe_fargate_profile(clusterName=CLUSTER, fargateProfileName="web")["fargateProfile"]
     assert profile["status"] == "CREATE_FAILED"
     [issue] = profile["health"]["issues"]
     assert issue["code"] == "AccessDenied"
-    assert ROLE in issue["message"]
-    assert issue["resourceIds"] == [ROLE]
-    assert create(eks, "other")["status"] == "CREATING", "a failed profile does not block the cluster"
+    assert sandbox.role in issue["message"]
+    assert issue["resourceIds"] == [sandbox.role]
+    assert sandbox.create("other")["status"] == "CREATING", "a failed profile does not block the cluster"
     wait_settled()
-    eks.delete_fargate_profile(clusterName=CLUSTER, fargateProfileName="web")
+    sandbox.eks.delete_fargate_profile(clusterName=CLUSTER, fargateProfileName="web")
     wait_settled()
-    assert eks.list_fargate_profiles(clusterName=CLUSTER)["fargateProfileNames"] == ["other"]
+    assert sandbox.eks.list_fargate_profiles(clusterName=CLUSTER)["fargateProfileNames"] == ["other"]
 
 
 def test_an_injected_delete_failure_leaves_a_delete_failed_profile_that_can_be_deleted_again(
-    eks: Any, control: SandboxControl
+    sandbox: Sandbox, control: SandboxControl
 ) -> None:
-    create(eks, "web")
+    sandbox.create("web")
     wait_settled()
     control.inject("fargate_delete_failed", operation="DeleteFargateProfile", target="web")
-    eks.delete_fargate_profile(clusterName=CLUSTER, fargateProfileName="web")
+    sandbox.eks.delete_fargate_profile(clusterName=CLUSTER, fargateProfileName="web")
     wait_settled()
-    profile = eks.describe_fargate_profile(clusterName=CLUSTER, fargateProfileName="web")["fargateProfile"]
+    profile = sandbox.eks.describe_fargate_profile(clusterName=CLUSTER, fargateProfileName="web")["fargateProfile"]
     assert profile["status"] == "DELETE_FAILED"
     assert profile["health"]["issues"][0]["code"] == "InternalFailure"
-    eks.delete_fargate_profile(clusterName=CLUSTER, fargateProfileName="web")
+    sandbox.eks.delete_fargate_profile(clusterName=CLUSTER, fargateProfileName="web")
     wait_settled()
-    assert eks.list_fargate_profiles(clusterName=CLUSTER)["fargateProfileNames"] == []
+    assert sandbox.eks.list_fargate_profiles(clusterName=CLUSTER)["fargateProfileNames"] == []
 
 
 # --- listing and tags ---------------------------------------------------------------------------
 
 
-def test_listing_profiles_pages_through_names_in_order(eks: Any, control: SandboxControl) -> None:
+def test_listing_profiles_pages_through_names_in_order(sandbox: Sandbox, control: SandboxControl) -> None:
     control.set_durations(fargate_create=0)
     for name in ("c", "a", "b"):
-        create(eks, name)
-    first = eks.list_fargate_profiles(clusterName=CLUSTER, maxResults=2)
+        sandbox.create(name)
+    first = sandbox.eks.list_fargate_profiles(clusterName=CLUSTER, maxResults=2)
     assert first["fargateProfileNames"] == ["a", "b"]
-    second = eks.list_fargate_profiles(clusterName=CLUSTER, maxResults=2, nextToken=first["nextToken"])
+    second = sandbox.eks.list_fargate_profiles(clusterName=CLUSTER, maxResults=2, nextToken=first["nextToken"])
     assert second["fargateProfileNames"] == ["c"]
     assert "nextToken" not in second
 
 
-def test_profile_tags_are_added_removed_and_listed_by_arn(eks: Any) -> None:
-    arn = create(eks, "web")["fargateProfileArn"]
-    eks.tag_resource(resourceArn=arn, tags={"env": "dev"})
-    eks.untag_resource(resourceArn=arn, tagKeys=["team"])
-    assert eks.list_tags_for_resource(resourceArn=arn)["tags"] == {"env": "dev"}
-    profile = eks.describe_fargate_profile(clusterName=CLUSTER, fargateProfileName="web")["fargateProfile"]
+def test_profile_tags_are_added_removed_and_listed_by_arn(sandbox: Sandbox) -> None:
+    arn = sandbox.create("web")["fargateProfileArn"]
+    sandbox.eks.tag_resource(resourceArn=arn, tags={"env": "dev"})
+    sandbox.eks.untag_resource(resourceArn=arn, tagKeys=["team"])
+    assert sandbox.eks.list_tags_for_resource(resourceArn=arn)["tags"] == {"env": "dev"}
+    profile = sandbox.eks.describe_fargate_profile(clusterName=CLUSTER, fargateProfileName="web")["fargateProfile"]
     assert profile["tags"] == {"env": "dev"}
 
 
-def test_cluster_tags_are_still_answered_by_moto(eks: Any) -> None:
-    arn = eks.describe_cluster(name=CLUSTER)["cluster"]["arn"]
-    eks.tag_resource(resourceArn=arn, tags={"env": "dev"})
-    assert eks.list_tags_for_resource(resourceArn=arn)["tags"] == {"env": "dev"}
+def test_cluster_tags_are_still_answered_by_moto(sandbox: Sandbox) -> None:
+    arn = sandbox.eks.describe_cluster(name=CLUSTER)["cluster"]["arn"]
+    sandbox.eks.tag_resource(resourceArn=arn, tags={"env": "dev"})
+    assert sandbox.eks.list_tags_for_resource(resourceArn=arn)["tags"] == {"env": "dev"}
 
 
-def test_tags_of_an_unknown_profile_arn_are_not_found(eks: Any) -> None:
+def test_tags_of_an_unknown_profile_arn_are_not_found(sandbox: Sandbox) -> None:
     arn = f"arn:aws:eks:{REGION}:123456789012:fargateprofile/{CLUSTER}/ghost/0000"
-    code, _, http = error_of(lambda: eks.list_tags_for_resource(resourceArn=arn))
+    code, _, http = error_of(lambda: sandbox.eks.list_tags_for_resource(resourceArn=arn))
     assert (code, http) == ("NotFoundException", 404)
 
 
-# --- contract: every response matches botocore's output shape -----------------------------------
+# --- rules EKS enforces: subnets, role, tokens, paging, cluster deletion -------------------------
 
 
-def raw_body(eks: Any, operation: str, **params: Any) -> Any:
-    """The JSON body the sandbox sent, before botocore parsed it."""
-    captured: dict[str, Any] = {}
-
-    def keep(http_response: Any, **_: Any) -> None:
-        captured["body"] = json.loads(http_response.content) if http_response.content else {}
-
-    event = f"after-call.eks.{operation}"
-    eks.meta.events.register(event, lambda http_response, **kw: keep(http_response))
-    try:
-        getattr(eks, botocore.xform_name(operation))(**params)
-    finally:
-        eks.meta.events.unregister(event)
-    return captured["body"]
+def other_vpc_subnet(endpoint: str) -> str:
+    """A private subnet that exists, in a VPC other than the cluster's."""
+    ec2 = clients(endpoint).ec2
+    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    return str(ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.1.0/24")["Subnet"]["SubnetId"])
 
 
-def test_every_fargate_response_matches_the_botocore_output_shape(eks: Any, control: SandboxControl) -> None:
-    control.inject("fargate_create_failed", target="broken")
-    calls: list[tuple[str, dict[str, Any]]] = [
-        (
-            "CreateFargateProfile",
-            {
-                "clusterName": CLUSTER,
-                "fargateProfileName": "broken",
-                "podExecutionRoleArn": ROLE,
-                "selectors": [{"namespace": "a", "labels": {"x": "y"}}],
-                "subnets": ["s"],
-            },
-        ),
-        ("DescribeFargateProfile", {"clusterName": CLUSTER, "fargateProfileName": "broken"}),
-        ("ListFargateProfiles", {"clusterName": CLUSTER, "maxResults": 1}),
-    ]
-    bodies = [(op, raw_body(eks, op, **params)) for op, params in calls]
+def test_a_public_subnet_is_refused_and_private_ones_are_taken(sandbox: Sandbox) -> None:
+    public = sandbox.world["publicSubnetId"]
+    refused = error_of(lambda: sandbox.create("web", subnets=[sandbox.world["privateSubnetIds"][0], public]))
+    assert refused == ("InvalidParameterException", fargate_checks.NOT_PRIVATE_MSG.format(subnet=public), 400)
+    assert sandbox.create("web")["subnets"] == sandbox.world["privateSubnetIds"]
+
+
+def test_a_subnet_that_does_not_exist_is_refused(sandbox: Sandbox) -> None:
+    refused = error_of(lambda: sandbox.create("web", subnets=["subnet-0a1b2c3d4e5f60001"]))
+    message = fargate_checks.NO_SUCH_SUBNET_MSG.format(subnet="subnet-0a1b2c3d4e5f60001")
+    assert refused == ("InvalidParameterException", message, 400)
+
+
+def test_a_subnet_outside_the_cluster_vpc_is_refused(sandbox: Sandbox, endpoint: str) -> None:
+    elsewhere = other_vpc_subnet(endpoint)
+    refused = error_of(lambda: sandbox.create("web", subnets=[elsewhere]))
+    message = fargate_checks.OTHER_VPC_MSG.format(subnet=elsewhere, cluster=CLUSTER)
+    assert refused == ("InvalidParameterException", message, 400)
+
+
+def test_a_profile_without_subnets_gets_the_cluster_private_subnets(sandbox: Sandbox) -> None:
+    profile = sandbox.create("web", subnets=[])
+    assert profile["subnets"] == sandbox.world["privateSubnetIds"]
+    assert sandbox.world["publicSubnetId"] not in profile["subnets"]
+
+
+def test_a_profile_without_subnets_on_a_cluster_without_private_subnets_is_refused(
+    sandbox: Sandbox, endpoint: str
+) -> None:
+    role_arn = sandbox.world["clusterRoleArn"]
+    public = [sandbox.world["publicSubnetId"]]
+    sandbox.eks.create_cluster(name="edge", roleArn=role_arn, resourcesVpcConfig={"subnetIds": public})
+    refused = error_of(lambda: sandbox.create("web", clusterName="edge", subnets=[]))
+    assert refused[0] == "InvalidParameterException"
+    assert refused[1] == fargate_checks.NO_PRIVATE_SUBNETS_MSG.format(cluster="edge")
+
+
+def test_a_pod_execution_role_that_is_not_a_role_arn_is_refused(sandbox: Sandbox) -> None:
+    user = "arn:aws:iam::123456789012:user/fargate"
+    refused = error_of(lambda: sandbox.create("web", podExecutionRoleArn=user))
+    assert refused == ("InvalidParameterException", fargate_checks.BAD_ROLE_ARN_MSG.format(arn=user), 400)
+
+
+def test_a_pod_execution_role_that_does_not_exist_is_refused(sandbox: Sandbox) -> None:
+    missing = "arn:aws:iam::123456789012:role/no-such-role"
+    refused = error_of(lambda: sandbox.create("web", podExecutionRoleArn=missing))
+    assert refused == ("InvalidParameterException", fargate_checks.ROLE_TRUST_MSG, 400)
+
+
+def test_a_pod_execution_role_that_does_not_trust_fargate_is_refused(sandbox: Sandbox) -> None:
+    refused = error_of(lambda: sandbox.create("web", podExecutionRoleArn=sandbox.world["connectorRoleArn"]))
+    assert refused == ("InvalidParameterException", fargate_checks.ROLE_TRUST_MSG, 400)
+
+
+def test_a_client_request_token_sent_again_with_other_parameters_is_refused(sandbox: Sandbox) -> None:
+    token = str(uuid.uuid4())
+    sandbox.create("web", clientRequestToken=token)
+    refused = error_of(lambda: sandbox.create("web", clientRequestToken=token, tags={"team": "other"}))
+    assert refused == ("InvalidParameterException", tokens.TOKEN_REUSED_MSG.format(token=token), 400)
     wait_settled()
-    bodies.append(
-        (
-            "DescribeFargateProfile",
-            raw_body(eks, "DescribeFargateProfile", clusterName=CLUSTER, fargateProfileName="broken"),
-        )
-    )
-    assert bodies[-1][1]["fargateProfile"]["health"]["issues"], "the failed profile's health is part of the check"
-    arn = bodies[0][1]["fargateProfile"]["fargateProfileArn"]
-    bodies.append(("TagResource", raw_body(eks, "TagResource", resourceArn=arn, tags={"a": "b"})))
-    bodies.append(("ListTagsForResource", raw_body(eks, "ListTagsForResource", resourceArn=arn)))
-    bodies.append(("UntagResource", raw_body(eks, "UntagResource", resourceArn=arn, tagKeys=["a"])))
-    bodies.append(
-        (
-            "DeleteFargateProfile",
-            raw_body(eks, "DeleteFargateProfile", clusterName=CLUSTER, fargateProfileName="broken"),
-        )
-    )
-    for operation, body in bodies:
-        assert contract.output_problems(operation, body) == [], operation
+    assert error_of(lambda: sandbox.create("api", clientRequestToken=token))[0] == "InvalidParameterException"
+
+
+def test_a_client_request_token_is_remembered_after_its_profile_is_gone(sandbox: Sandbox) -> None:
+    token = str(uuid.uuid4())
+    first = sandbox.create("web", clientRequestToken=token)
+    wait_settled()
+    sandbox.eks.delete_fargate_profile(clusterName=CLUSTER, fargateProfileName="web")
+    wait_settled()
+    again = sandbox.create("web", clientRequestToken=token)
+    assert again == first, "the first answer, as EKS replays a token it has seen"
+    assert sandbox.eks.list_fargate_profiles(clusterName=CLUSTER)["fargateProfileNames"] == []
+
+
+def test_a_next_token_the_sandbox_did_not_hand_out_is_refused(sandbox: Sandbox, control: SandboxControl) -> None:
+    control.set_durations(fargate_create=0)
+    for name in ("a", "b"):
+        sandbox.create(name)
+    refused = error_of(lambda: sandbox.eks.list_fargate_profiles(clusterName=CLUSTER, nextToken="b"))
+    assert refused == ("InvalidParameterException", fargate.BAD_NEXT_TOKEN_MSG, 400)
+    first = sandbox.eks.list_fargate_profiles(clusterName=CLUSTER, maxResults=1)
+    sandbox.eks.delete_fargate_profile(clusterName=CLUSTER, fargateProfileName="b")
+    second = sandbox.eks.list_fargate_profiles(clusterName=CLUSTER, maxResults=1, nextToken=first["nextToken"])
+    assert second["fargateProfileNames"] == ["b"], "a handed-out token still pages after the profile starts deleting"
+
+
+def test_a_cluster_with_fargate_profiles_is_not_deleted(sandbox: Sandbox, control: SandboxControl) -> None:
+    control.set_durations(fargate_create=0, fargate_delete=SHORT)
+    sandbox.create("web")
+    refused = error_of(lambda: sandbox.eks.delete_cluster(name=CLUSTER))
+    assert refused == ("ResourceInUseException", "Cluster has Fargate Profiles in ACTIVE/CREATING state", 409)
+    sandbox.eks.delete_fargate_profile(clusterName=CLUSTER, fargateProfileName="web")
+    deleting = error_of(lambda: sandbox.eks.delete_cluster(name=CLUSTER))
+    assert deleting == ("ResourceInUseException", "Cluster has Fargate Profiles in DELETING state", 409)
+    wait_settled()
+    assert sandbox.eks.delete_cluster(name=CLUSTER)["cluster"]["name"] == CLUSTER
+
+
+def test_error_bodies_carry_the_cluster_and_profile_they_are_about(
+    sandbox: Sandbox, recorder: contract.Recorder
+) -> None:
+    error_of(lambda: sandbox.create("web", subnets=[sandbox.world["publicSubnetId"]]))
+    body = json.loads(recorder.exchanges[-1].body)
+    assert body == {
+        "clusterName": CLUSTER,
+        "nodegroupName": None,
+        "fargateProfileName": "web",
+        "addonName": None,
+        "subscriptionId": None,
+        "message": fargate_checks.NOT_PRIVATE_MSG.format(subnet=sandbox.world["publicSubnetId"]),
+    }
+
+
+# --- contract: every response matches botocore's shapes -----------------------------------------
+
+
+def test_every_fargate_operation_answers_in_botocore_shapes(
+    sandbox: Sandbox, control: SandboxControl, recorder: contract.Recorder
+) -> None:
+    """Each operation, a failed profile's health included; the recorder checks every answer of every test."""
+    control.inject("fargate_create_failed", target="broken")
+    arn = sandbox.create("broken")["fargateProfileArn"]
+    sandbox.eks.list_fargate_profiles(clusterName=CLUSTER, maxResults=1)
+    wait_settled()
+    described = sandbox.eks.describe_fargate_profile(clusterName=CLUSTER, fargateProfileName="broken")
+    assert described["fargateProfile"]["health"]["issues"], "the failed profile's health is part of the check"
+    sandbox.eks.tag_resource(resourceArn=arn, tags={"a": "b"})
+    sandbox.eks.list_tags_for_resource(resourceArn=arn)
+    sandbox.eks.untag_resource(resourceArn=arn, tagKeys=["a"])
+    sandbox.eks.delete_fargate_profile(clusterName=CLUSTER, fargateProfileName="broken")
+    seen = {exchange.operation for exchange in recorder.exchanges}
+    assert set(fargate.HANDLERS) - {"DeleteCluster"} <= seen
+    assert recorder.violations(declared=False) == []

@@ -16,7 +16,7 @@ import pytest
 
 from pulumi_cluster_connect.components import connector_manifest
 from pulumi_cluster_connect.sandbox import agent
-from pulumi_cluster_connect.sandbox.aws import exceptions, registrations, server
+from pulumi_cluster_connect.sandbox.aws import connected, exceptions, registrations, server
 from pulumi_cluster_connect.sandbox.aws.call import Call
 from pulumi_cluster_connect.sandbox.aws.settings import SETTINGS, Fault
 
@@ -150,6 +150,14 @@ def test_register_cluster_rejects_what_the_api_rejects(role_arn: str, body: dict
     assert_modelled_error(raised.value, "RegisterCluster")
 
 
+def test_register_cluster_needs_a_role_that_trusts_ssm(endpoint: str, eks: Any) -> None:
+    iam = boto3.client("iam", region_name=REGION, endpoint_url=endpoint)
+    other = iam.create_role(RoleName="not-for-ssm", AssumeRolePolicyDocument=TRUST.replace("ssm.", "ec2."))
+    with pytest.raises(exceptions.InvalidRequestException) as raised:
+        register("edge", other["Role"]["Arn"])
+    assert raised.value.message == registrations.ROLE_PROPAGATING
+
+
 def test_register_cluster_needs_the_role_to_exist(eks: Any) -> None:
     with pytest.raises(exceptions.InvalidRequestException) as raised:
         register("edge", "arn:aws:iam::123456789012:role/nope")
@@ -183,11 +191,30 @@ def test_the_same_client_request_token_returns_the_same_registration(role_arn: s
         register("other", role_arn, clientRequestToken="t1")
 
 
-def test_a_token_registers_anew_after_deregistration(role_arn: str) -> None:
+def test_a_token_is_remembered_after_its_registration_is_gone(role_arn: str) -> None:
+    SETTINGS.durations.update({"cluster_deregister": 0})
     first = register("edge", role_arn, clientRequestToken="t1")
     registrations.deregister_cluster(call("DeregisterCluster", name="edge"))
-    second = register("edge", role_arn, clientRequestToken="t1")
-    assert second["connectorConfig"]["activationId"] != first["connectorConfig"]["activationId"]
+    again = register("edge", role_arn, clientRequestToken="t1")
+    assert again == first, "the first answer again, not a new registration"
+    assert registrations.describe_cluster(call("DescribeCluster", name="edge")) is None
+    with pytest.raises(exceptions.InvalidParameterException):
+        register("edge", role_arn, clientRequestToken="t1", tags={"team": "b"})
+    assert register("edge", role_arn, clientRequestToken="t2")["connectorConfig"] != first["connectorConfig"]
+
+
+def test_a_deregistered_cluster_is_deleting_for_the_deregister_duration_then_gone(role_arn: str) -> None:
+    SETTINGS.durations.update({"cluster_deregister": 0.3})
+    register("edge", role_arn)
+    assert registrations.deregister_cluster(call("DeregisterCluster", name="edge"))["cluster"]["status"] == "DELETING"
+    during = registrations.describe_cluster(call("DescribeCluster", name="edge"))
+    assert during is not None
+    assert during["cluster"]["status"] == "DELETING"
+    with pytest.raises(exceptions.ResourceInUseException):
+        register("edge", role_arn)
+    time.sleep(0.4)
+    assert registrations.describe_cluster(call("DescribeCluster", name="edge")) is None
+    assert register("edge", role_arn)["status"] == "PENDING"
 
 
 def test_connect_turns_a_pending_registration_active(role_arn: str) -> None:
@@ -255,12 +282,115 @@ def test_boto3_sees_registrations_through_the_endpoint(eks: Any, role_arn: str) 
     assert "nextToken" not in second
     with pytest.raises(eks.exceptions.ResourceInUseException):
         eks.register_cluster(name="managed", connectorConfig={"provider": "GKE", "roleArn": role_arn})
+    SETTINGS.durations.update({"cluster_deregister": 0})
     eks.deregister_cluster(name="edge")
     with pytest.raises(eks.exceptions.ResourceNotFoundException):
         eks.deregister_cluster(name="edge")
     with pytest.raises(botocore.exceptions.ClientError) as raised:
         eks.register_cluster(name="edge", connectorConfig={"provider": "GKE", "roleArn": role_arn + "x"})
     assert raised.value.response["Error"]["Code"] == "InvalidRequestException"
+
+
+# what EKS refuses for a registered cluster, through boto3 -------------------------------------------
+
+
+def error_of(call: Any) -> tuple[str, str, int]:
+    with pytest.raises(botocore.exceptions.ClientError) as caught:
+        call()
+    response = caught.value.response
+    return response["Error"]["Code"], response["Error"]["Message"], response["ResponseMetadata"]["HTTPStatusCode"]
+
+
+@pytest.fixture
+def recorded(eks: Any) -> Iterator[contract.Recorder]:
+    """The test's EKS answers, each checked against the model (errors among those the operation declares)."""
+    recorder = contract.Recorder()
+    recorder.attach(eks)
+    yield recorder
+    assert recorder.violations(epoch_only=True) == []
+
+
+def test_create_cluster_with_a_registered_cluster_name_is_in_use(
+    eks: Any, role_arn: str, recorded: contract.Recorder
+) -> None:
+    eks.register_cluster(name="edge", connectorConfig={"provider": "OTHER", "roleArn": role_arn})
+    refused = error_of(lambda: eks.create_cluster(name="edge", roleArn=role_arn, resourcesVpcConfig={}))
+    assert refused == ("ResourceInUseException", connected.NAME_IN_USE_MSG.format(name="edge"), 409)
+    assert eks.create_cluster(name="managed", roleArn=role_arn, resourcesVpcConfig={})["cluster"]["name"] == "managed"
+
+
+@pytest.mark.parametrize(
+    ("operation", "attempt"),
+    [
+        ("UpdateClusterVersion", lambda eks: eks.update_cluster_version(name="edge", version="1.31")),
+        (
+            "CreateFargateProfile",
+            lambda eks: eks.create_fargate_profile(
+                clusterName="edge",
+                fargateProfileName="web",
+                podExecutionRoleArn="arn:aws:iam::123456789012:role/pods",
+                selectors=[{"namespace": "apps"}],
+            ),
+        ),
+        ("DeleteCluster", lambda eks: eks.delete_cluster(name="edge")),
+    ],
+    ids=["UpdateClusterVersion", "CreateFargateProfile", "DeleteCluster"],
+)
+def test_operations_of_eks_run_clusters_on_a_registered_cluster_point_to_deregister(
+    eks: Any, role_arn: str, recorded: contract.Recorder, operation: str, attempt: Any
+) -> None:
+    eks.register_cluster(name="edge", connectorConfig={"provider": "OTHER", "roleArn": role_arn})
+    code, message, status = error_of(lambda: attempt(eks))
+    assert (code, status) == ("InvalidRequestException", 400)
+    assert message == connected.NOT_FOR_CONNECTED_MSG.format(name="edge", operation=operation)
+    assert "DeregisterCluster" in message
+    assert json.loads(recorded.exchanges[-1].body)["clusterName"] == "edge"
+    assert eks.describe_cluster(name="edge")["cluster"]["status"] == "PENDING", "the registration is untouched"
+
+
+def test_deregistering_a_cluster_eks_runs_is_refused_pointing_to_delete_cluster(
+    eks: Any, role_arn: str, recorded: contract.Recorder
+) -> None:
+    eks.create_cluster(name="managed", roleArn=role_arn, resourcesVpcConfig={})
+    refused = error_of(lambda: eks.deregister_cluster(name="managed"))
+    assert refused == ("ClientException", registrations.NOT_REGISTERED.format(name="managed"), 400)
+    assert eks.describe_cluster(name="managed")["cluster"]["status"] == "ACTIVE"
+
+
+def test_describe_cluster_shows_a_deregistration_deleting_until_it_is_gone(
+    eks: Any, role_arn: str, recorded: contract.Recorder
+) -> None:
+    SETTINGS.durations.update({"cluster_deregister": 0.3})
+    eks.register_cluster(name="edge", connectorConfig={"provider": "OTHER", "roleArn": role_arn})
+    assert eks.deregister_cluster(name="edge")["cluster"]["status"] == "DELETING"
+    assert eks.describe_cluster(name="edge")["cluster"]["status"] == "DELETING"
+    assert eks.list_clusters(include=["all"])["clusters"] == ["edge"]
+    time.sleep(0.4)
+    assert error_of(lambda: eks.describe_cluster(name="edge"))[0] == "ResourceNotFoundException"
+
+
+def test_requests_signed_for_another_account_are_answered_in_that_account(
+    endpoint: str, eks: Any, role_arn: str
+) -> None:
+    sts = boto3.client("sts", region_name=REGION, endpoint_url=endpoint)
+    keys = sts.assume_role(RoleArn="arn:aws:iam::111111111111:role/admin", RoleSessionName="test")["Credentials"]
+    other = boto3.session.Session(
+        aws_access_key_id=keys["AccessKeyId"],
+        aws_secret_access_key=keys["SecretAccessKey"],
+        aws_session_token=keys["SessionToken"],
+        region_name=REGION,
+    )
+    trust = other.client("iam", endpoint_url=endpoint).create_role(RoleName="agent", AssumeRolePolicyDocument=TRUST)
+    theirs = other.client("eks", endpoint_url=endpoint)
+    theirs.create_cluster(name="prod", version="1.29", roleArn=trust["Role"]["Arn"], resourcesVpcConfig={})
+    update = theirs.update_cluster_version(name="prod", version="1.30")["update"]
+    registered = theirs.register_cluster(
+        name="edge", connectorConfig={"provider": "OTHER", "roleArn": trust["Role"]["Arn"]}
+    )
+    assert theirs.describe_update(name="prod", updateId=update["id"])["update"]["id"] == update["id"]
+    assert registered["cluster"]["arn"].startswith(f"arn:aws:eks:{REGION}:111111111111:cluster/")
+    assert theirs.describe_cluster(name="edge")["cluster"]["status"] == "PENDING"
+    assert eks.list_clusters(include=["all"])["clusters"] == [], "the default account sees none of it"
 
 
 # the simulated agent ------------------------------------------------------------------------------------

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -28,46 +27,16 @@ UPDATE_SECONDS = 0.3
 CHECKED_OPERATIONS = {"UpdateClusterVersion", "DescribeUpdate", "ListUpdates", "DescribeCluster"}
 
 
-@dataclass
-class Exchange:
-    operation: botocore.model.OperationModel
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-
-@dataclass
-class Recorder:
-    """Every raw response of the checked operations, as the wire carried it."""
-
-    exchanges: list[Exchange] = field(default_factory=list)
-
-    def __call__(self, http_response: Any, model: botocore.model.OperationModel, **_: Any) -> None:
-        if model.name in CHECKED_OPERATIONS:
-            self.exchanges.append(
-                Exchange(model, http_response.status_code, dict(http_response.headers), http_response.content)
-            )
-
-
-def contract_violations(exchange: Exchange) -> list[str]:
-    name, body = exchange.operation.name, json.loads(exchange.body)
-    if exchange.status >= 300:
-        code = exchange.headers.get("x-amzn-ErrorType", "").split(":")[0]
-        return contract.error_problems(code, exchange.status, name, body)
-    return contract.output_problems(name, body)
-
-
 @pytest.fixture
-def recorder(endpoint: str) -> Iterator[Recorder]:
+def recorder(endpoint: str) -> Iterator[contract.Recorder]:
     """Resets the sandbox, and after the test checks every recorded response against the model."""
     control = SandboxControl(endpoint)
     control.reset()
     control.set_durations(cluster_update=UPDATE_SECONDS)
-    recorded = Recorder()
+    recorded = contract.Recorder(frozenset(CHECKED_OPERATIONS))
     yield recorded
     control.reset()
-    violations = [v for exchange in recorded.exchanges for v in contract_violations(exchange)]
-    assert violations == []
+    assert recorded.violations() == []
 
 
 def _session() -> boto3.session.Session:
@@ -77,14 +46,13 @@ def _session() -> boto3.session.Session:
 
 
 @pytest.fixture
-def eks(endpoint: str, recorder: Recorder) -> EKSClient:
-    client = _session().client("eks", endpoint_url=endpoint)
-    client.meta.events.register("after-call.eks", recorder)
+def eks(endpoint: str, recorder: contract.Recorder) -> EKSClient:
+    client: EKSClient = recorder.attach(_session().client("eks", endpoint_url=endpoint))
     return client
 
 
 @pytest.fixture
-def role_arn(endpoint: str, recorder: Recorder) -> str:
+def role_arn(endpoint: str, recorder: contract.Recorder) -> str:
     iam = _session().client("iam", endpoint_url=endpoint)
     arn: str = iam.create_role(RoleName="cluster", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
     return arn
@@ -167,22 +135,39 @@ def test_a_downgrade_is_refused(eks: EKSClient, role_arn: str) -> None:
     assert "from 1.29 to 1.28" in error_of(excinfo)[1]
 
 
-def test_the_version_the_cluster_already_runs_is_refused(eks: EKSClient, role_arn: str) -> None:
+def test_the_version_the_cluster_already_runs_is_refused_as_a_minor_step_from_itself(
+    eks: EKSClient, role_arn: str
+) -> None:
     make_cluster(eks, role_arn)
 
     with pytest.raises(botocore.exceptions.ClientError) as excinfo:
         eks.update_cluster_version(name="prod", version="1.29")
 
-    assert error_of(excinfo) == ("InvalidParameterException", updates.SAME_VERSION_MSG.format(version="1.29"))
+    assert error_of(excinfo) == (
+        "InvalidParameterException",
+        "Unsupported Kubernetes minor version update from 1.29 to 1.29",
+    )
 
 
-def test_a_malformed_version_is_refused(eks: EKSClient, role_arn: str) -> None:
-    make_cluster(eks, role_arn)
+@pytest.mark.parametrize(("current", "wanted"), [("1.40", "1.41"), ("1.29", "latest"), ("1.35", "1.36")])
+def test_a_version_eks_does_not_offer_is_refused_as_unsupported(
+    eks: EKSClient, role_arn: str, recorder: contract.Recorder, current: str, wanted: str
+) -> None:
+    make_cluster(eks, role_arn, version=current)
 
     with pytest.raises(botocore.exceptions.ClientError) as excinfo:
-        eks.update_cluster_version(name="prod", version="latest")
+        eks.update_cluster_version(name="prod", version=wanted)
 
-    assert error_of(excinfo)[0] == "InvalidParameterException"
+    assert error_of(excinfo) == ("InvalidParameterException", updates.UNSUPPORTED_VERSION_MSG)
+    assert json.loads(recorder.exchanges[-1].body)["clusterName"] == "prod"
+
+
+def test_a_version_eks_offers_one_minor_up_is_accepted(eks: EKSClient, role_arn: str) -> None:
+    make_cluster(eks, role_arn, version="1.34")
+
+    update = eks.update_cluster_version(name="prod", version="1.35")["update"]
+
+    assert wait_until_done(eks, "prod", update["id"])["status"] == "Successful"
 
 
 def test_a_second_update_while_one_runs_is_refused_naming_the_running_update(eks: EKSClient, role_arn: str) -> None:
