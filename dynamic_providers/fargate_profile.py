@@ -226,8 +226,10 @@ class FargateProfileProvider(configured.ConfiguredProvider):
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         changed = []
         for key in (*REPLACING, TAGS, TIMEOUT):
-            if key == REGION and not inputs.known(news, REGION):
-                continue  # the region was resolved from config when created; only an explicit change replaces
+            if key in (REGION, SUBNETS) and news.get(key) is None:
+                # Left to the defaults when created (the region from config; EKS picks the cluster's private
+                # subnets): only an explicit value that differs replaces.
+                continue
             if inputs.is_unknown(news.get(key)) or not _same(key, olds.get(key), news.get(key)):
                 changed.append(key)
         replaces = [key for key in changed if key in REPLACING]
@@ -298,7 +300,10 @@ class FargateProfileProvider(configured.ConfiguredProvider):
             return ReadResult("", {})
         outputs = self._outputs(profile, region, props)
         kept = (AUTO_NAMED, AUTO_NAME_PREFIX, TIMEOUT)
-        read_inputs = {k: v for k, v in outputs.items() if k not in (ARN, STATUS) and (k != REGION or REGION in props)}
+        # What was left to defaults (region, the subnets EKS picked) stays out of the inputs, as the user wrote it.
+        read_inputs = {
+            k: v for k, v in outputs.items() if k not in (ARN, STATUS) and (k not in (REGION, SUBNETS) or k in props)
+        }
         read_inputs.update({k: props[k] for k in kept if k in props})
         return ReadResult(id_, outputs, read_inputs)
 

@@ -133,6 +133,15 @@ def test_subnets_in_another_order_are_no_change() -> None:
     assert fp.FargateProfileProvider().diff("apps/web", outputs(), checked).changes is False
 
 
+def test_subnets_left_to_eks_are_no_change_though_eks_reports_the_ones_it_picked() -> None:
+    without_subnets = news()
+    del without_subnets["subnet_ids"]
+    checked = fp.FargateProfileProvider().check({}, without_subnets).inputs
+
+    assert fp.FargateProfileProvider().diff("apps/web", outputs(), checked).changes is False
+    assert fp.FargateProfileProvider().diff("apps/web", outputs(), {**checked, "subnet_ids": ["subnet-0c"]}).replaces
+
+
 def test_a_tag_change_updates_in_place() -> None:
     checked = fp.FargateProfileProvider().check({}, news(tags={"team": "apps"})).inputs
     result = fp.FargateProfileProvider().diff("apps/web", outputs(), checked)
