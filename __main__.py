@@ -49,7 +49,7 @@ profiles = [
         cluster_name=eks_cluster,
         pod_execution_role_arn=config.require("podExecutionRoleArn"),
         selectors=[{"namespace": namespace}],
-        subnet_ids=config.get_object("fargateSubnets") or ["subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002"],
+        subnet_ids=config.get_object("fargateSubnets"),  # None: EKS picks the cluster's private subnets
         tags={"team": "platform"},
         opts=pulumi.ResourceOptions(depends_on=[version]),
     )

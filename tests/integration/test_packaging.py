@@ -1,16 +1,28 @@
-"""The wheel installs into a clean virtualenv and both public packages import from there."""
+"""The wheel, installed into a fresh virtualenv, runs the README's steps: sandbox up --seed, then an example."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
 import venv
 from pathlib import Path
 
+from .leftovers import processes_under
+
 REPO = Path(__file__).resolve().parents[2]
 
 
-def test_the_built_wheel_installs_into_a_clean_virtualenv_and_imports(tmp_path: Path) -> None:
+def run(*command: str, env: dict[str, str], cwd: Path) -> str:
+    result = subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True, timeout=600, check=False)
+    assert result.returncode == 0, f"{' '.join(command)}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    return result.stdout
+
+
+def test_the_wheel_in_a_fresh_virtualenv_seeds_the_sandbox_and_runs_an_example(
+    tmp_path: Path, pulumi_engine: Path
+) -> None:
     dist = tmp_path / "dist"
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w", str(dist), str(REPO)],
@@ -19,20 +31,45 @@ def test_the_built_wheel_installs_into_a_clean_virtualenv_and_imports(tmp_path: 
     )
     wheels = list(dist.glob("pulumi_cluster_connect-*.whl"))
     assert len(wheels) == 1
-
-    env_dir = tmp_path / "clean-venv"
+    env_dir = tmp_path / "fresh-venv"
     venv.create(env_dir, with_pip=True)
-    python = env_dir / "bin" / "python"
+    bin_dir = env_dir / "bin"
     subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", "-c", str(REPO / "constraints.txt"), str(wheels[0])],
+        [bin_dir / "pip", "install", "--quiet", "-c", REPO / "constraints.txt", f"{wheels[0]}[sandbox]"],
         check=True,
         capture_output=True,
     )
-    probe = (
-        "import pulumi_cluster_connect.components as c, pulumi_cluster_connect.dynamic_providers as d;"
-        "print(d.__file__); print(c.__file__); print(sorted(d.__all__))"
+    # A user's shell: the virtualenv activated, their own pulumi CLI on PATH, nothing of this checkout.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PULUMI_", "KUBECONFIG", "LOFT_"))}
+    env |= {"PATH": f"{bin_dir}{os.pathsep}{pulumi_engine}{os.pathsep}{env['PATH']}", "VIRTUAL_ENV": str(env_dir)}
+    env["PULUMI_HOME"] = str(tmp_path / "pulumi-home")
+    project = tmp_path / "fargate"
+    shutil.copytree(REPO / "examples" / "fargate", project)
+    state_dir = tmp_path / "sandbox"
+
+    printed = run(
+        "cluster-connect", "sandbox", "up", "--background", "--seed", "--dir", str(state_dir), env=env, cwd=tmp_path
     )
-    result = subprocess.run([str(python), "-c", probe], check=True, capture_output=True, text=True, cwd=tmp_path)
-    lines = result.stdout.splitlines()
-    assert str(env_dir) in lines[0] and str(env_dir) in lines[1]
-    assert "KubernetesManifest" in lines[2]
+    try:
+        seeded = dict(line[1:].split(None, 1) for line in printed.splitlines() if line.startswith("#   "))
+        exported = [line.removeprefix("export ").partition("=") for line in printed.splitlines()]
+        env |= {key: value.strip("'\"") for key, _, value in exported if key.isupper() and key != "LOFT_ACCESS_KEY"}
+        run("pulumi", "stack", "init", "dev", env=env, cwd=project)
+        run("pulumi", "config", "set", "clusterName", seeded["eksClusterName"].strip(), env=env, cwd=project)
+        run(
+            "pulumi",
+            "config",
+            "set",
+            "podExecutionRoleArn",
+            seeded["podExecutionRoleArn"].strip(),
+            env=env,
+            cwd=project,
+        )
+        up = run("pulumi", "up", "--yes", "--skip-preview", env=env, cwd=project)
+        assert "created" in up
+        outputs = run("pulumi", "stack", "output", "profiles", "--json", env=env, cwd=project)
+        assert '"apps": "dev-apps"' in outputs
+        run("pulumi", "destroy", "--yes", env=env, cwd=project)
+    finally:
+        run("cluster-connect", "sandbox", "down", "--dir", str(state_dir), env=env, cwd=tmp_path)
+    assert processes_under(state_dir) == []

@@ -9,50 +9,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import boto3
 from pulumi import automation as auto
 
 from pulumi_cluster_connect.cli import engine
-from pulumi_cluster_connect.sandbox import launcher
+from pulumi_cluster_connect.sandbox import launcher, seed
 
 STACK = "sandbox"
 PASSPHRASE = "sandbox"  # the sandbox stack's secrets provider: a local demo, not for real credentials
-EKS_CLUSTER = "platform"
-EKS_START_VERSION = "1.30"
-TRUST_SSM = {
-    "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Principal": {"Service": "ssm.amazonaws.com"}, "Action": "sts:AssumeRole"}],
-}
-TRUST_FARGATE = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {"Effect": "Allow", "Principal": {"Service": "eks-fargate-pods.amazonaws.com"}, "Action": "sts:AssumeRole"}
-    ],
-}
-
-
-def seed_sandbox() -> dict[str, str]:
-    """What a platform team already has and the stack builds on: IAM roles and an EKS cluster (as pulumi-aws
-    would make them; the aws plugin cannot run offline, so the sandbox is seeded with boto3)."""
-    iam, eks = boto3.client("iam"), boto3.client("eks")
-    arns = {}
-    for name, trust in (("eks-connector-agent", TRUST_SSM), ("fargate-pod-execution", TRUST_FARGATE)):
-        try:
-            arns[name] = iam.get_role(RoleName=name)["Role"]["Arn"]
-        except iam.exceptions.NoSuchEntityException:
-            arns[name] = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
-    if EKS_CLUSTER not in eks.list_clusters()["clusters"]:
-        eks.create_cluster(
-            name=EKS_CLUSTER,
-            version=EKS_START_VERSION,
-            roleArn=arns["fargate-pod-execution"],
-            resourcesVpcConfig={"subnetIds": ["subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002"]},
-        )
-    return {
-        "connectorRoleArn": arns["eks-connector-agent"],
-        "podExecutionRoleArn": arns["fargate-pod-execution"],
-        "eksClusterName": EKS_CLUSTER,
-    }
 
 
 def _stack(state_dir: Path, project_dir: Path) -> auto.Stack:
@@ -99,10 +62,13 @@ def up(state_dir: Path, project_dir: Path) -> int:
         print(f"starting the sandbox in {state_dir} ...", flush=True)
     launcher.start_in_background(state_dir, None)
     os.environ.update(launcher.load_environment(state_dir))
-    config = seed_sandbox()
+    # What a platform team already has (a VPC, IAM roles, an EKS cluster), as pulumi-aws would make it; the aws
+    # plugin cannot run offline, so the sandbox is seeded with boto3.
+    seeded = seed.seed()
     stack = _stack(state_dir, project_dir)
-    for key, value in config.items():
-        stack.set_config(key, auto.ConfigValue(value))
+    for key in ("connectorRoleArn", "podExecutionRoleArn", "eksClusterName"):
+        stack.set_config(key, auto.ConfigValue(seeded[key]))
+    stack.set_config("fargateSubnets", auto.ConfigValue(json.dumps(seeded["privateSubnetIds"])))
     stack.set_config("aws:region", auto.ConfigValue(os.environ["AWS_REGION"]))
     stack.set_config("loftUrl", auto.ConfigValue(os.environ["LOFT_URL"]))
     stack.set_config("loftAccessKey", auto.ConfigValue(os.environ["LOFT_ACCESS_KEY"], secret=True))

@@ -8,17 +8,35 @@ from collections.abc import Sequence
 from pathlib import Path
 
 
+def _seeded(environment: dict[str, str]) -> str:
+    """Seed the sandbox (idempotent) and say what it made, as comments a shell `eval` skips."""
+    from pulumi_cluster_connect.sandbox import seed
+
+    made = seed.seed(environment)
+    lines = ["# seeded: what a platform team already has (cluster-connect sandbox up --seed):"]
+    lines += [f"#   {key:<20} {' '.join(v) if isinstance(v, list) else v}" for key, v in made.items()]
+    lines.append(
+        f"# e.g. for examples/fargate: pulumi config set clusterName {made['eksClusterName']} && "
+        f"pulumi config set podExecutionRoleArn {made['podExecutionRoleArn']}"
+    )
+    return "\n".join(lines) + "\n"
+
+
 def _sandbox(args: argparse.Namespace) -> int:
     from pulumi_cluster_connect.sandbox import launcher
 
     state_dir = Path(args.dir)
     if args.action == "up" and args.background:
         print(launcher.start_in_background(state_dir, args.kubeconfig), end="")
+        if args.seed:
+            print(_seeded(launcher.load_environment(state_dir)), end="")
         print(f"# the sandbox runs in the background; stop it with: cluster-connect sandbox down --dir {state_dir}")
         return 0
     if args.action == "up":
         sandbox = launcher.Sandbox(state_dir=state_dir, kubeconfig=args.kubeconfig).start()
         print(sandbox.environment_script(), end="", flush=True)
+        if args.seed:
+            print(_seeded(sandbox.environment()), end="", flush=True)
         print("# the sandbox is running; Ctrl-C stops it", flush=True)
         try:
             sandbox.serve_until_signalled()
@@ -54,6 +72,9 @@ def parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--dir", default=".sandbox", help="where the sandbox keeps its state (default .sandbox)")
     sandbox.add_argument("--kubeconfig", type=Path, help="use this cluster instead of starting a kube-apiserver")
     sandbox.add_argument("--background", action="store_true", help="detach and return once it is ready")
+    sandbox.add_argument(
+        "--seed", action="store_true", help="also make a VPC with private subnets, IAM roles and an EKS cluster"
+    )
     sandbox.set_defaults(run=_sandbox)
 
     demo = commands.add_parser("demo", help="the main job: the platform stack of this repository, on the sandbox")
