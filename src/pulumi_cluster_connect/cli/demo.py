@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import sys
@@ -68,7 +67,9 @@ def up(state_dir: Path, project_dir: Path) -> int:
     stack = _stack(state_dir, project_dir)
     for key in ("connectorRoleArn", "podExecutionRoleArn", "eksClusterName"):
         stack.set_config(key, auto.ConfigValue(seeded[key]))
-    stack.set_config("fargateSubnets", auto.ConfigValue(json.dumps(seeded["privateSubnetIds"])))
+    stack.remove_config("fargateSubnets")
+    for index, subnet_id in enumerate(seeded["privateSubnetIds"]):
+        stack.set_config(f"fargateSubnets[{index}]", auto.ConfigValue(subnet_id), path=True)
     stack.set_config("aws:region", auto.ConfigValue(os.environ["AWS_REGION"]))
     stack.set_config("loftUrl", auto.ConfigValue(os.environ["LOFT_URL"]))
     stack.set_config("loftAccessKey", auto.ConfigValue(os.environ["LOFT_ACCESS_KEY"], secret=True))
