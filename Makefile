@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo demo-down test lint unit unit-oldest integration engine kube sandbox-up sandbox-down bench clean
+.PHONY: demo demo-down test lint unit unit-oldest integration engine kube helm sandbox-up sandbox-down bench clean
 
 # The editable install is setuptools' "strict" mode: a tree of links to the sources in build/, which mypy can
 # follow (the top-level folders map into pulumi_cluster_connect). A new module needs a re-install: any change
@@ -28,7 +28,10 @@ engine:
 kube:
 	@bash sandbox/toolchain/kubernetes/build.sh >/dev/null
 
-demo: $(BIN)/.installed engine kube
+helm:
+	@bash tools/helm/build.sh >/dev/null
+
+demo: $(BIN)/.installed engine kube helm
 	$(BIN)/cluster-connect demo up
 
 demo-down: $(BIN)/.installed engine
@@ -66,10 +69,10 @@ unit-oldest: $(OLDEST)/.installed
 	$(OLDEST)/bin/python -c 'import importlib.metadata as m, sys; v = m.version("pulumi"); print("pulumi SDK", v); sys.exit(v != "$(OLDEST_PULUMI)")'
 	$(OLDEST)/bin/pytest -m unit -q -p no:cacheprovider
 
-integration: $(BIN)/.installed engine kube
+integration: $(BIN)/.installed engine kube helm
 	$(BIN)/pytest -m integration -q
 
-test: $(BIN)/.installed engine kube lint unit-oldest
+test: $(BIN)/.installed engine kube helm lint unit-oldest
 	$(BIN)/pytest -q
 
 bench: $(BIN)/.installed engine

@@ -7,8 +7,10 @@ if __name__ != "pulumi_cluster_connect.dynamic_providers":
 from .cluster_version import ClusterVersion
 from .connection_wait import ConnectionWait
 from .fargate_profile import FargateProfile
+from .helm_release import HelmRelease
 from .kubernetes_manifest import KubernetesManifest
 from .loft_cluster_connect import LoftClusterConnect
+from .loft_cluster_initialized import LoftClusterInitialized
 from .registered_cluster import RegisteredCluster
 from .service_account_kubeconfig import ServiceAccountKubeconfig
 
@@ -16,8 +18,10 @@ __all__ = [
     "ClusterVersion",
     "ConnectionWait",
     "FargateProfile",
+    "HelmRelease",
     "KubernetesManifest",
     "LoftClusterConnect",
+    "LoftClusterInitialized",
     "RegisteredCluster",
     "ServiceAccountKubeconfig",
 ]

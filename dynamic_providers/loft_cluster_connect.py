@@ -54,8 +54,16 @@ SPEC_FIELDS = {
 }
 STATUS_OUTPUTS = ("phase", "reason", "message", "uid", "created")
 NOT_CONNECT_API = (
-    "this server has no ClusterConnect API (vCluster Platform v4 removed it): "
-    "use mode='agent' and install the agent with the outputs agent_access_key and loft_host"
+    "this server has no ClusterConnect API (vCluster Platform v4 removed it): use LoftConnectedCluster, "
+    "which installs the agent, or mode='agent' and install the agent with the outputs agent_access_key and loft_host"
+)
+AGENT_OUTPUTS = (
+    "connected_via",
+    "agent_access_key",
+    "loft_host",
+    "agent_insecure",
+    "agent_ca_cert",
+    "platform_version",
 )
 
 
@@ -230,8 +238,9 @@ def diff(olds: Mapping[str, Any], news: Mapping[str, Any]) -> DiffResult:
     return DiffResult(
         changes=bool(changes),
         replaces=replaces,
-        # The cluster name is the key: a replacement with the same name must disconnect first.
-        delete_before_replace=bool(replaces) and same_name,
+        # The cluster name is the key: a replacement with the same name must disconnect first, also when it is
+        # forced (`pulumi up --replace`, a replaced dependency) rather than asked for by this diff.
+        delete_before_replace=same_name,
     )
 
 
@@ -253,11 +262,12 @@ def cluster_connect_body(props: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def cluster_body(props: Mapping[str, Any]) -> dict[str, Any]:
+    """The Cluster as `vcluster platform add cluster` creates it: its agent dials in over the network peer."""
     return {
         "apiVersion": loft_api.API_VERSION,
         "kind": "Cluster",
         "metadata": {"name": props["cluster_name"]},
-        "spec": cluster_spec(props),
+        "spec": {**cluster_spec(props), "networkPeer": True},
     }
 
 
@@ -276,7 +286,11 @@ def status_outputs(cluster: Mapping[str, Any]) -> dict[str, Any]:
 
 def detect_mode(api: loft_api.LoftApi) -> Literal["cluster-connect", "agent"]:
     """vCluster Platform v4 and later have no ClusterConnect; earlier Loft has."""
-    version = api.version()
+    return mode_of_version(api.version())
+
+
+def mode_of_version(version: Mapping[str, Any]) -> Literal["cluster-connect", "agent"]:
+    """The connection flow of a server, from its /version answer."""
     major = str(version.get("major") or str(version.get("version") or "").lstrip("v").split(".")[0])
     try:
         return "agent" if int(re.sub(r"\D.*$", "", major) or "0") >= 4 else "cluster-connect"
@@ -358,13 +372,16 @@ class LoftClusterConnectProvider(configured.ConfiguredProvider):
         name = str(props["cluster_name"])
         timeout = inputs.timeout_of(props, DEFAULT_TIMEOUT)
         mode = props.get("mode") or DEFAULT_MODE
+        version: dict[str, Any] = {}
+        if mode in ("auto", "agent"):
+            version = api.version()
         if mode == "auto":
-            mode = detect_mode(api)
+            mode = mode_of_version(version)
             progress.report(
                 f"{api.url} is {'vCluster Platform v4+' if mode == 'agent' else 'Loft with ClusterConnect'}"
             )
         if mode == "agent":
-            return self._create_agent(api, props, name)
+            return self._create_agent(api, props, name, str(version.get("version") or ""))
         try:
             result = api.create_cluster_connect(cluster_connect_body(props))
         except errors.LoftApiError as err:
@@ -390,7 +407,9 @@ class LoftClusterConnectProvider(configured.ConfiguredProvider):
             raise
         return CreateResult(name, {**props, **status_outputs(cluster), "connected_via": "cluster-connect"})
 
-    def _create_agent(self, api: loft_api.LoftApi, props: dict[str, Any], name: str) -> CreateResult:
+    def _create_agent(
+        self, api: loft_api.LoftApi, props: dict[str, Any], name: str, platform_version: str
+    ) -> CreateResult:
         try:
             cluster = api.create_cluster(cluster_body(props))
         except errors.LoftApiError as err:
@@ -407,10 +426,9 @@ class LoftClusterConnectProvider(configured.ConfiguredProvider):
                 **props,
                 **status_outputs(cluster),
                 "connected_via": "agent",
-                "agent_access_key": str(key.get("accessKey") or ""),
-                "loft_host": str(key.get("loftHost") or urllib.parse.urlsplit(api.url).netloc),
-                "agent_insecure": bool(key.get("insecure")),
-                "agent_ca_cert": str(key.get("caCert") or ""),
+                **agent_key_outputs(api, key),
+                # The agent chart is published under the platform's version: the agent to install.
+                "platform_version": platform_version,
             },
         )
 
@@ -429,23 +447,37 @@ class LoftClusterConnectProvider(configured.ConfiguredProvider):
             if key in props:
                 outs[key] = spec.get(api_key)
         outs.setdefault("connected_via", "cluster-connect" if (spec.get("config") or {}).get("secretName") else "agent")
+        if outs["connected_via"] == "agent" and "agent_access_key" in props:
+            # The platform may have rotated the key: refresh brings the current one, the next up gives it to
+            # the agent (its release's values change).
+            outs.update(agent_outputs(self._api(props), name))
         return ReadResult(id_ or name, inputs.without_none(outs))
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         """Only how the provider talks to Loft changed: check the new settings with a read, keep the rest."""
         name = str(olds["cluster_name"])
         cluster = self._api(news).get_cluster(name)
-        kept: dict[str, Any] = {
-            k: olds[k]
-            for k in ("connected_via", "agent_access_key", "loft_host", "agent_insecure", "agent_ca_cert")
-            if k in olds
-        }
+        kept: dict[str, Any] = {k: olds[k] for k in AGENT_OUTPUTS if k in olds}
         return UpdateResult({**news, **kept, **status_outputs(cluster)})
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         name = str(props["cluster_name"])
         disconnect(self._api(props), name, inputs.timeout_of(props, DEFAULT_TIMEOUT))
         progress.report(f"Loft cluster {name} disconnected")
+
+
+def agent_key_outputs(api: loft_api.LoftApi, key: Mapping[str, Any]) -> dict[str, Any]:
+    """What the agent is installed with, from the accesskey answer."""
+    return {
+        "agent_access_key": str(key.get("accessKey") or ""),
+        "loft_host": str(key.get("loftHost") or urllib.parse.urlsplit(api.url).netloc),
+        "agent_insecure": bool(key.get("insecure")),
+        "agent_ca_cert": str(key.get("caCert") or ""),
+    }
+
+
+def agent_outputs(api: loft_api.LoftApi, name: str) -> dict[str, Any]:
+    return agent_key_outputs(api, api.get_cluster_access_key(name))
 
 
 def _explained(err: errors.LoftApiError, name: str) -> errors.LoftApiError:
@@ -481,6 +513,12 @@ class LoftClusterConnect(pulumi.dynamic.Resource, module="loft", name="ClusterCo
     """Agent flow only: the token for the agent's Helm release (secret)."""
     loft_host: pulumi.Output[str | None]
     """Agent flow only: the host the agent dials."""
+    agent_insecure: pulumi.Output[bool | None]
+    """Agent flow only: whether the agent should skip verifying the platform's certificate."""
+    agent_ca_cert: pulumi.Output[str | None]
+    """Agent flow only: the CA the platform says its agents should trust (may be empty)."""
+    platform_version: pulumi.Output[str | None]
+    """Agent flow only: the platform's version, which is also the version of its agent chart."""
 
     def __init__(
         self,
@@ -519,8 +557,7 @@ class LoftClusterConnect(pulumi.dynamic.Resource, module="loft", name="ClusterCo
             "mode": mode,
             "wait_for_initialized": wait_for_initialized,
             inputs.TIMEOUT: timeout_seconds,
-            **dict.fromkeys((*STATUS_OUTPUTS, "connected_via", "agent_access_key", "loft_host")),
-            **dict.fromkeys(("agent_insecure", "agent_ca_cert")),
+            **dict.fromkeys((*STATUS_OUTPUTS, *AGENT_OUTPUTS)),
         }
         opts = pulumi.ResourceOptions.merge(
             opts,

@@ -158,7 +158,9 @@ class ControlPlane:
             [
                 str(bin_dir / "kube-controller-manager"),
                 f"--kubeconfig={kubeconfig}",
-                "--controllers=namespace,garbagecollector,statefulset,serviceaccount,serviceaccount-token",
+                # deployment and replicaset: Helm's --wait looks for the ReplicaSet of a Deployment.
+                "--controllers=namespace,garbagecollector,statefulset,deployment,replicaset,"
+                "serviceaccount,serviceaccount-token",
                 "--leader-elect=false",
                 f"--service-account-private-key-file={self._service_account_key}",
                 "--use-service-account-credentials=false",

@@ -51,6 +51,8 @@ class Sandbox:
             if self.kubeconfig is None:
                 self.control_plane = kubernetes.ControlPlane(self.state_dir.resolve() / "kube").start()
             self.aws.start()
+            # vCluster Platform agents that Helm installs in the sandbox cluster run and dial the Loft double.
+            self.loft.agent_kubeconfig = self.kubeconfig_path.read_text()
             self.loft.start()
             self.connector_agent = agent.SimulatedAgent(self.kubeconfig_path.read_text()).start()
         except BaseException:
@@ -73,6 +75,8 @@ class Sandbox:
             "PULUMI_BACKEND_URL": (self.state_dir.resolve() / "pulumi-state").as_uri(),
             "PULUMI_CONFIG_PASSPHRASE": SANDBOX_PASSPHRASE,
             "PULUMI_SKIP_UPDATE_CHECK": "true",
+            # The vCluster Platform agent chart, served by the Loft double as a mirror would serve it.
+            "LOFT_CHART_REPOSITORY": self.loft.chart_repository_url,
         }
 
     def environment_script(self) -> str:
@@ -99,7 +103,9 @@ class Sandbox:
         stopped.wait()
 
 
-def start_in_background(state_dir: Path, kubeconfig: Path | None, timeout: float = 180) -> str:
+def start_in_background(
+    state_dir: Path, kubeconfig: Path | None, timeout: float = 180, loft_version: str = "v3"
+) -> str:
     """Start `cluster-connect sandbox up` as a detached process; return its environment script."""
     env_file = state_dir / "env"
     if env_file.exists() and running_pid(state_dir):
@@ -109,6 +115,7 @@ def start_in_background(state_dir: Path, kubeconfig: Path | None, timeout: float
     args = [sys.executable, "-m", "pulumi_cluster_connect.cli", "sandbox", "up", "--dir", str(state_dir)]
     if kubeconfig:
         args += ["--kubeconfig", str(kubeconfig)]
+    args += ["--loft-version", loft_version]
     with (state_dir / "sandbox.log").open("ab") as log:
         process = subprocess.Popen(
             args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True

@@ -29,7 +29,8 @@ class LoftControl:
         return self._post("durations", seconds)
 
     def inject(self, kind: str, target: str | None = None, reason: str = "", message: str = "") -> None:
-        """Kinds: `phase_failed` (the Cluster turns Failed), `connect_failed` (ClusterConnect says failed)."""
+        """Kinds: `phase_failed` (the Cluster turns Failed), `connect_failed` (ClusterConnect says failed),
+        `revoked_access_key` (the next accesskey answer is a key the platform no longer accepts)."""
         self._post("faults", {"kind": kind, "target": target, "reason": reason, "message": message})
 
     def reset(self) -> None:

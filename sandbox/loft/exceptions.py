@@ -10,6 +10,11 @@ NOT_FOUND = "{resource}." + GROUP + ' "{name}" not found'
 UNAUTHORIZED = "Unauthorized"
 NO_RESOURCE = "the server could not find the requested resource"
 CONNECT_FAILED = "error connecting to cluster: {error}"
+AGENT_UNAUTHORIZED_REASON = "AgentUnauthorized"
+AGENT_UNAUTHORIZED = (
+    "the agent at {where} connected with an access key that is no longer valid for cluster {name} "
+    "(revoked or rotated): install it again with the key that clusters/{name}/accesskey answers"
+)
 INVALID = "{kind}." + GROUP + ' "{name}" is invalid: {causes}'
 
 

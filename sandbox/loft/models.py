@@ -1,4 +1,5 @@
-"""The Loft management state: Clusters, their lifecycle, the secrets made in connected clusters, faults."""
+"""The Loft management state: Clusters, their lifecycle, access keys and agents, the secrets made in connected
+clusters, faults."""
 
 from __future__ import annotations
 
@@ -19,8 +20,12 @@ API_VERSION = "management.loft.sh/v1"
 VERSIONS = {"v3": "v3.4.10", "v4": "v4.3.1"}
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 DEFAULT_NAMESPACE = "loft"
-DEFAULT_DURATIONS = {"initialize": 1.0, "delete": 0.5}
-FAULT_KINDS = ("phase_failed", "connect_failed")
+# agent_start: how long an agent pod takes to run (an image pull, say) before it is Ready and dials in.
+DEFAULT_DURATIONS = {"initialize": 1.0, "delete": 0.5, "agent_start": 0.0}
+FAULT_KINDS = ("phase_failed", "connect_failed", "revoked_access_key")
+# The agent chart versions the chart repository serves: an older one and the platform's own, as charts.loft.sh
+# publishes one chart version per platform release.
+CHART_VERSIONS = {"v3": ("3.3.4", VERSIONS["v3"][1:]), "v4": ("4.2.3", VERSIONS["v4"][1:])}
 
 
 def _now() -> str:
@@ -35,6 +40,7 @@ class ClusterRecord:
     created: float
     ready_from: float | None  # when the phase turns Initialized (None: waits for an agent)
     failure: tuple[str, str] | None = None
+    failed_by_agent: bool = False  # the failure is a refused agent's: an agent with the right key clears it
     deleted: float | None = None
     kubeconfig: str | None = None
     secret: tuple[str, str] | None = None  # (namespace, name) in the connected cluster
@@ -50,6 +56,9 @@ class LoftBackend:
     clock: Callable[[], float] = time.monotonic
     clusters: dict[str, ClusterRecord] = field(default_factory=dict)
     agent_keys: dict[str, str] = field(default_factory=dict)
+    revoked_keys: dict[str, str] = field(default_factory=dict)  # key -> the Cluster it was issued for
+    agents: dict[str, str] = field(default_factory=dict)  # Cluster -> where its agent runs
+    rejected_agents: list[str] = field(default_factory=list)  # where agents with unknown keys run
     durations: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_DURATIONS))
     faults: list[dict[str, Any]] = field(default_factory=list)
     ca_cert: str = ""
@@ -145,10 +154,12 @@ class LoftBackend:
 
     def get_cluster_access_key(self, name: str) -> dict[str, Any]:
         with self.lock:
-            record = self._live(name)
+            self._live(name)
             key = self.agent_keys.setdefault(name, secrets.token_hex(20))
-            if record.ready_from is None:
-                record.ready_from = self.clock() + self.durations["initialize"]
+            if self._take("revoked_access_key", name):
+                # As if the key were rotated between this answer and the agent's install.
+                key = secrets.token_hex(20)
+                self.revoked_keys[key] = name
             return {
                 "apiVersion": API_VERSION,
                 "kind": "ClusterAccessKey",
@@ -158,6 +169,41 @@ class LoftBackend:
                 "insecure": not self.ca_cert,
                 "caCert": self.ca_cert,
             }
+
+    # --- agents (what the agent's tunnel does on a real platform) ------------------------------------
+    def connect_agent(self, url: str, token: str, where: str) -> str | None:
+        """An agent running at `where` (namespace/name in its cluster) dials `url` with `token`.
+
+        Returns the Cluster it connected, None when `url` is another platform. A key revoked for a Cluster
+        turns that Cluster Failed with the platform's reason; any other unknown key is refused (401), and the
+        Cluster it was meant for never initializes.
+        """
+        if _host_of(url) != _host_of(self.host):
+            return None
+        with self.lock:
+            self._collect()
+            name = next(
+                (n for n, k in self.agent_keys.items() if secrets.compare_digest(k, token) and n in self.clusters),
+                None,
+            )
+            record = self.clusters.get(name or "")
+            if name is not None and record is not None and record.deleted is None:
+                self.agents[name] = where
+                if record.failed_by_agent:
+                    record.failure, record.failed_by_agent, record.ready_from = None, False, None
+                if record.ready_from is None:
+                    record.ready_from = self.clock() + self.durations["initialize"]
+                return name
+            revoked_for = self.revoked_keys.get(token)
+            record = self.clusters.get(revoked_for or "")
+            if revoked_for is not None and record is not None and record.deleted is None and not self._ready(record):
+                message = exceptions.AGENT_UNAUTHORIZED.format(name=revoked_for, where=where)
+                record.failure = (exceptions.AGENT_UNAUTHORIZED_REASON, message)
+                record.failed_by_agent = True
+                record.ready_from = self.clock()
+            elif where not in self.rejected_agents:
+                self.rejected_agents.append(where)
+        raise exceptions.UnauthorizedError(exceptions.UNAUTHORIZED)
 
     # --- control --------------------------------------------------------------------------------
     def inject_fault(self, fault: dict[str, Any]) -> None:
@@ -193,6 +239,9 @@ class LoftBackend:
                 "faults": copy.deepcopy(self.faults),
                 "clusters": sorted(self.clusters),
                 "secrets": {n: list(r.secret) for n, r in self.clusters.items() if r.secret},
+                "access_keys": sorted(self.agent_keys),
+                "agents": dict(self.agents),
+                "rejected_agents": list(self.rejected_agents),
             }
 
     def reset(self) -> None:
@@ -203,6 +252,9 @@ class LoftBackend:
                     target.disconnect(record.kubeconfig, *record.secret)
             self.clusters.clear()
             self.agent_keys.clear()
+            self.revoked_keys.clear()
+            self.agents.clear()
+            self.rejected_agents.clear()
             self.faults.clear()
             self.durations = dict(DEFAULT_DURATIONS)
 
@@ -234,7 +286,10 @@ class LoftBackend:
         ]
         for name in gone:
             del self.clusters[name]
+            # The Cluster's access key goes with it: its agent, if still running, is refused from now on.
             self.agent_keys.pop(name, None)
+            self.agents.pop(name, None)
+            self.revoked_keys = {k: n for k, n in self.revoked_keys.items() if n != name}
 
     def _live(self, name: str) -> ClusterRecord:
         self._collect()
@@ -248,10 +303,13 @@ class LoftBackend:
         if name in self.clusters:
             raise exceptions.already_exists("clusters", name)
 
+    def _ready(self, record: ClusterRecord) -> bool:
+        return record.ready_from is not None and self.clock() >= record.ready_from
+
     def _view(self, record: ClusterRecord) -> dict[str, Any]:
         obj = copy.deepcopy(record.obj)
         status = obj["status"]
-        ready = record.ready_from is not None and self.clock() >= record.ready_from
+        ready = self._ready(record)
         if ready and record.failure:
             status.update(phase="Failed", reason=record.failure[0], message=record.failure[1])
         elif ready:
@@ -259,6 +317,11 @@ class LoftBackend:
         else:
             status.setdefault("phase", "")
         return obj
+
+
+def _host_of(url: str) -> str:
+    """host:port of a URL or of a bare host (the accesskey answer's loftHost carries no scheme)."""
+    return url.split("://", 1)[-1].split("/", 1)[0].lower()
 
 
 def _expect_kind(obj: dict[str, Any], kind: str) -> None:

@@ -1,4 +1,5 @@
-"""The Loft API double served on loopback: control routes, Bearer authentication, then the handlers."""
+"""The Loft API double served on loopback: control routes, the chart repository, Bearer authentication, then the
+handlers."""
 
 from __future__ import annotations
 
@@ -20,10 +21,12 @@ from cryptography.x509.oid import NameOID
 from werkzeug.wrappers import Request, Response
 
 from .. import serving
-from . import exceptions, handlers, routes
-from .models import LoftBackend
+from . import agent, exceptions, handlers, routes
+from .chart_repository import ChartRepository
+from .models import CHART_VERSIONS, LoftBackend
 
 CONTROL_PREFIX = "/_sandbox/"
+CHARTS_PREFIX = "/charts/"
 
 
 def _json(status: int, body: Any) -> Response:
@@ -35,11 +38,25 @@ class LoftApp:
     """The WSGI application around one backend."""
 
     backend: LoftBackend
+    charts: ChartRepository
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         request = Request(environ)
-        response = self._control(request) if request.path.startswith(CONTROL_PREFIX) else self._api(request)
+        if request.path.startswith(CONTROL_PREFIX):
+            response = self._control(request)
+        elif request.path.startswith(CHARTS_PREFIX) and request.method in ("GET", "HEAD"):
+            response = self._chart_file(request)
+        else:
+            response = self._api(request)
         return response(environ, start_response)
+
+    def _chart_file(self, request: Request) -> Response:
+        """The chart repository, public like charts.loft.sh (Helm sends no platform key)."""
+        found = self.charts.file(request.path[len(CHARTS_PREFIX) :])
+        if found is None:
+            return Response("404 page not found\n", status=404, content_type="text/plain")
+        body, content_type = found
+        return Response(body, status=200, content_type=content_type)
 
     def _api(self, request: Request) -> Response:
         try:
@@ -111,6 +128,8 @@ class LoftSandbox:
 
     `version` "v3" serves ClusterConnect; "v4" (vCluster Platform) answers it with 404 and offers the
     Cluster + accesskey flow. `tls=True` serves HTTPS with a fresh self-signed certificate (`ca_data`).
+    Either serves the agent chart at `chart_repository_url`; with `agent_kubeconfig`, agents the chart
+    installs in that cluster run and connect (a Cluster of the agent flow initializes only then).
     """
 
     access_key: str = field(default_factory=lambda: secrets.token_hex(20))
@@ -119,7 +138,9 @@ class LoftSandbox:
     host: str = "127.0.0.1"
     port: int = 0
     ca_data: str = ""
+    agent_kubeconfig: str | None = None
     backend: LoftBackend | None = None
+    _agents: agent.SimulatedPlatformAgents | None = None
     _serving: serving.ThreadedServer | None = None
     _tmp: tempfile.TemporaryDirectory[str] | None = None
 
@@ -127,6 +148,15 @@ class LoftSandbox:
     def url(self) -> str:
         assert self._serving is not None, "not started"
         return f"{'https' if self.tls else 'http'}://{self.host}:{self._serving.bound_port}"
+
+    @property
+    def chart_repository_url(self) -> str:
+        return self.url + CHARTS_PREFIX.rstrip("/")
+
+    @property
+    def chart_versions(self) -> tuple[str, ...]:
+        """The agent chart versions served, oldest first (the last is the platform's own)."""
+        return CHART_VERSIONS[self.version]
 
     def start(self) -> LoftSandbox:
         if self.version not in ("v3", "v4"):
@@ -138,12 +168,19 @@ class LoftSandbox:
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.load_cert_chain(cert_file, key_file)
         self.backend = LoftBackend(access_key=self.access_key, version=self.version, ca_cert=self.ca_data)
-        self._serving = serving.ThreadedServer(LoftApp(self.backend), "loft-sandbox", self.host, self.port, context)
+        charts = ChartRepository(self.chart_versions).build()
+        app = LoftApp(self.backend, charts)
+        self._serving = serving.ThreadedServer(app, "loft-sandbox", self.host, self.port, context)
         self._serving.start()
         self.backend.host = f"{self.host}:{self._serving.bound_port}"
+        if self.agent_kubeconfig is not None:
+            self._agents = agent.SimulatedPlatformAgents(self.agent_kubeconfig, self.backend).start()
         return self
 
     def stop(self) -> None:
+        if self._agents is not None:
+            self._agents.stop()
+            self._agents = None
         if self._serving is not None:
             self._serving.stop()
         if self._tmp is not None:

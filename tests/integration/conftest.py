@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pulumi_cluster_connect.cli import engine
+from pulumi_cluster_connect.cli import engine, helm_binary
 from pulumi_cluster_connect.sandbox import kubernetes
 from pulumi_cluster_connect.sandbox.agent import SimulatedAgent
 from pulumi_cluster_connect.sandbox.aws.control import SandboxControl
@@ -79,6 +79,31 @@ def loft(loft_sandbox: LoftSandbox) -> Iterator[LoftControl]:
     control = LoftControl(loft_sandbox.url)
     control.reset()
     control.set_durations(initialize=1.0, delete=0.5)
+    yield control
+    control.reset()
+
+
+@pytest.fixture(scope="session")
+def helm_cli(pulumi_engine: Path) -> Path:
+    """The pinned Helm CLI (built once per machine by tools/helm/build.sh), first on PATH for the providers."""
+    return helm_binary.ensure_on_path()
+
+
+@pytest.fixture(scope="session")
+def platform_sandbox(kube: kubernetes.ControlPlane) -> Iterator[LoftSandbox]:
+    """The Loft double as vCluster Platform v4 over HTTPS; agents the chart installs in `kube` connect to it."""
+    sandbox = LoftSandbox(version="v4", tls=True, agent_kubeconfig=kube.kubeconfig_text()).start()
+    try:
+        yield sandbox
+    finally:
+        sandbox.stop()
+
+
+@pytest.fixture
+def platform(platform_sandbox: LoftSandbox) -> Iterator[LoftControl]:
+    control = LoftControl(platform_sandbox.url)
+    control.reset()
+    control.set_durations(initialize=0.5, delete=0.3)
     yield control
     control.reset()
 

@@ -19,7 +19,8 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def test_every_example_folder_is_exercised_here() -> None:
-    assert sorted(p.name for p in EXAMPLES.iterdir() if (p / "Pulumi.yaml").exists()) == sorted(CASES)
+    folders = {p.name for p in EXAMPLES.iterdir() if (p / "Pulumi.yaml").exists()}
+    assert folders == {case.split(":")[0] for case in CASES}
 
 
 def eks_cluster(name: str, version: str) -> None:
@@ -86,8 +87,31 @@ def configure_loft(stack: TestStack, request: pytest.FixtureRequest) -> Callable
     stack.set_config("ownerTeam", "platform")
 
     def verify(outputs: dict[str, object]) -> None:
-        assert outputs == {"cluster_name": "dev", "phase": "Initialized"}
+        assert outputs == {"cluster_name": "dev", "phase": "Initialized", "mode": "cluster-connect"}
         assert loft.state()["clusters"] == ["dev"]
+
+    return verify
+
+
+def configure_loft_v4(stack: TestStack, request: pytest.FixtureRequest) -> Callable[[dict[str, object]], None]:
+    """The same example against vCluster Platform v4: the agent chart from the platform's mirror, by Helm."""
+    kube: ControlPlane = request.getfixturevalue("kube")
+    request.getfixturevalue("helm_cli")
+    platform_sandbox: LoftSandbox = request.getfixturevalue("platform_sandbox")
+    platform: LoftControl = request.getfixturevalue("platform")
+    kubeconfig = Path(request.getfixturevalue("tmp_path")) / "kubeconfig.yaml"
+    kubeconfig.write_text(kube.kubeconfig_text())
+    stack.set_config("loftUrl", platform_sandbox.url)
+    stack.set_config("loftAccessKey", platform_sandbox.access_key, secret=True)
+    stack.set_config("loftCaData", platform_sandbox.ca_data)
+    stack.set_config("kubeconfigPath", str(kubeconfig))
+    stack.set_config("ownerTeam", "platform")
+    stack.set_config("agentChartRepository", platform_sandbox.chart_repository_url)
+    stack.set_config("agentChartRepositoryCaData", platform_sandbox.ca_data)
+
+    def verify(outputs: dict[str, object]) -> None:
+        assert outputs == {"cluster_name": "dev", "phase": "Initialized", "mode": "agent"}
+        assert platform.state()["agents"] == {"dev": "loft/loft"}
 
     return verify
 
@@ -97,6 +121,7 @@ CASES: dict[str, Callable[[TestStack, pytest.FixtureRequest], Callable[[dict[str
     "fargate": configure_fargate,
     "upgrade": configure_upgrade,
     "loft": configure_loft,
+    "loft:v4": configure_loft_v4,
 }
 
 
@@ -105,7 +130,8 @@ def test_the_example_runs_up_preview_and_destroy_on_the_sandbox(
     example: str, stacks: StackFactory, aws: SandboxControl, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     # A copy, so the stack's config file is not written into the repository.
-    project = shutil.copytree(EXAMPLES / example, tmp_path / example)
+    folder = example.split(":", maxsplit=1)[0]
+    project = shutil.copytree(EXAMPLES / folder, tmp_path / folder)
     stack = stacks.project(project)
     verify = CASES[example](stack, request)
 

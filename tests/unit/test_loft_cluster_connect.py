@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -147,6 +148,12 @@ def test_changing_what_was_posted_replaces_and_disconnects_first() -> None:
         assert result.changes is True
         assert result.replaces == [key]
         assert result.delete_before_replace is True
+
+
+def test_a_forced_replacement_under_the_same_name_disconnects_first_too() -> None:
+    # `pulumi up --replace` takes delete_before_replace from a diff that found no change.
+    result = lcc.diff(olds(), props())
+    assert (result.changes, result.delete_before_replace) == (False, True)
 
 
 def test_a_new_cluster_name_replaces_without_disconnecting_first() -> None:
@@ -334,6 +341,36 @@ def test_auto_mode_on_v4_creates_the_cluster_and_outputs_the_agent_key(v4: LoftS
     assert outs["agent_access_key"]
     assert outs["loft_host"] == v4.url.split("://")[1]
     assert outs["agent_ca_cert"] == v4.ca_data
+    assert outs["platform_version"] == "v4.3.1"
+    assert LoftControl(v4.url).state()["access_keys"] == ["prod-eu"]
+    provider().delete("prod-eu", outs)
+    assert LoftControl(v4.url).state()["access_keys"] == []
+
+
+def test_the_agent_flow_creates_a_network_peer_cluster_as_the_platform_cli_does() -> None:
+    body = lcc.cluster_body(props(display_name="Prod EU"))
+
+    assert body["spec"] == {"displayName": "Prod EU", "networkPeer": True}
+    assert "config" not in json.dumps(body)
+
+
+def test_refresh_reads_the_access_key_the_platform_holds_now(v4: LoftSandbox) -> None:
+    LoftControl(v4.url).inject("revoked_access_key", "prod-eu")
+    outs = provider().create(on(v4, kubeconfig=None, mode="agent")).outs or {}
+
+    read = provider().read("prod-eu", outs).outs or {}
+
+    assert read["agent_access_key"] != outs["agent_access_key"]
+    assert read["agent_access_key"] == (v4.backend.agent_keys["prod-eu"] if v4.backend else None)
+    provider().delete("prod-eu", outs)
+
+
+def test_an_update_keeps_the_agent_outputs(v4: LoftSandbox) -> None:
+    outs = provider().create(on(v4, kubeconfig=None, mode="agent")).outs or {}
+
+    updated = provider().update("prod-eu", outs, on(v4, kubeconfig=None, mode="agent", timeout_seconds=60.0)).outs or {}
+
+    assert {k: updated[k] for k in lcc.AGENT_OUTPUTS} == {k: outs[k] for k in lcc.AGENT_OUTPUTS}
     provider().delete("prod-eu", outs)
 
 

@@ -18,8 +18,10 @@ DYNAMIC_PROVIDERS_ALL = [
     "ClusterVersion",
     "ConnectionWait",
     "FargateProfile",
+    "HelmRelease",
     "KubernetesManifest",
     "LoftClusterConnect",
+    "LoftClusterInitialized",
     "RegisteredCluster",
     "ServiceAccountKubeconfig",
 ]
@@ -54,6 +56,26 @@ RESOURCES: dict[str, tuple[str, str, str, set[str]]] = {
             "timeout_seconds",
         },
     ),
+    "HelmRelease": (
+        "pulumi_cluster_connect.dynamic_providers.helm_release",
+        "HelmReleaseProvider",
+        "pulumi-python:dynamic/helm:Release",
+        {
+            "kubeconfig",
+            "release_name",
+            "namespace",
+            "chart",
+            "repository",
+            "version",
+            "values",
+            "repository_ca_data",
+            "wait",
+            "create_namespace",
+            "adopt_existing",
+            "helm_path",
+            "timeout_seconds",
+        },
+    ),
     "KubernetesManifest": (
         "pulumi_cluster_connect.dynamic_providers.kubernetes_manifest",
         "KubernetesManifestProvider",
@@ -81,6 +103,12 @@ RESOURCES: dict[str, tuple[str, str, str, set[str]]] = {
             "wait_for_initialized",
             "timeout_seconds",
         },
+    ),
+    "LoftClusterInitialized": (
+        "pulumi_cluster_connect.dynamic_providers.loft_cluster_initialized",
+        "LoftClusterInitializedProvider",
+        "pulumi-python:dynamic/loft:ClusterInitialized",
+        {"cluster_name", "loft_url", "access_key", "ca_data", "insecure", "agent_revision", "timeout_seconds"},
     ),
     "RegisteredCluster": (
         "pulumi_cluster_connect.dynamic_providers.registered_cluster",
@@ -117,7 +145,19 @@ COMPONENTS: dict[str, tuple[str, str, set[str]]] = {
     "LoftConnectedCluster": (
         "cluster-connect:index:LoftConnectedCluster",
         "LoftConnectedClusterArgs",
-        {"cluster_name", "loft_url", "access_key", "kubeconfig", "timeout_seconds"},
+        {
+            "cluster_name",
+            "loft_url",
+            "access_key",
+            "kubeconfig",
+            "timeout_seconds",
+            "mode",
+            "agent_chart_repository",
+            "agent_chart_version",
+            "agent_chart_repository_ca_data",
+            "agent_values",
+            "helm_path",
+        },
     ),
 }
 

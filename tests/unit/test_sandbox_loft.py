@@ -1,9 +1,14 @@
-"""The Loft double's HTTP contract: authentication, ClusterConnect, Clusters, accesskey, Status errors, control."""
+"""The Loft double's HTTP contract: authentication, ClusterConnect, Clusters, accesskey, agents, the chart
+repository, Status errors, control."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import io
 import json
 import ssl
+import tarfile
 import time
 import urllib.error
 import urllib.request
@@ -11,8 +16,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import yaml
 
-from pulumi_cluster_connect.sandbox.loft import LoftControl, LoftSandbox, exceptions, target
+from pulumi_cluster_connect.sandbox.loft import LoftControl, LoftSandbox, agent, exceptions, target
+from pulumi_cluster_connect.sandbox.loft.models import LoftBackend
 
 API = "/kubernetes/management/apis/management.loft.sh/v1"
 UNREACHABLE_KUBECONFIG = """
@@ -240,19 +247,156 @@ def test_v4_has_no_cluster_connect(loft_v4: Client) -> None:
     assert (status, body["reason"]) == (404, "NotFound")
 
 
-def test_v4_cluster_initializes_once_its_agent_fetched_the_access_key(loft_v4: Client) -> None:
-    status, _ = loft_v4.call("POST", f"{API}/clusters", cluster("agent", displayName="Agent"))
-    assert status == 201
-    time.sleep(0.3)
-    assert loft_v4.call("GET", f"{API}/clusters/agent")[1]["status"]["phase"] == ""
-
-    status, key = loft_v4.call("GET", f"{API}/clusters/agent/accesskey")
-
+def access_key(loft: Client, name: str) -> dict[str, Any]:
+    status, key = loft.call("GET", f"{API}/clusters/{name}/accesskey")
     assert status == 200
+    return key
+
+
+def phase(loft: Client, name: str) -> dict[str, Any]:
+    status: dict[str, Any] = loft.call("GET", f"{API}/clusters/{name}")[1]["status"]
+    return status
+
+
+def backend_of(loft: Client) -> LoftBackend:
+    assert loft.sandbox.backend is not None
+    return loft.sandbox.backend
+
+
+def test_v4_cluster_does_not_initialize_on_fetching_its_access_key_alone(loft_v4: Client) -> None:
+    status, _ = loft_v4.call("POST", f"{API}/clusters", cluster("keyonly", displayName="Key only"))
+    assert status == 201
+
+    key = access_key(loft_v4, "keyonly")
+    time.sleep(0.3)
+
     assert key["accessKey"]
     assert key["loftHost"] == loft_v4.sandbox.url.split("://")[1]
+    assert phase(loft_v4, "keyonly")["phase"] == ""
+    assert LoftControl(loft_v4.sandbox.url).state()["access_keys"] == ["keyonly"]
+
+
+def test_v4_cluster_initializes_once_an_agent_connects_with_its_access_key(loft_v4: Client) -> None:
+    loft_v4.call("POST", f"{API}/clusters", cluster("agent"))
+    key = access_key(loft_v4, "agent")
+
+    connected = backend_of(loft_v4).connect_agent(key["loftHost"], key["accessKey"], "loft/loft")
+
+    assert connected == "agent"
+    assert phase(loft_v4, "agent")["phase"] == ""
     time.sleep(0.3)
-    assert loft_v4.call("GET", f"{API}/clusters/agent")[1]["status"]["phase"] == "Initialized"
+    assert phase(loft_v4, "agent")["phase"] == "Initialized"
+    assert LoftControl(loft_v4.sandbox.url).state()["agents"] == {"agent": "loft/loft"}
+
+
+def test_an_agent_with_an_unknown_key_is_refused_and_the_cluster_never_initializes(loft_v4: Client) -> None:
+    loft_v4.call("POST", f"{API}/clusters", cluster("stranger"))
+    key = access_key(loft_v4, "stranger")
+
+    with pytest.raises(exceptions.UnauthorizedError):
+        backend_of(loft_v4).connect_agent(key["loftHost"], "f" * 40, "loft/loft")
+    time.sleep(0.3)
+
+    assert phase(loft_v4, "stranger")["phase"] == ""
+    state = LoftControl(loft_v4.sandbox.url).state()
+    assert state["rejected_agents"] == ["loft/loft"]
+    assert state["agents"] == {}
+
+
+def test_an_agent_dialling_another_platform_is_not_this_platforms_business(loft_v4: Client) -> None:
+    loft_v4.call("POST", f"{API}/clusters", cluster("elsewhere"))
+    key = access_key(loft_v4, "elsewhere")
+
+    assert backend_of(loft_v4).connect_agent("https://loft.example.com", key["accessKey"], "loft/loft") is None
+    assert LoftControl(loft_v4.sandbox.url).state()["agents"] == {}
+
+
+def test_an_agent_with_a_revoked_key_turns_its_cluster_failed_with_the_platforms_reason(loft_v4: Client) -> None:
+    LoftControl(loft_v4.sandbox.url).inject("revoked_access_key", "rotated")
+    loft_v4.call("POST", f"{API}/clusters", cluster("rotated"))
+    stale = access_key(loft_v4, "rotated")
+
+    with pytest.raises(exceptions.UnauthorizedError):
+        backend_of(loft_v4).connect_agent(stale["loftHost"], stale["accessKey"], "loft/loft")
+
+    status = phase(loft_v4, "rotated")
+    assert (status["phase"], status["reason"]) == ("Failed", exceptions.AGENT_UNAUTHORIZED_REASON)
+    assert status["message"] == exceptions.AGENT_UNAUTHORIZED.format(name="rotated", where="loft/loft")
+    assert stale["accessKey"] not in status["message"]
+    current = access_key(loft_v4, "rotated")
+    assert current["accessKey"] != stale["accessKey"]
+
+    backend_of(loft_v4).connect_agent(current["loftHost"], current["accessKey"], "loft/loft")
+    time.sleep(0.3)
+    assert phase(loft_v4, "rotated")["phase"] == "Initialized"
+
+
+def test_deleting_a_cluster_deletes_its_access_key_and_its_agent_is_refused_after(loft_v4: Client) -> None:
+    loft_v4.call("POST", f"{API}/clusters", cluster("gone"))
+    key = access_key(loft_v4, "gone")
+    backend_of(loft_v4).connect_agent(key["loftHost"], key["accessKey"], "loft/loft")
+
+    loft_v4.call("DELETE", f"{API}/clusters/gone")
+    time.sleep(0.3)
+
+    state = LoftControl(loft_v4.sandbox.url).state()
+    assert (state["clusters"], state["access_keys"], state["agents"]) == ([], [], {})
+    with pytest.raises(exceptions.UnauthorizedError):
+        backend_of(loft_v4).connect_agent(key["loftHost"], key["accessKey"], "loft/loft")
+
+
+def test_the_chart_repository_serves_the_agent_chart_at_each_version_without_a_key(loft_v4: Client) -> None:
+    base = loft_v4.sandbox.chart_repository_url
+    index = yaml.safe_load(fetch(loft_v4, f"{base}/index.yaml"))
+
+    entries = index["entries"]["loft"]
+    assert [e["version"] for e in entries] == list(loft_v4.sandbox.chart_versions)
+    assert entries[-1]["version"] == loft_v4.call("GET", "/version", key=None)[1]["version"].lstrip("v")
+    for entry in entries:
+        archive = fetch(loft_v4, f"{base}/{entry['urls'][0]}")
+        assert hashlib.sha256(archive).hexdigest() == entry["digest"]
+        with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as chart:
+            names = chart.getnames()
+            chart_yaml = yaml.safe_load(chart.extractfile("loft/Chart.yaml").read())  # type: ignore[union-attr]
+        assert "loft/templates/agent.yaml" in names
+        assert "loft/values.yaml" in names
+        assert (chart_yaml["name"], chart_yaml["version"]) == ("loft", entry["version"])
+
+
+def test_the_chart_repository_answers_404_for_a_chart_it_does_not_have(loft_v4: Client) -> None:
+    with pytest.raises(urllib.error.HTTPError) as raised:
+        fetch(loft_v4, f"{loft_v4.sandbox.chart_repository_url}/loft-0.0.1.tgz")
+    assert raised.value.code == 404
+
+
+def test_the_agent_is_found_by_the_secret_its_deployment_reads_url_and_token_from() -> None:
+    secrets = {"conn": {"data": {"u": b64("127.0.0.1:9"), "t": b64("key")}}}
+
+    assert agent.wiring_of(agent_deployment(), secrets) == agent.AgentWiring("127.0.0.1:9", "key")
+    assert agent.wiring_of(agent_deployment(), {}) is None
+    assert agent.wiring_of(agent_deployment(), {"conn": {"data": {"u": "%%%", "t": b64("key")}}}) is None
+    assert agent.wiring_of(agent_deployment(container="sidecar"), secrets) is None
+    plain = agent_deployment()
+    plain["spec"]["template"]["spec"]["containers"][0]["env"][1] = {"name": agent.TOKEN_ENV, "value": "key"}
+    assert agent.wiring_of(plain, secrets) is None
+
+
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def agent_deployment(container: str = agent.CONTAINER) -> dict[str, Any]:
+    env = [
+        {"name": agent.URL_ENV, "valueFrom": {"secretKeyRef": {"name": "conn", "key": "u"}}},
+        {"name": agent.TOKEN_ENV, "valueFrom": {"secretKeyRef": {"name": "conn", "key": "t"}}},
+    ]
+    return {"spec": {"template": {"spec": {"containers": [{"name": container, "env": env}]}}}}
+
+
+def fetch(loft: Client, url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=10, context=loft.context) as response:
+        body: bytes = response.read()
+        return body
 
 
 def test_a_cluster_with_both_owner_user_and_team_is_invalid(loft_v4: Client) -> None:

@@ -5,6 +5,7 @@ ClusterConnectError
 ├── StatusError          a Kubernetes-style API answered a Status; carries its reason and message
 │   ├── KubernetesApiError   from a Kubernetes API server
 │   └── LoftApiError         from the Loft management API
+├── HelmError            the Helm CLI failed; carries what it was doing and Helm's own error
 ├── LifecycleFailed      a resource reached a failure state (CREATE_FAILED, Failed, ...)
 └── WaitTimeout          a wait ran out of time before the resource reached its goal
 """
@@ -46,6 +47,13 @@ class KubernetesApiError(StatusError):
 
 class LoftApiError(StatusError):
     pass
+
+
+class HelmError(ClusterConnectError):
+    def __init__(self, action: str, message: str) -> None:
+        self.action = action
+        self.message = message
+        super().__init__(f"{action} failed: {message}")
 
 
 class LifecycleFailed(ClusterConnectError):

@@ -10,11 +10,16 @@ PINNED_VERSION = "v3.259.0"  # tools/pulumi/build.sh's PULUMI_VERSION (a unit te
 PLUGINS = ("pulumi", "pulumi-language-python", "pulumi-language-python-exec", "pulumi-resource-pulumi-python")
 
 
-def pinned_build_dir() -> Path:
-    cache_root = os.environ.get("CLUSTER_CONNECT_CACHE") or str(
-        Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "pulumi-cluster-connect"
+def cache_root() -> Path:
+    """Where the build scripts under tools/ cache what they build (as their CACHE_ROOT)."""
+    return Path(
+        os.environ.get("CLUSTER_CONNECT_CACHE")
+        or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "pulumi-cluster-connect"
     )
-    return Path(cache_root) / "pulumi" / PINNED_VERSION
+
+
+def pinned_build_dir() -> Path:
+    return cache_root() / "pulumi" / PINNED_VERSION
 
 
 def ensure_on_path() -> Path:

@@ -24,16 +24,18 @@ def _seeded(environment: dict[str, str]) -> str:
 
 def _sandbox(args: argparse.Namespace) -> int:
     from pulumi_cluster_connect.sandbox import launcher
+    from pulumi_cluster_connect.sandbox.loft import LoftSandbox
 
     state_dir = Path(args.dir)
     if args.action == "up" and args.background:
-        print(launcher.start_in_background(state_dir, args.kubeconfig), end="")
+        print(launcher.start_in_background(state_dir, args.kubeconfig, loft_version=args.loft_version), end="")
         if args.seed:
             print(_seeded(launcher.load_environment(state_dir)), end="")
         print(f"# the sandbox runs in the background; stop it with: cluster-connect sandbox down --dir {state_dir}")
         return 0
     if args.action == "up":
-        sandbox = launcher.Sandbox(state_dir=state_dir, kubeconfig=args.kubeconfig).start()
+        loft = LoftSandbox(version=args.loft_version)
+        sandbox = launcher.Sandbox(state_dir=state_dir, kubeconfig=args.kubeconfig, loft=loft).start()
         print(sandbox.environment_script(), end="", flush=True)
         if args.seed:
             print(_seeded(sandbox.environment()), end="", flush=True)
@@ -74,6 +76,12 @@ def parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--background", action="store_true", help="detach and return once it is ready")
     sandbox.add_argument(
         "--seed", action="store_true", help="also make a VPC with private subnets, IAM roles and an EKS cluster"
+    )
+    sandbox.add_argument(
+        "--loft-version",
+        choices=["v3", "v4"],
+        default="v3",
+        help="the Loft double plays Loft v3 (ClusterConnect, the default) or vCluster Platform v4 (agents)",
     )
     sandbox.set_defaults(run=_sandbox)
 
