@@ -15,11 +15,13 @@ from moto.server import DomainDispatcherApplication, create_backend_app  # type:
 from werkzeug.wrappers import Request, Response
 
 from .. import serving
-from . import connected, exceptions, fargate, registrations, routes, updates
+from . import addons, connected, exceptions, fargate, insights, registrations, routes, updates
 from .call import Call, Handler
 from .settings import SETTINGS, Fault
 
-MODELS = (connected, fargate, updates, registrations)
+# addons before updates: it answers DescribeUpdate and ListUpdates for an add-on; insights before updates: it
+# refuses an UpdateClusterVersion that readiness blocks.
+MODELS = (connected, fargate, addons, insights, updates, registrations)
 # Several models may answer one operation (DescribeCluster: updates settle, registrations answer for
 # registered clusters): each is asked in turn and the first answer wins; none means moto answers. The
 # rules for connected clusters come first: they refuse before another model acts.
@@ -145,6 +147,8 @@ class Dispatcher:
                 SETTINGS.durations.update(payload)
             elif action == "faults" and request.method == "POST":
                 SETTINGS.inject(Fault(**payload))
+            elif action == "insights" and request.method == "POST":
+                insights.set_findings(payload)
             elif action == "reset" and request.method == "POST":
                 reset()
             elif action == "calls/reset" and request.method == "POST":
@@ -152,7 +156,7 @@ class Dispatcher:
                     SETTINGS.calls.clear()
             elif action != "state":
                 return _json(404, {"message": f"no control action {action!r}"})
-        except (TypeError, ValueError) as err:
+        except (TypeError, ValueError, KeyError) as err:
             return _json(400, {"message": str(err)})
         return _json(200, SETTINGS.describe())
 
