@@ -34,6 +34,7 @@ TRANSPORT_FAULTS: dict[str, type[exceptions.EksError]] = {
     "throttle": exceptions.ThrottlingException,
     "server_error": exceptions.ServerException,
     "unavailable": exceptions.ServiceUnavailableException,
+    "access_denied": exceptions.AccessDeniedException,
 }
 DEFAULT_REGION = "us-west-2"
 # The sandbox accepts any credentials; boto3 needs some to sign its requests.
@@ -69,7 +70,12 @@ def _account_of(request: Request, access_key: str | None) -> str:
 
 
 # IAM and STS speak the query protocol: errors are XML, with their own codes for the same faults.
-QUERY_FAULT_CODES = {"throttle": "Throttling", "server_error": "ServiceFailure", "unavailable": "ServiceUnavailable"}
+QUERY_FAULT_CODES = {
+    "throttle": "Throttling",
+    "server_error": "ServiceFailure",
+    "unavailable": "ServiceUnavailable",
+    "access_denied": "AccessDenied",
+}
 
 
 def _query_error(kind: str, status: int, message: str) -> Response:

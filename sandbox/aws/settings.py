@@ -34,8 +34,8 @@ class Durations:
 
 @dataclass
 class Fault:
-    """One injected fault. `kind` is throttle, server_error or unavailable (answered before the operation
-    runs), or a domain fault the operation itself consults: fargate_create_failed, fargate_delete_failed,
+    """One injected fault. `kind` is throttle, server_error, unavailable or access_denied (answered before the
+    operation runs), or a domain fault the operation itself consults: fargate_create_failed, fargate_delete_failed,
     update_failed, expire_activation, role_propagation; update_cancelled (the version update ends Cancelled),
     update_race (UpdateClusterVersion refused as "update in progress", naming the update that just finished),
     addon_update_failed, insights_refresh_failed. `target` narrows it to a name (the cluster's; the add-on's

@@ -253,3 +253,19 @@ def test_an_incompatible_add_on_fails_the_compatibility_check_and_refuses_the_up
 def test_a_bad_finding_is_refused_by_the_control_endpoint(control: SandboxControl) -> None:
     with pytest.raises(Exception, match="400"):
         control.set_insights("prod", "1.30", [{"name": "x", "status": "RED"}])
+
+
+def test_an_injected_access_denial_answers_403_before_the_operation_runs(
+    endpoint: str, control: SandboxControl
+) -> None:
+    # Not recorded for the contract: IAM denials come for every operation, declared or not (as on AWS).
+    client = boto3.session.Session(
+        region_name=REGION, aws_access_key_id="sandbox", aws_secret_access_key="sandbox-secret"
+    ).client("eks", endpoint_url=endpoint)
+    control.inject("access_denied", operation="ListInsights")
+
+    with pytest.raises(botocore.exceptions.ClientError) as excinfo:
+        client.list_insights(clusterName="anything")
+
+    assert error_of(excinfo)[0] == "AccessDeniedException"
+    assert excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
