@@ -84,8 +84,9 @@ def _check_cluster_name(props: Mapping[str, Any], failures: list[CheckFailure]) 
 
 
 def _check_options(props: Mapping[str, Any], failures: list[CheckFailure]) -> None:
-    if inputs.known(props, "force") and not isinstance(props["force"], bool):
-        failures.append(CheckFailure("force", f"must be true or false, got {props['force']!r}"))
+    for key in ("force", "update_addons"):
+        if inputs.known(props, key) and not isinstance(props[key], bool):
+            failures.append(CheckFailure(key, f"must be true or false, got {props[key]!r}"))
     inputs.check_timeout(props, failures)
     inputs.check_region(props, "region", failures)
 
@@ -113,6 +114,47 @@ def _param(update: Mapping[str, Any], kind: str) -> str | None:
     return next((p.get("value") for p in update.get("params") or [] if p.get("type") == kind), None)
 
 
+def preview_lines(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:
+    """What an up would do, from the state alone (preview calls no AWS API): the steps from the version the
+    cluster ran at the last up or refresh, and what the `readiness` output recorded then for the first one."""
+    current, target, name = olds.get("version"), news.get("version"), olds.get("cluster_name", "?")
+    if not (isinstance(current, str) and isinstance(target, str) and VERSION.match(current) and VERSION.match(target)):
+        return []
+    prefix = f"EKS cluster {name}: "
+    if parse_version(target) < parse_version(current):
+        return [
+            f"{prefix}runs Kubernetes {current} (as of the last up or refresh); {target} would be refused: "
+            "EKS cannot downgrade a cluster"
+        ]
+    steps: list[str] = []
+    while parse_version(current) < parse_version(target) and len(steps) < 50:
+        steps.append(f"{current} -> {next_minor(current)}")
+        current = next_minor(current)
+    lines = [
+        f"{prefix}{olds['version']} -> {target} takes {len(steps)} step{'s' if len(steps) != 1 else ''} "
+        f"({', '.join(steps)}); node groups, upgrade insights and add-ons are checked before each one runs"
+    ]
+    found = olds.get("readiness")
+    first = steps[0] if steps else None
+    if not isinstance(found, Mapping) or first is None or found.get("version") != next_minor(str(olds["version"])):
+        return [*lines, f"{prefix}what {first} would meet is not known: run `pulumi preview --refresh` to read it"]
+    when = found.get("checked_at", "the last up or refresh")
+    blocking, warnings = (
+        [str(x) for x in v] if isinstance(v, list) else [] for v in (found.get("blocking"), found.get("warnings"))
+    )
+    if blocking:
+        overcome = (
+            "force is set: the up would go past it" if news.get("force") is True else "set force=True to go past it"
+        )
+        lines.append(f"{prefix}as of {when}, {first} would be blocked by: {'; '.join(blocking)}; {overcome}")
+    else:
+        lines.append(f"{prefix}as of {when}, nothing blocks {first}")
+    lines += [f"{prefix}as of {when}, {first}: warning: {line}" for line in warnings]
+    if len(steps) > 1:
+        lines.append(f"{prefix}the later steps are checked during the up, once the cluster has reached them")
+    return lines
+
+
 class ClusterVersionProvider(configured.ConfiguredProvider):
     """Steps an EKS cluster's Kubernetes version up to the target, one UpdateClusterVersion per minor."""
 
@@ -132,6 +174,8 @@ class ClusterVersionProvider(configured.ConfiguredProvider):
         if inputs.is_unknown(new_region) or (new_region is not None and new_region != olds.get("region")):
             replaces.append("region")
         version_changed = inputs.is_unknown(news.get("version")) or news.get("version") != olds.get("version")
+        if version_changed and not replaces:
+            readiness.report_lines("", preview_lines(olds, news))
         return DiffResult(
             changes=bool(replaces) or version_changed,
             replaces=replaces,

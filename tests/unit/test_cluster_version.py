@@ -15,7 +15,11 @@ from pulumi.output import Unknown
 
 from pulumi_cluster_connect._plumbing import errors
 from pulumi_cluster_connect.dynamic_providers._upgrade_readiness import UpgradeBlocked
-from pulumi_cluster_connect.dynamic_providers.cluster_version import ClusterVersionProvider, request_token
+from pulumi_cluster_connect.dynamic_providers.cluster_version import (
+    ClusterVersionProvider,
+    preview_lines,
+    request_token,
+)
 from pulumi_cluster_connect.sandbox.aws.control import SandboxControl
 
 if TYPE_CHECKING:
@@ -67,7 +71,8 @@ def test_a_cluster_name_must_follow_the_eks_rules(name: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("key", "value"), [("force", "yes"), ("timeout_seconds", 0.0), ("timeout_seconds", True), ("region", "west")]
+    ("key", "value"),
+    [("force", "yes"), ("update_addons", 1.0), ("timeout_seconds", 0.0), ("timeout_seconds", True), ("region", "west")],
 )
 def test_options_of_the_wrong_kind_fail_the_check_naming_the_property(key: str, value: Any) -> None:
     assert key in failures_of({"cluster_name": "prod", "version": "1.32", key: value})
@@ -128,6 +133,67 @@ def test_an_unknown_version_in_preview_is_a_change_and_an_unknown_cluster_a_repl
 
     assert (unknown_version.changes, unknown_version.replaces) == (True, [])
     assert unknown_cluster.replaces == ["cluster_name"]
+
+
+# preview: what diff says from the state alone
+
+READINESS_OUTPUT = {
+    "version": "1.31",
+    "checked_at": "2026-05-01T10:00:00+00:00",
+    "blocking": ['insight "Deprecated APIs removed in Kubernetes v1.31" (ERROR): in use'],
+    "warnings": ['insight "Cluster health issues" (WARNING): degraded'],
+}
+
+
+def test_preview_lists_the_steps_and_what_the_first_one_met_at_the_last_up(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    olds = outputs(readiness=READINESS_OUTPUT)
+
+    provider().diff(f"{REGION}/prod", olds, {"cluster_name": "prod", "version": "1.32"})
+
+    lines = [line.removeprefix("[cluster-connect] ") for line in capsys.readouterr().err.splitlines()]
+    assert lines == [
+        "EKS cluster prod: 1.30 -> 1.32 takes 2 steps (1.30 -> 1.31, 1.31 -> 1.32); node groups, upgrade insights "
+        "and add-ons are checked before each one runs",
+        "EKS cluster prod: as of 2026-05-01T10:00:00+00:00, 1.30 -> 1.31 would be blocked by: insight "
+        '"Deprecated APIs removed in Kubernetes v1.31" (ERROR): in use; set force=True to go past it',
+        'EKS cluster prod: as of 2026-05-01T10:00:00+00:00, 1.30 -> 1.31: warning: insight "Cluster health issues" '
+        "(WARNING): degraded",
+        "EKS cluster prod: the later steps are checked during the up, once the cluster has reached them",
+    ]
+
+
+def test_preview_with_force_says_the_up_would_go_past_a_blocker() -> None:
+    lines = preview_lines(outputs(readiness=READINESS_OUTPUT), {"version": "1.31", "force": True})
+
+    assert lines[1].endswith("force is set: the up would go past it")
+
+
+def test_preview_without_a_readiness_record_for_the_first_step_says_it_is_not_known() -> None:
+    lines = preview_lines(outputs(readiness={**READINESS_OUTPUT, "version": "1.35"}), {"version": "1.31"})
+
+    assert lines[1] == (
+        "EKS cluster prod: what 1.30 -> 1.31 would meet is not known: run `pulumi preview --refresh` to read it"
+    )
+
+
+def test_preview_of_a_downgrade_says_eks_would_refuse_it() -> None:
+    assert preview_lines(outputs(), {"version": "1.29"}) == [
+        "EKS cluster prod: runs Kubernetes 1.30 (as of the last up or refresh); 1.29 would be refused: EKS cannot "
+        "downgrade a cluster"
+    ]
+
+
+@pytest.mark.parametrize("version", [UNKNOWN, "latest", 1.31, None])
+def test_preview_says_nothing_of_a_version_it_cannot_read(version: Any) -> None:
+    assert preview_lines(outputs(readiness="garbage"), {"version": version}) == []
+
+
+def test_preview_prints_nothing_when_the_version_stays(capsys: pytest.CaptureFixture[str]) -> None:
+    provider().diff(f"{REGION}/prod", outputs(readiness=READINESS_OUTPUT), {"cluster_name": "prod", "version": "1.30"})
+
+    assert capsys.readouterr().err == ""
 
 
 # polling
