@@ -247,9 +247,15 @@ class ClusterVersionProvider(configured.ConfiguredProvider):
 
 
 def _next_step_readiness(eks: EKSClient, name: str, current: str) -> dict[str, Any]:
-    """What the next minor step would meet, as EKS sees it now: kept in the state for a later preview."""
+    """What the next minor step would meet, as EKS sees it now: kept in the state for a later preview. Never
+    fails the up or refresh that asks: when EKS cannot say, the output says so."""
+    target = next_minor(current)
     checker = readiness.Checker(eks, name, time.monotonic() + readiness.REFRESH_TIMEOUT)
-    return checker.read(next_minor(current), refresh_errors=False).as_output()
+    try:
+        return checker.read(target, refresh_errors=False).as_output()
+    except errors.AwsApiError as err:
+        found = readiness.Readiness(target, notes=[f"could not read what the next step would meet ({err})"])
+        return found.as_output()
 
 
 @dataclass
@@ -532,9 +538,12 @@ class _Run:
     def _refused_as_not_ready(self, what: str, current: str, to: str, err: errors.AwsApiError) -> Exception:
         """EKS's own readiness check refused the step: say what its insights found, as for our own check."""
         checker = readiness.Checker(self.eks, self.name, self.deadline)
-        note = checker.refresh()
-        found = checker.read(to, refresh_errors=False)
-        lines = found.blocking() + ([note] if note else [])
+        try:
+            note = checker.refresh()
+            found = checker.read(to, refresh_errors=False)
+            lines = found.blocking() + ([note] if note else [])
+        except errors.AwsApiError as failed:
+            lines = [f"what EKS's insights say could not be read ({failed})"]
         return readiness.UpgradeBlocked(
             f"{what} was refused by EKS, nothing was changed (the cluster stays at Kubernetes {current}): "
             f"{err.code}: {err.message}\n"
