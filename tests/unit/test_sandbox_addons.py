@@ -13,7 +13,8 @@ import pytest
 from pulumi_cluster_connect.sandbox.aws import addon_catalog, addons, versions
 from pulumi_cluster_connect.sandbox.aws.control import SandboxControl
 
-from .test_sandbox_insights import Recorder, error_of
+from .. import contract
+from .test_sandbox_insights import error_of
 
 if TYPE_CHECKING:
     from mypy_boto3_eks import EKSClient
@@ -38,14 +39,13 @@ def eks(endpoint: str, control: SandboxControl) -> Iterator[EKSClient]:
         region_name=REGION, aws_access_key_id="sandbox", aws_secret_access_key="sandbox-secret"
     )
     role = session.client("iam", endpoint_url=endpoint).create_role(RoleName="c", AssumeRolePolicyDocument="{}")
-    client = session.client("eks", endpoint_url=endpoint)
-    recorder = Recorder()
-    client.meta.events.register("after-call.eks", recorder)
+    recorder = contract.Recorder()
+    client: EKSClient = recorder.attach(session.client("eks", endpoint_url=endpoint))
     client.create_cluster(
         name="prod", version="1.29", roleArn=role["Role"]["Arn"], resourcesVpcConfig={"subnetIds": ["subnet-a"]}
     )
     yield client
-    assert recorder.violations() == []
+    assert recorder.violations(epoch_only=True) == []
 
 
 def wait_until(describe: Any, done: Any) -> Any:

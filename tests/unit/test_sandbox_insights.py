@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -39,27 +37,6 @@ DEPRECATED_FINDING = {
 }
 
 
-@dataclass
-class Recorder:
-    """Every raw EKS answer, checked against the model when the test ends."""
-
-    answers: list[tuple[str, int, str, bytes]] = field(default_factory=list)
-
-    def __call__(self, http_response: Any, model: Any, **_: Any) -> None:
-        code = http_response.headers.get("x-amzn-ErrorType", "").split(":")[0]
-        self.answers.append((model.name, http_response.status_code, code, http_response.content))
-
-    def violations(self) -> list[str]:
-        found = []
-        for operation, status, code, body in self.answers:
-            parsed = json.loads(body) if body else {}
-            if status >= 300:
-                found += contract.error_problems(code, status, operation, parsed)
-            else:
-                found += contract.output_problems(operation, parsed, epoch_only=True)
-        return found
-
-
 @pytest.fixture
 def control(endpoint: str) -> Iterator[SandboxControl]:
     made = SandboxControl(endpoint)
@@ -76,14 +53,13 @@ def eks(endpoint: str, control: SandboxControl) -> Iterator[EKSClient]:
         region_name=REGION, aws_access_key_id="sandbox", aws_secret_access_key="sandbox-secret"
     )
     role = session.client("iam", endpoint_url=endpoint).create_role(RoleName="c", AssumeRolePolicyDocument="{}")
-    client = session.client("eks", endpoint_url=endpoint)
-    recorder = Recorder()
-    client.meta.events.register("after-call.eks", recorder)
+    recorder = contract.Recorder()
+    client: EKSClient = recorder.attach(session.client("eks", endpoint_url=endpoint))
     client.create_cluster(
         name="prod", version="1.29", roleArn=role["Role"]["Arn"], resourcesVpcConfig={"subnetIds": ["subnet-a"]}
     )
     yield client
-    assert recorder.violations() == []
+    assert recorder.violations(epoch_only=True) == []
 
 
 def upgrade_insights(eks: EKSClient, version: str, **filters: Any) -> list[dict[str, Any]]:
