@@ -424,7 +424,8 @@ class _Run:
         note = checker.refresh()
         readiness.report_lines(f"{step}: warning: ", [note] if note else [])
         again = checker.read(to, refresh_errors=False)
-        self._gate(step, current, again.blocking())
+        updated = ", ".join(f"{name} to {version}" for name, version in bridges.items())
+        self._gate(step, current, again.blocking(), changed=f"the add-ons were updated ({updated}) but ")
 
     def _bridge_versions(self, checker: readiness.Checker, found: readiness.Readiness, current: str) -> dict[str, str]:
         bridges = {}
@@ -434,14 +435,15 @@ class _Run:
                 bridges[addon.name] = bridge
         return bridges
 
-    def _gate(self, step: str, current: str, blocking: list[str]) -> None:
+    def _gate(self, step: str, current: str, blocking: list[str], changed: str = "") -> None:
         if not blocking:
             return
         if self.force:
             readiness.report_lines(f"{step}: force is set, going on despite: ", blocking)
             return
+        outcome = f"{changed}the control plane was not changed" if changed else "nothing was changed"
         raise readiness.UpgradeBlocked(
-            f"{step} is blocked, nothing was changed (the cluster stays at Kubernetes {current}):\n"
+            f"{step} is blocked, {outcome} (the cluster stays at Kubernetes {current}):\n"
             + "".join(f"- {line}\n" for line in blocking)
             + "Fix these and run `pulumi up` again, or set force=True to upgrade anyway."
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -602,3 +603,29 @@ def test_the_readiness_output_says_what_the_next_step_would_meet(eks: EKSClient,
     assert [line.split(":")[0] for line in readiness["blocking"]] == [
         'insight "Deprecated APIs removed in Kubernetes v1.31" (ERROR)'
     ]
+
+
+def test_a_finding_that_shows_up_during_the_add_on_updates_blocks_saying_what_did_change(
+    eks: EKSClient, endpoint: str
+) -> None:
+    add_addon(eks, "kube-proxy", "v1.29.0-eksbuild.1")
+
+    def set_finding_once_updating() -> None:
+        deadline = time.monotonic() + 20
+        while eks.describe_addon(clusterName="prod", addonName="kube-proxy")["addon"]["status"] != "UPDATING":
+            if time.monotonic() > deadline:
+                return
+            time.sleep(0.02)
+        SandboxControl(endpoint).set_insights("prod", "1.30", [finding("1.30")])
+
+    watcher = threading.Thread(target=set_finding_once_updating, daemon=True)
+    watcher.start()
+    with pytest.raises(UpgradeBlocked) as blocked:
+        provider().create({"cluster_name": "prod", "version": "1.30", "update_addons": True})
+    watcher.join()
+
+    assert (
+        "1.29 -> 1.30 is blocked, the add-ons were updated (kube-proxy to v1.29.15-eksbuild.2) but the control "
+        "plane was not changed (the cluster stays at Kubernetes 1.29)" in str(blocked.value)
+    )
+    assert eks.list_updates(name="prod")["updateIds"] == []
