@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pulumi.dynamic import ConfigureRequest
 from pulumi.dynamic.config import Config
 from pulumi.dynamic.dynamic import serialize_provider
@@ -629,3 +631,32 @@ def test_a_finding_that_shows_up_during_the_add_on_updates_blocks_saying_what_di
         "plane was not changed (the cluster stays at Kubernetes 1.29)" in str(blocked.value)
     )
     assert eks.list_updates(name="prod")["updateIds"] == []
+
+
+ANY_VALUE = st.recursive(
+    st.none() | st.booleans() | st.floats(allow_nan=False) | st.text(max_size=8) | st.just(UNKNOWN),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=8,
+)
+VERSIONS = st.from_regex(r"\A1\.[0-9]{1,3}\Z") | ANY_VALUE
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    old_version=VERSIONS,
+    new_version=VERSIONS,
+    readiness=st.fixed_dictionaries(
+        {}, optional={"version": VERSIONS, "checked_at": ANY_VALUE, "blocking": ANY_VALUE, "warnings": ANY_VALUE}
+    )
+    | ANY_VALUE,
+    force=ANY_VALUE,
+)
+def test_the_preview_lines_never_raise_on_what_the_state_and_the_engine_can_hold(
+    old_version: Any, new_version: Any, readiness: Any, force: Any
+) -> None:
+    lines = preview_lines(
+        {"cluster_name": "prod", "version": old_version, "readiness": readiness},
+        {"version": new_version, "force": force},
+    )
+
+    assert all(isinstance(line, str) for line in lines)
