@@ -1,4 +1,4 @@
-"""A client for the sandbox's control endpoint: durations, injected faults, reset."""
+"""A client for the sandbox's control endpoint: durations, injected faults, upgrade insights, reset."""
 
 from __future__ import annotations
 
@@ -31,6 +31,16 @@ class SandboxControl:
 
     def reset(self) -> None:
         self._post("reset")
+
+    def set_insights(
+        self, cluster: str, version: str, insights: list[dict[str, Any]], *, after_refresh: bool = False
+    ) -> None:
+        """What EKS's upgrade insights find for `cluster` on Kubernetes `version`, replacing what was set before:
+        each a dict of `insights.Finding` fields (name, status, reason, recommendation, description, resources,
+        deprecations). With `after_refresh`, they show once the next insights refresh completes."""
+        self._post(
+            "insights", {"cluster": cluster, "version": version, "insights": insights, "after_refresh": after_refresh}
+        )
 
     def calls(self) -> dict[str, int]:
         """Requests per operation (every AWS operation, ours and moto's) since the last reset."""

@@ -88,3 +88,10 @@ class ServerException(EksError):
 class ServiceUnavailableException(EksError):
     code = "ServiceUnavailableException"
     status = 503
+
+
+class AccessDeniedException(EksError):
+    """The caller's IAM policy does not allow the operation (answered before the operation runs)."""
+
+    code = "AccessDeniedException"
+    status = 403

@@ -15,11 +15,13 @@ from moto.server import DomainDispatcherApplication, create_backend_app  # type:
 from werkzeug.wrappers import Request, Response
 
 from .. import serving
-from . import connected, exceptions, fargate, registrations, routes, updates
+from . import addons, connected, exceptions, fargate, insights, registrations, routes, updates
 from .call import Call, Handler
 from .settings import SETTINGS, Fault
 
-MODELS = (connected, fargate, updates, registrations)
+# addons before updates: it answers DescribeUpdate and ListUpdates for an add-on; insights before updates: it
+# refuses an UpdateClusterVersion that readiness blocks.
+MODELS = (connected, fargate, addons, insights, updates, registrations)
 # Several models may answer one operation (DescribeCluster: updates settle, registrations answer for
 # registered clusters): each is asked in turn and the first answer wins; none means moto answers. The
 # rules for connected clusters come first: they refuse before another model acts.
@@ -32,6 +34,7 @@ TRANSPORT_FAULTS: dict[str, type[exceptions.EksError]] = {
     "throttle": exceptions.ThrottlingException,
     "server_error": exceptions.ServerException,
     "unavailable": exceptions.ServiceUnavailableException,
+    "access_denied": exceptions.AccessDeniedException,
 }
 DEFAULT_REGION = "us-west-2"
 # The sandbox accepts any credentials; boto3 needs some to sign its requests.
@@ -67,7 +70,12 @@ def _account_of(request: Request, access_key: str | None) -> str:
 
 
 # IAM and STS speak the query protocol: errors are XML, with their own codes for the same faults.
-QUERY_FAULT_CODES = {"throttle": "Throttling", "server_error": "ServiceFailure", "unavailable": "ServiceUnavailable"}
+QUERY_FAULT_CODES = {
+    "throttle": "Throttling",
+    "server_error": "ServiceFailure",
+    "unavailable": "ServiceUnavailable",
+    "access_denied": "AccessDenied",
+}
 
 
 def _query_error(kind: str, status: int, message: str) -> Response:
@@ -145,6 +153,8 @@ class Dispatcher:
                 SETTINGS.durations.update(payload)
             elif action == "faults" and request.method == "POST":
                 SETTINGS.inject(Fault(**payload))
+            elif action == "insights" and request.method == "POST":
+                insights.set_findings(payload)
             elif action == "reset" and request.method == "POST":
                 reset()
             elif action == "calls/reset" and request.method == "POST":
@@ -152,7 +162,7 @@ class Dispatcher:
                     SETTINGS.calls.clear()
             elif action != "state":
                 return _json(404, {"message": f"no control action {action!r}"})
-        except (TypeError, ValueError) as err:
+        except (TypeError, ValueError, KeyError) as err:
             return _json(400, {"message": str(err)})
         return _json(200, SETTINGS.describe())
 

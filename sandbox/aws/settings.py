@@ -18,6 +18,10 @@ class Durations:
     cluster_deregister: float = 1.0
     """How long a deregistered cluster stays DELETING before DescribeCluster no longer finds it."""
     activation_lifetime: float = 3 * 24 * 3600.0
+    addon_update: float = 1.0
+    """How long an add-on takes to be created, updated or deleted."""
+    insights_refresh: float = 0.2
+    """How long StartInsightsRefresh takes to complete."""
 
     def update(self, values: dict[str, Any]) -> None:
         names = {f.name for f in fields(self)}
@@ -30,10 +34,12 @@ class Durations:
 
 @dataclass
 class Fault:
-    """One injected fault. `kind` is throttle, server_error or unavailable (answered before the operation
-    runs), or a domain fault the operation itself consults: fargate_create_failed, fargate_delete_failed,
-    update_failed, expire_activation, role_propagation. `target` narrows it to a name; `count` is how many
-    times it fires (0 = until reset)."""
+    """One injected fault. `kind` is throttle, server_error, unavailable or access_denied (answered before the
+    operation runs), or a domain fault the operation itself consults: fargate_create_failed, fargate_delete_failed,
+    update_failed, expire_activation, role_propagation; update_cancelled (the version update ends Cancelled),
+    update_race (UpdateClusterVersion refused as "update in progress", naming the update that just finished),
+    addon_update_failed, insights_refresh_failed. `target` narrows it to a name (the cluster's; the add-on's
+    for addon_update_failed); `count` is how many times it fires (0 = until reset)."""
 
     kind: str
     operation: str | None = None

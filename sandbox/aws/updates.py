@@ -1,4 +1,5 @@
-"""UpdateClusterVersion, DescribeUpdate and ListUpdates: version updates with EKS's rules and lifecycle."""
+"""UpdateClusterVersion, DescribeUpdate, ListUpdates and CancelUpdate: version updates with EKS's rules and
+lifecycle, Cancelled updates and the refusal that follows a finished update."""
 
 from __future__ import annotations
 
@@ -30,6 +31,9 @@ NODEGROUPS_LAG_MSG = (
 BAD_NEXT_TOKEN_MSG = "The nextToken is invalid"
 FAILED_ERROR_CODE = "InsufficientFreeAddresses"
 FAILED_ERROR_MSG = "One or more of the cluster's subnets do not have enough free IP addresses for the update"
+CANCELLED_REASON = "The update was cancelled before the control plane changed; the cluster keeps its version"
+CANCEL_REQUESTED_REASON = "Cancelled by a CancelUpdate request"
+NOT_CANCELLABLE_MSG = "Update {update_id} is not in progress and cannot be cancelled"
 PLATFORM_VERSION_AFTER_UPGRADE = "eks.1"
 MAX_RESULTS = 100
 
@@ -52,14 +56,18 @@ class VersionUpdate:
     token: str | None
     errors: list[dict[str, Any]] = field(default_factory=list)
     applied: bool = False
+    cancel_reason: str | None = None
+    """Set for an update that ends Cancelled (at `ends_at`) instead of running to its end."""
 
     def status(self, now: float) -> str:
         if now < self.ends_at:
             return "InProgress"
+        if self.cancel_reason is not None:
+            return "Cancelled"
         return "Failed" if self.errors else "Successful"
 
     def describe(self, now: float) -> dict[str, Any]:
-        return {
+        described: dict[str, Any] = {
             "id": self.id,
             "status": self.status(now),
             "type": "VersionUpdate",
@@ -70,6 +78,9 @@ class VersionUpdate:
             "createdAt": self.created_at,
             "errors": self.errors,
         }
+        if self.cancel_reason is not None and described["status"] == "Cancelled":
+            described["cancellation"] = {"status": "Successful", "reason": self.cancel_reason}
+        return described
 
 
 _LOCK = threading.RLock()
@@ -171,6 +182,12 @@ def update_cluster_version(call: Call) -> dict[str, Any]:
             raise exceptions.ResourceInUseException(
                 UPDATE_IN_PROGRESS_MSG.format(cluster=name, update_id=running[0].id)
             )
+        # EKS can still name the update that just finished as in progress while the cluster is ACTIVE
+        # (aws/containers-roadmap#2677): the injected `update_race` fault answers so.
+        if updates and call.settings.take("update_race", operation="UpdateClusterVersion", target=name):
+            raise exceptions.ResourceInUseException(
+                UPDATE_IN_PROGRESS_MSG.format(cluster=name, update_id=updates[-1].id)
+            )
         if cluster.status != "ACTIVE":
             raise exceptions.InvalidRequestException(NOT_ACTIVE_MSG.format(cluster=name))
         _check_step(cluster, wanted)
@@ -183,6 +200,7 @@ def update_cluster_version(call: Call) -> dict[str, Any]:
         if call.settings.take("update_failed", operation="UpdateClusterVersion", target=name):
             subnets = list((cluster.resources_vpc_config or {}).get("subnetIds") or [name])
             errors.append({"errorCode": FAILED_ERROR_CODE, "errorMessage": FAILED_ERROR_MSG, "resourceIds": subnets})
+        cancelled = call.settings.take("update_cancelled", operation="UpdateClusterVersion", target=name)
         update = VersionUpdate(
             id=str(uuid.uuid4()),
             account_id=call.account_id,
@@ -195,10 +213,51 @@ def update_cluster_version(call: Call) -> dict[str, Any]:
             ends_at=now + call.settings.durations.cluster_update,
             token=token,
             errors=errors,
+            cancel_reason=CANCELLED_REASON if cancelled else None,
         )
         _UPDATES.append(update)
         cluster.status = "UPDATING"
         return {"update": update.describe(now)}
+
+
+def pending_step(call: Call) -> tuple[Any, str] | None:
+    """The cluster and version of an UpdateClusterVersion that would start a new minor step: the cluster exists
+    and is ACTIVE, no update runs, the token is new and the version is the next minor. Other models' rules
+    for such a step (readiness) apply only then; every other case is answered here."""
+    settle(call)
+    name = call.path_params["name"]
+    wanted = str(call.body.get("version", ""))
+    token = call.body.get("clientRequestToken")
+    now = time.time()
+    with _LOCK:
+        cluster = call.eks.clusters.get(name)
+        if cluster is None or cluster.status != "ACTIVE":
+            return None
+        updates = _updates_of(call, cluster)
+        if any(u.status(now) == "InProgress" or (token is not None and u.token == token) for u in updates):
+            return None
+        current, target = _parse(cluster.version), _parse(wanted)
+        if current is None or target != (current[0], current[1] + 1):
+            return None
+        return cluster, wanted
+
+
+def cancel_update(call: Call) -> dict[str, Any]:
+    settle(call)
+    update_id = call.path_params["updateId"]
+    now = time.time()
+    with _LOCK:
+        cluster = _cluster(call, call.path_params["name"])
+        found = [u for u in _updates_of(call, cluster) if u.id == update_id]
+        if not found:
+            raise exceptions.ResourceNotFoundException(UPDATE_NOT_FOUND_MSG.format(update_id=update_id))
+        update = found[0]
+        if update.status(now) != "InProgress":
+            raise exceptions.InvalidRequestException(NOT_CANCELLABLE_MSG.format(update_id=update_id))
+        update.ends_at = now
+        update.cancel_reason = CANCEL_REQUESTED_REASON
+    settle(call)
+    return {"update": update.describe(now)}
 
 
 def _not_ours(call: Call) -> bool:
@@ -246,6 +305,7 @@ HANDLERS: dict[str, Handler] = {
     "UpdateClusterVersion": update_cluster_version,
     "DescribeUpdate": describe_update,
     "ListUpdates": list_updates,
+    "CancelUpdate": cancel_update,
     "DescribeCluster": describe_cluster,
 }
 

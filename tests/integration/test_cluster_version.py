@@ -39,18 +39,28 @@ def eks(aws: SandboxControl, monkeypatch: pytest.MonkeyPatch) -> EKSClient:
     return client
 
 
-def program(version: str, force: bool = False) -> Callable[[], None]:
+def program(version: str, force: bool = False, update_addons: bool = False) -> Callable[[], None]:
     def run() -> None:
-        upgrade = ClusterVersion("upgrade", cluster_name=CLUSTER, version=version, force=force or None)
+        upgrade = ClusterVersion(
+            "upgrade",
+            cluster_name=CLUSTER,
+            version=version,
+            force=force or None,
+            update_addons=update_addons or None,
+        )
         pulumi.export("version", upgrade.version)
         pulumi.export("platform_version", upgrade.platform_version)
         pulumi.export("updates", upgrade.updates)
+        pulumi.export("addon_updates", upgrade.addon_updates)
+        pulumi.export("readiness", upgrade.readiness)
 
     return run
 
 
-def stack_at(stacks: StackFactory, version: str, force: bool = False) -> stack_helpers.TestStack:
-    return stacks.inline(program(version, force), stack="upgrade")
+def stack_at(
+    stacks: StackFactory, version: str, force: bool = False, update_addons: bool = False
+) -> stack_helpers.TestStack:
+    return stacks.inline(program(version, force, update_addons), stack="upgrade")
 
 
 def cluster_version(eks: EKSClient) -> str:
@@ -214,3 +224,149 @@ def test_the_stored_state_holds_no_aws_client(stacks: StackFactory, eks: EKSClie
     state: dict[str, Any] = stack.resources(":ClusterVersion")[0]
     assert state["id"] == f"{REGION}/{CLUSTER}"
     assert state["type"] == "pulumi-python:dynamic/eks:ClusterVersion"
+
+
+# readiness: EKS's upgrade insights and the add-ons, checked before each step
+
+RECOMMENDATION = "Update manifests and API clients to use newer Kubernetes APIs if applicable before upgrading"
+
+
+def deprecated_apis(version: str, status: str = "ERROR") -> dict[str, Any]:
+    return {
+        "name": f"Deprecated APIs removed in Kubernetes v{version}",
+        "status": status,
+        "reason": "Deprecated API usage detected within last 30 days",
+        "recommendation": RECOMMENDATION,
+        "resources": ["/apis/flowcontrol.apiserver.k8s.io/v1beta2/flowschemas/catch-all"],
+    }
+
+
+def install_addon(eks: EKSClient, name: str, version: str) -> None:
+    eks.create_addon(clusterName=CLUSTER, addonName=name, addonVersion=version)
+    deadline = time.monotonic() + 30
+    while eks.describe_addon(clusterName=CLUSTER, addonName=name)["addon"]["status"] != "ACTIVE":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+
+
+def test_an_error_insight_blocks_the_up_with_its_recommendation_and_nothing_changes(
+    stacks: StackFactory, eks: EKSClient, aws: SandboxControl
+) -> None:
+    stack_at(stacks, "1.29").up()
+    aws.set_insights(CLUSTER, "1.30", [deprecated_apis("1.30")])
+    stack = stack_at(stacks, "1.30")
+
+    with pytest.raises(auto.CommandError) as blocked:
+        stack.up()
+
+    message = str(blocked.value)
+    assert "EKS cluster prod 1.29 -> 1.30 is blocked, nothing was changed" in message
+    assert 'insight "Deprecated APIs removed in Kubernetes v1.30" (ERROR)' in message
+    assert f"Recommendation: {RECOMMENDATION}" in message
+    assert "Affected: /apis/flowcontrol.apiserver.k8s.io/v1beta2/flowschemas/catch-all" in message
+    assert eks.list_updates(name=CLUSTER)["updateIds"] == []
+    assert cluster_version(eks) == "1.29"
+    assert stack.resources(":ClusterVersion")[0]["outputs"]["version"] == "1.29"
+
+
+def test_force_passes_an_error_insight_and_says_what_it_overrode(
+    stacks: StackFactory, eks: EKSClient, aws: SandboxControl
+) -> None:
+    aws.set_insights(CLUSTER, "1.30", [deprecated_apis("1.30")])
+    stack = stack_at(stacks, "1.30", force=True)
+
+    result = stack.up()
+
+    assert result.outputs["version"].value == "1.30"
+    assert (
+        'EKS cluster prod 1.29 -> 1.30: force is set, going on despite: insight "Deprecated APIs removed in '
+        'Kubernetes v1.30" (ERROR)' in stack.output
+    )
+
+
+def test_a_warning_insight_is_printed_and_the_up_goes_on(
+    stacks: StackFactory, eks: EKSClient, aws: SandboxControl
+) -> None:
+    aws.set_insights(CLUSTER, "1.30", [deprecated_apis("1.30", "WARNING")])
+    stack = stack_at(stacks, "1.30")
+
+    result = stack.up()
+
+    assert result.outputs["version"].value == "1.30"
+    assert (
+        'EKS cluster prod 1.29 -> 1.30: warning: insight "Deprecated APIs removed in Kubernetes v1.30" (WARNING)'
+        in (stack.output)
+    )
+
+
+def test_an_add_on_that_would_not_run_on_the_next_minor_blocks_the_up_naming_it(
+    stacks: StackFactory, eks: EKSClient
+) -> None:
+    install_addon(eks, "coredns", "v1.10.1-eksbuild.38")
+
+    with pytest.raises(auto.CommandError) as blocked:
+        stack_at(stacks, "1.31").up()
+
+    assert "1.30 -> 1.31 is blocked" in str(blocked.value)
+    assert "add-on coredns v1.10.1-eksbuild.38 does not run on Kubernetes 1.31; compatible:" in str(blocked.value)
+    assert "v1.11.3-eksbuild.2 (default)" in str(blocked.value)
+    assert cluster_version(eks) == "1.30"
+
+
+def test_update_addons_brings_the_add_on_along_and_the_up_finishes(stacks: StackFactory, eks: EKSClient) -> None:
+    install_addon(eks, "coredns", "v1.10.1-eksbuild.38")
+
+    result = stack_at(stacks, "1.31", update_addons=True).up()
+
+    assert result.outputs["version"].value == "1.31"
+    assert [(u["addon"], u["to"], u["status"]) for u in result.outputs["addon_updates"].value] == [
+        ("coredns", "v1.11.3-eksbuild.2", "Successful")
+    ]
+
+
+def test_a_cancelled_update_fails_the_up_clearly_and_the_next_up_finishes_the_upgrade(
+    stacks: StackFactory, eks: EKSClient, aws: SandboxControl
+) -> None:
+    aws.inject("update_cancelled", operation="UpdateClusterVersion", target=CLUSTER)
+    stack = stack_at(stacks, "1.31")
+
+    with pytest.raises(auto.CommandError) as failed:
+        stack.up()
+    version_after_cancel = cluster_version(eks)
+    resumed = stack.up()
+
+    assert "1.29 -> 1.30" in str(failed.value)
+    assert "reached Cancelled: cancelled: The update was cancelled" in str(failed.value)
+    assert "The cluster stays at Kubernetes 1.29; run `pulumi up` again" in str(failed.value)
+    assert version_after_cancel == "1.29"
+    assert steps(resumed.outputs["updates"].value) == [("1.29", "1.30", "Successful"), ("1.30", "1.31", "Successful")]
+
+
+def test_the_update_in_progress_race_between_steps_is_absorbed(
+    stacks: StackFactory, eks: EKSClient, aws: SandboxControl
+) -> None:
+    aws.inject("update_race", operation="UpdateClusterVersion", target=CLUSTER, count=2)
+    stack = stack_at(stacks, "1.31")
+
+    result = stack.up()
+
+    assert steps(result.outputs["updates"].value) == [("1.29", "1.30", "Successful"), ("1.30", "1.31", "Successful")]
+    assert "EKS still reports an update in progress" in stack.output
+    assert len(eks.list_updates(name=CLUSTER)["updateIds"]) == 2
+
+
+def test_preview_lists_the_steps_and_what_the_last_up_found_for_the_first_without_calling_aws(
+    stacks: StackFactory, eks: EKSClient, aws: SandboxControl
+) -> None:
+    aws.set_insights(CLUSTER, "1.30", [deprecated_apis("1.30")])
+    stack_at(stacks, "1.29").up()
+    stack = stack_at(stacks, "1.31")
+    aws.reset_calls()
+
+    stack.preview()
+
+    assert "EKS cluster prod: 1.29 -> 1.31 takes 2 steps (1.29 -> 1.30, 1.30 -> 1.31)" in stack.output
+    assert '1.29 -> 1.30 would be blocked by: insight "Deprecated APIs removed in Kubernetes v1.30" (ERROR)' in (
+        stack.output
+    )
+    assert aws.calls() == {}

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pulumi.dynamic import ConfigureRequest
 from pulumi.dynamic.config import Config
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.output import Unknown
 
 from pulumi_cluster_connect._plumbing import errors
-from pulumi_cluster_connect.dynamic_providers.cluster_version import ClusterVersionProvider
+from pulumi_cluster_connect.dynamic_providers._upgrade_readiness import UpgradeBlocked
+from pulumi_cluster_connect.dynamic_providers.cluster_version import (
+    ClusterVersionProvider,
+    preview_lines,
+    request_token,
+)
 from pulumi_cluster_connect.sandbox.aws.control import SandboxControl
 
 if TYPE_CHECKING:
@@ -65,7 +74,8 @@ def test_a_cluster_name_must_follow_the_eks_rules(name: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("key", "value"), [("force", "yes"), ("timeout_seconds", 0.0), ("timeout_seconds", True), ("region", "west")]
+    ("key", "value"),
+    [("force", "yes"), ("update_addons", 1.0), ("timeout_seconds", 0.0), ("timeout_seconds", True), ("region", "west")],
 )
 def test_options_of_the_wrong_kind_fail_the_check_naming_the_property(key: str, value: Any) -> None:
     assert key in failures_of({"cluster_name": "prod", "version": "1.32", key: value})
@@ -126,6 +136,67 @@ def test_an_unknown_version_in_preview_is_a_change_and_an_unknown_cluster_a_repl
 
     assert (unknown_version.changes, unknown_version.replaces) == (True, [])
     assert unknown_cluster.replaces == ["cluster_name"]
+
+
+# preview: what diff says from the state alone
+
+READINESS_OUTPUT = {
+    "version": "1.31",
+    "checked_at": "2026-05-01T10:00:00+00:00",
+    "blocking": ['insight "Deprecated APIs removed in Kubernetes v1.31" (ERROR): in use'],
+    "warnings": ['insight "Cluster health issues" (WARNING): degraded'],
+}
+
+
+def test_preview_lists_the_steps_and_what_the_first_one_met_at_the_last_up(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    olds = outputs(readiness=READINESS_OUTPUT)
+
+    provider().diff(f"{REGION}/prod", olds, {"cluster_name": "prod", "version": "1.32"})
+
+    lines = [line.removeprefix("[cluster-connect] ") for line in capsys.readouterr().err.splitlines()]
+    assert lines == [
+        "EKS cluster prod: 1.30 -> 1.32 takes 2 steps (1.30 -> 1.31, 1.31 -> 1.32); node groups, upgrade insights "
+        "and add-ons are checked before each one runs",
+        "EKS cluster prod: as of 2026-05-01T10:00:00+00:00, 1.30 -> 1.31 would be blocked by: insight "
+        '"Deprecated APIs removed in Kubernetes v1.31" (ERROR): in use; set force=True to go past it',
+        'EKS cluster prod: as of 2026-05-01T10:00:00+00:00, 1.30 -> 1.31: warning: insight "Cluster health issues" '
+        "(WARNING): degraded",
+        "EKS cluster prod: the later steps are checked during the up, once the cluster has reached them",
+    ]
+
+
+def test_preview_with_force_says_the_up_would_go_past_a_blocker() -> None:
+    lines = preview_lines(outputs(readiness=READINESS_OUTPUT), {"version": "1.31", "force": True})
+
+    assert lines[1].endswith("force is set: the up would go past it")
+
+
+def test_preview_without_a_readiness_record_for_the_first_step_says_it_is_not_known() -> None:
+    lines = preview_lines(outputs(readiness={**READINESS_OUTPUT, "version": "1.35"}), {"version": "1.31"})
+
+    assert lines[1] == (
+        "EKS cluster prod: what 1.30 -> 1.31 would meet is not known: run `pulumi preview --refresh` to read it"
+    )
+
+
+def test_preview_of_a_downgrade_says_eks_would_refuse_it() -> None:
+    assert preview_lines(outputs(), {"version": "1.29"}) == [
+        "EKS cluster prod: runs Kubernetes 1.30 (as of the last up or refresh); 1.29 would be refused: EKS cannot "
+        "downgrade a cluster"
+    ]
+
+
+@pytest.mark.parametrize("version", [UNKNOWN, "latest", 1.31, None])
+def test_preview_says_nothing_of_a_version_it_cannot_read(version: Any) -> None:
+    assert preview_lines(outputs(readiness="garbage"), {"version": version}) == []
+
+
+def test_preview_prints_nothing_when_the_version_stays(capsys: pytest.CaptureFixture[str]) -> None:
+    provider().diff(f"{REGION}/prod", outputs(readiness=READINESS_OUTPUT), {"cluster_name": "prod", "version": "1.30"})
+
+    assert capsys.readouterr().err == ""
 
 
 # polling
@@ -220,6 +291,8 @@ def test_update_returns_every_output(eks: EKSClient) -> None:
         "force",
         "timeout_seconds",
         "updates",
+        "addon_updates",
+        "readiness",
     }
 
 
@@ -302,6 +375,8 @@ def test_read_reports_the_version_the_cluster_really_runs(eks: EKSClient) -> Non
 def test_read_of_an_import_id_fills_in_the_outputs(eks: EKSClient) -> None:
     result = provider().read(f"{REGION}/prod", {})
 
+    assert result.outs is not None
+    readiness = result.outs.pop("readiness")
     assert result.outs == {
         "cluster_name": "prod",
         "region": REGION,
@@ -309,6 +384,7 @@ def test_read_of_an_import_id_fills_in_the_outputs(eks: EKSClient) -> None:
         "platform_version": "eks.4",
         "updates": [],
     }
+    assert (readiness["version"], readiness["blocking"], readiness["warnings"]) == ("1.30", [], [])
 
 
 def test_read_of_a_deleted_cluster_says_it_is_gone(eks: EKSClient) -> None:
@@ -322,3 +398,265 @@ def test_delete_leaves_the_cluster_as_it_is_and_says_so(eks: EKSClient, capsys: 
 
     assert eks.describe_cluster(name="prod")["cluster"]["version"] == "1.29"
     assert "left at Kubernetes 1.29" in capsys.readouterr().err
+
+
+# readiness: insights and add-ons before each step
+
+RECOMMENDATION = "Update manifests and API clients to use newer Kubernetes APIs if applicable before upgrading"
+DEPRECATED_APIS: dict[str, Any] = {
+    "name": "Deprecated APIs removed in Kubernetes v1.30",
+    "status": "ERROR",
+    "reason": "Deprecated API usage detected within last 30 days",
+    "recommendation": RECOMMENDATION,
+    "resources": ["/apis/flowcontrol.apiserver.k8s.io/v1beta2/flowschemas/catch-all"],
+    "deprecations": [
+        {
+            "usage": "/apis/flowcontrol.apiserver.k8s.io/v1beta2/flowschemas",
+            "replacedWith": "/apis/flowcontrol.apiserver.k8s.io/v1beta3/flowschemas",
+            "stopServingVersion": "1.29",
+        }
+    ],
+}
+
+
+def finding(version: str, status: str = "ERROR", **overrides: Any) -> dict[str, Any]:
+    return {
+        **DEPRECATED_APIS,
+        "name": f"Deprecated APIs removed in Kubernetes v{version}",
+        "status": status,
+        **overrides,
+    }
+
+
+def add_addon(eks: EKSClient, name: str, version: str) -> None:
+    eks.create_addon(clusterName="prod", addonName=name, addonVersion=version)
+    deadline = time.monotonic() + 10
+    while eks.describe_addon(clusterName="prod", addonName=name)["addon"]["status"] != "ACTIVE":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+
+def test_an_error_insight_blocks_the_step_before_any_change_naming_it_with_its_advice(
+    eks: EKSClient, endpoint: str
+) -> None:
+    SandboxControl(endpoint).set_insights("prod", "1.30", [finding("1.30")])
+
+    with pytest.raises(UpgradeBlocked) as blocked:
+        provider().create({"cluster_name": "prod", "version": "1.30"})
+
+    message = str(blocked.value)
+    assert "EKS cluster prod 1.29 -> 1.30 is blocked, nothing was changed" in message
+    assert 'insight "Deprecated APIs removed in Kubernetes v1.30" (ERROR)' in message
+    assert f"Recommendation: {RECOMMENDATION}" in message
+    assert "Affected: /apis/flowcontrol.apiserver.k8s.io/v1beta2/flowschemas/catch-all" in message
+    assert "v1beta2/flowschemas -> /apis/flowcontrol.apiserver.k8s.io/v1beta3/flowschemas" in message
+    assert "set force=True" in message
+    assert eks.list_updates(name="prod")["updateIds"] == []
+    assert eks.describe_cluster(name="prod")["cluster"]["version"] == "1.29"
+
+
+def test_an_error_insight_for_a_later_minor_stops_the_run_at_that_step(eks: EKSClient, endpoint: str) -> None:
+    SandboxControl(endpoint).set_insights("prod", "1.31", [finding("1.31")])
+
+    with pytest.raises(UpgradeBlocked, match=r"1\.30 -> 1\.31 is blocked.*stays at Kubernetes 1\.30"):
+        provider().create({"cluster_name": "prod", "version": "1.32"})
+
+    assert eks.describe_cluster(name="prod")["cluster"]["version"] == "1.30"
+
+
+def test_force_passes_an_error_insight_saying_what_it_overrode(
+    eks: EKSClient, endpoint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    SandboxControl(endpoint).set_insights("prod", "1.30", [finding("1.30")])
+
+    result = provider().create({"cluster_name": "prod", "version": "1.30", "force": True})
+
+    assert result.outs is not None
+    assert result.outs["version"] == "1.30"
+    assert (
+        'EKS cluster prod 1.29 -> 1.30: force is set, going on despite: insight "Deprecated APIs removed in '
+        'Kubernetes v1.30" (ERROR)' in capsys.readouterr().err
+    )
+
+
+def test_a_warning_insight_is_printed_and_the_step_goes_on(
+    eks: EKSClient, endpoint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    SandboxControl(endpoint).set_insights("prod", "1.30", [finding("1.30", "WARNING")])
+
+    result = provider().create({"cluster_name": "prod", "version": "1.30"})
+
+    assert result.outs is not None
+    assert result.outs["version"] == "1.30"
+    assert (
+        'EKS cluster prod 1.29 -> 1.30: warning: insight "Deprecated APIs removed in Kubernetes v1.30" (WARNING)'
+        in (capsys.readouterr().err)
+    )
+
+
+def test_an_error_that_a_fresh_evaluation_no_longer_finds_does_not_block(eks: EKSClient, endpoint: str) -> None:
+    control = SandboxControl(endpoint)
+    control.set_insights("prod", "1.30", [finding("1.30")])
+    control.set_insights("prod", "1.30", [finding("1.30", "PASSING")], after_refresh=True)
+
+    result = provider().create({"cluster_name": "prod", "version": "1.30"})
+
+    assert result.outs is not None
+    assert result.outs["version"] == "1.30"
+
+
+def test_without_permission_to_read_insights_eks_own_refusal_is_reported_with_its_message(
+    eks: EKSClient, endpoint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    control = SandboxControl(endpoint)
+    control.set_insights("prod", "1.30", [finding("1.30")])
+    control.inject("access_denied", operation="ListInsights", count=0)
+
+    with pytest.raises(UpgradeBlocked) as refused:
+        provider().create({"cluster_name": "prod", "version": "1.30"})
+
+    message = str(refused.value)
+    assert "1.29 -> 1.30 was refused by EKS, nothing was changed" in message
+    assert "InvalidStateException: Upgrade readiness issues detected" in message
+    assert "could not read EKS's upgrade insights (AccessDeniedException" in capsys.readouterr().err
+    assert eks.list_updates(name="prod")["updateIds"] == []
+
+
+def test_an_add_on_that_would_not_run_on_the_next_minor_blocks_naming_the_versions_that_would(
+    eks: EKSClient,
+) -> None:
+    add_addon(eks, "coredns", "v1.10.1-eksbuild.38")
+
+    with pytest.raises(UpgradeBlocked) as blocked:
+        provider().create({"cluster_name": "prod", "version": "1.31"})
+
+    message = str(blocked.value)
+    assert "1.30 -> 1.31 is blocked" in message
+    assert "add-on coredns v1.10.1-eksbuild.38 does not run on Kubernetes 1.31; compatible: " in message
+    assert "v1.11.3-eksbuild.2 (default)" in message
+    assert "EKS add-on version compatibility" not in message  # EKS's insight says the same: shown once
+    assert eks.describe_cluster(name="prod")["cluster"]["version"] == "1.30"
+
+
+def test_update_addons_moves_a_lagging_add_on_to_a_version_of_both_minors_before_the_control_plane(
+    eks: EKSClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    add_addon(eks, "kube-proxy", "v1.29.0-eksbuild.1")
+
+    result = provider().create({"cluster_name": "prod", "version": "1.31", "update_addons": True})
+
+    assert result.outs is not None
+    assert result.outs["version"] == "1.31"
+    assert [(u["addon"], u["from"], u["to"], u["status"]) for u in result.outs["addon_updates"]] == [
+        ("kube-proxy", "v1.29.0-eksbuild.1", "v1.29.15-eksbuild.2", "Successful")
+    ]
+    assert eks.describe_addon(clusterName="prod", addonName="kube-proxy")["addon"]["addonVersion"] == (
+        "v1.29.15-eksbuild.2"
+    )
+    assert "runs on Kubernetes 1.29 and 1.30, updating it before the control plane" in capsys.readouterr().err
+
+
+def test_a_cancelled_update_stops_with_its_reason_and_the_next_run_resumes_with_a_new_request(
+    eks: EKSClient, endpoint: str
+) -> None:
+    SandboxControl(endpoint).inject("update_cancelled", operation="UpdateClusterVersion", target="prod")
+
+    with pytest.raises(
+        errors.LifecycleFailed, match="reached Cancelled: cancelled: The update was cancelled"
+    ) as failed:
+        provider().create({"cluster_name": "prod", "version": "1.30"})
+    resumed = provider().update(f"{REGION}/prod", outputs(version="1.29"), {"cluster_name": "prod", "version": "1.30"})
+
+    assert "stays at Kubernetes 1.29" in str(failed.value)
+    assert resumed.outs is not None
+    assert versions_of(resumed.outs["updates"]) == [("1.29", "1.30", "Successful")]
+    assert len(eks.list_updates(name="prod")["updateIds"]) == 2
+
+
+def test_the_update_in_progress_race_after_a_step_is_waited_out(
+    eks: EKSClient, endpoint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    SandboxControl(endpoint).inject("update_race", operation="UpdateClusterVersion", target="prod", count=2)
+
+    result = provider().create({"cluster_name": "prod", "version": "1.31"})
+
+    assert result.outs is not None
+    assert versions_of(result.outs["updates"]) == [("1.29", "1.30", "Successful"), ("1.30", "1.31", "Successful")]
+    assert capsys.readouterr().err.count("EKS still reports an update in progress") == 2
+
+
+def test_request_tokens_are_the_same_for_the_same_step_and_differ_for_another_attempt() -> None:
+    first = request_token(REGION, "prod", "2026-01-01", "1.29->1.30", "0")
+
+    assert first == request_token(REGION, "prod", "2026-01-01", "1.29->1.30", "0")
+    assert first != request_token(REGION, "prod", "2026-01-01", "1.29->1.30", "1")
+    assert first != request_token(REGION, "prod", "2026-02-01", "1.29->1.30", "0")
+    assert len(first) <= 64
+
+
+def test_the_readiness_output_says_what_the_next_step_would_meet(eks: EKSClient, endpoint: str) -> None:
+    SandboxControl(endpoint).set_insights("prod", "1.31", [finding("1.31")])
+
+    result = provider().create({"cluster_name": "prod", "version": "1.30"})
+
+    assert result.outs is not None
+    readiness = result.outs["readiness"]
+    assert readiness["version"] == "1.31"
+    assert [line.split(":")[0] for line in readiness["blocking"]] == [
+        'insight "Deprecated APIs removed in Kubernetes v1.31" (ERROR)'
+    ]
+
+
+def test_a_finding_that_shows_up_during_the_add_on_updates_blocks_saying_what_did_change(
+    eks: EKSClient, endpoint: str
+) -> None:
+    add_addon(eks, "kube-proxy", "v1.29.0-eksbuild.1")
+
+    def set_finding_once_updating() -> None:
+        deadline = time.monotonic() + 20
+        while eks.describe_addon(clusterName="prod", addonName="kube-proxy")["addon"]["status"] != "UPDATING":
+            if time.monotonic() > deadline:
+                return
+            time.sleep(0.02)
+        SandboxControl(endpoint).set_insights("prod", "1.30", [finding("1.30")])
+
+    watcher = threading.Thread(target=set_finding_once_updating, daemon=True)
+    watcher.start()
+    with pytest.raises(UpgradeBlocked) as blocked:
+        provider().create({"cluster_name": "prod", "version": "1.30", "update_addons": True})
+    watcher.join()
+
+    assert (
+        "1.29 -> 1.30 is blocked, the add-ons were updated (kube-proxy to v1.29.15-eksbuild.2) but the control "
+        "plane was not changed (the cluster stays at Kubernetes 1.29)" in str(blocked.value)
+    )
+    assert eks.list_updates(name="prod")["updateIds"] == []
+
+
+ANY_VALUE = st.recursive(
+    st.none() | st.booleans() | st.floats(allow_nan=False) | st.text(max_size=8) | st.just(UNKNOWN),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=8,
+)
+VERSIONS = st.from_regex(r"\A1\.[0-9]{1,3}\Z") | ANY_VALUE
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    old_version=VERSIONS,
+    new_version=VERSIONS,
+    readiness=st.fixed_dictionaries(
+        {}, optional={"version": VERSIONS, "checked_at": ANY_VALUE, "blocking": ANY_VALUE, "warnings": ANY_VALUE}
+    )
+    | ANY_VALUE,
+    force=ANY_VALUE,
+)
+def test_the_preview_lines_never_raise_on_what_the_state_and_the_engine_can_hold(
+    old_version: Any, new_version: Any, readiness: Any, force: Any
+) -> None:
+    lines = preview_lines(
+        {"cluster_name": "prod", "version": old_version, "readiness": readiness},
+        {"version": new_version, "force": force},
+    )
+
+    assert all(isinstance(line, str) for line in lines)

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 REGION = "us-west-2"
 UPDATE_SECONDS = 0.3
-CHECKED_OPERATIONS = {"UpdateClusterVersion", "DescribeUpdate", "ListUpdates", "DescribeCluster"}
+CHECKED_OPERATIONS = {"UpdateClusterVersion", "DescribeUpdate", "ListUpdates", "DescribeCluster", "CancelUpdate"}
 
 
 @pytest.fixture
@@ -352,3 +352,69 @@ def test_the_running_update_is_visible_to_other_operations(eks: EKSClient, role_
 
     assert running == update["id"]
     assert updates.update_in_progress(call, "prod") is None
+
+
+def test_an_injected_cancellation_ends_the_update_cancelled_with_its_reason_and_the_version_unchanged(
+    eks: EKSClient, role_arn: str, endpoint: str
+) -> None:
+    make_cluster(eks, role_arn)
+    SandboxControl(endpoint).inject("update_cancelled", operation="UpdateClusterVersion", target="prod")
+
+    update = eks.update_cluster_version(name="prod", version="1.30")["update"]
+    finished = wait_until_done(eks, "prod", update["id"])
+    cluster = eks.describe_cluster(name="prod")["cluster"]
+
+    assert update["status"] == "InProgress"
+    assert finished["status"] == "Cancelled"
+    assert finished["cancellation"] == {"status": "Successful", "reason": updates.CANCELLED_REASON}
+    assert (cluster["status"], cluster["version"]) == ("ACTIVE", "1.29")
+
+
+def test_cancel_update_stops_a_running_update_at_once(eks: EKSClient, role_arn: str) -> None:
+    make_cluster(eks, role_arn)
+    update = eks.update_cluster_version(name="prod", version="1.30")["update"]
+
+    cancelled = eks.cancel_update(name="prod", updateId=update["id"])["update"]
+    with pytest.raises(botocore.exceptions.ClientError) as excinfo:
+        eks.cancel_update(name="prod", updateId=update["id"])
+
+    assert cancelled["status"] == "Cancelled"
+    assert eks.describe_cluster(name="prod")["cluster"]["status"] == "ACTIVE"
+    assert error_of(excinfo)[0] == "InvalidRequestException"
+
+
+def test_the_injected_race_refuses_the_next_step_naming_the_finished_update_while_the_cluster_is_active(
+    eks: EKSClient, role_arn: str, endpoint: str
+) -> None:
+    make_cluster(eks, role_arn)
+    first = eks.update_cluster_version(name="prod", version="1.30")["update"]
+    wait_until_done(eks, "prod", first["id"])
+    SandboxControl(endpoint).inject("update_race", operation="UpdateClusterVersion", target="prod", count=2)
+
+    refusals = []
+    for _ in range(2):
+        with pytest.raises(botocore.exceptions.ClientError) as excinfo:
+            eks.update_cluster_version(name="prod", version="1.31")
+        refusals.append(error_of(excinfo))
+    cluster_meanwhile = eks.describe_cluster(name="prod")["cluster"]
+    accepted = eks.update_cluster_version(name="prod", version="1.31")["update"]
+
+    assert refusals == [("ResourceInUseException", f"Cluster prod currently has update {first['id']} in progress")] * 2
+    assert (cluster_meanwhile["status"], cluster_meanwhile["version"]) == ("ACTIVE", "1.30")
+    assert eks.describe_update(name="prod", updateId=first["id"])["update"]["status"] == "Successful"
+    assert accepted["status"] == "InProgress"
+
+
+def test_the_race_fault_waits_for_a_cluster_with_an_earlier_update(
+    eks: EKSClient, role_arn: str, endpoint: str
+) -> None:
+    make_cluster(eks, role_arn)
+    SandboxControl(endpoint).inject("update_race", operation="UpdateClusterVersion", target="prod")
+
+    first = eks.update_cluster_version(name="prod", version="1.30")["update"]
+    wait_until_done(eks, "prod", first["id"])
+    with pytest.raises(botocore.exceptions.ClientError) as excinfo:
+        eks.update_cluster_version(name="prod", version="1.31")
+
+    assert first["status"] == "InProgress"
+    assert error_of(excinfo)[0] == "ResourceInUseException"
