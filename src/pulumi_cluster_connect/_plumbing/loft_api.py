@@ -12,9 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
-from pulumi_cluster_connect._plumbing import errors
+from pulumi_cluster_connect._plumbing import errors, kube
 
 API = "/kubernetes/management/apis/management.loft.sh/v1"
 API_VERSION = "management.loft.sh/v1"
@@ -39,13 +37,7 @@ def pem_of(ca_data: str) -> str:
 def secrets_in(props: Mapping[str, Any]) -> list[str]:
     """The values no message may show: the access keys and the kubeconfig's credentials."""
     found = [str(props[k]) for k in ("access_key", "agent_access_key") if props.get(k)]
-    try:
-        users = yaml.safe_load(str(props.get("kubeconfig") or "")) or {}
-    except yaml.YAMLError:
-        users = {}
-    for user in (users.get("users") or []) if isinstance(users, dict) else []:
-        credentials = (user or {}).get("user") or {}
-        found += [str(credentials[k]) for k in ("token", "password", "client-key-data") if credentials.get(k)]
+    found += kube.credentials_in(props.get("kubeconfig"))
     return [s for s in found if len(s) >= 4]
 
 
