@@ -19,11 +19,10 @@ from pulumi.dynamic import (
     CreateResult,
     DiffResult,
     ReadResult,
-    ResourceProvider,
     UpdateResult,
 )
 
-from pulumi_cluster_connect._plumbing import errors, inputs, kube, polling, progress
+from pulumi_cluster_connect._plumbing import errors, inputs, kube, polling, progress, reporting
 
 DEFAULT_TIMEOUT = 300.0
 # Kinds every other object may depend on are applied first and deleted last.
@@ -272,7 +271,9 @@ def _existing(kubeconfig: str, refs: Sequence[str]) -> list[str]:
     return present
 
 
-class KubernetesManifestProvider(ResourceProvider):
+class KubernetesManifestProvider(reporting.ReportingProvider):
+    secret_keys = ("kubeconfig", "objects", "yaml")
+
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         return check(_olds, news)
 
@@ -325,7 +326,7 @@ class KubernetesManifest(pulumi.dynamic.Resource, module="kubernetes", name="Man
         self,
         resource_name: str,
         *,
-        kubeconfig: pulumi.Input[str],
+        kubeconfig: pulumi.Input[str | Mapping[str, Any]],
         objects: pulumi.Input[Sequence[pulumi.Input[Mapping[str, Any]]]] | None = None,
         yaml: pulumi.Input[str] | None = None,
         field_manager: pulumi.Input[str] | None = None,

@@ -365,6 +365,7 @@ def disconnect(api: loft_api.LoftApi, name: str, timeout: float) -> None:
 
 class LoftClusterConnectProvider(configured.ConfiguredProvider):
     config_keys = tuple(loft_api.CONFIG_KEYS.values())
+    secret_keys = ("access_key", "kubeconfig", "agent_access_key")
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         return check(olds, news, getattr(self, "_stack_config", {}))

@@ -187,6 +187,8 @@ def register(
 
 
 class RegisteredClusterProvider(configured.ConfiguredProvider):
+    secret_keys = ("activation_code",)
+
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         return CheckResult(inputs.without_none(news), check_inputs(news))
 

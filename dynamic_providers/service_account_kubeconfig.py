@@ -16,11 +16,10 @@ from pulumi.dynamic import (
     CreateResult,
     DiffResult,
     ReadResult,
-    ResourceProvider,
     UpdateResult,
 )
 
-from pulumi_cluster_connect._plumbing import errors, inputs, kube, polling
+from pulumi_cluster_connect._plumbing import errors, inputs, kube, polling, reporting
 
 TOKEN_TIMEOUT = 120.0
 DNS_LABEL_RULE = "a DNS-1123 label (at most 63 lower case letters, digits and '-')"
@@ -62,7 +61,9 @@ def _read_token_secret(admin_kubeconfig: kube.Kubeconfig, namespace: str, name: 
     return dict(secret.to_dict())
 
 
-class ServiceAccountKubeconfigProvider(ResourceProvider):
+class ServiceAccountKubeconfigProvider(reporting.ReportingProvider):
+    secret_keys = ("admin_kubeconfig", "kubeconfig")
+
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         failures: list[CheckFailure] = []
         kube.check_kubeconfig(news, "admin_kubeconfig", failures)
