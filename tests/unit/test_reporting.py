@@ -53,8 +53,9 @@ def test_our_errors_read_as_they_are_and_others_as_unexpected_with_their_place()
     assert reporting.sentence(errors.AwsApiError("EKS X", "Code", "why\nnext"), "P.create") == (
         "EKS X failed: Code: why next"
     )
+    empty: dict[str, str] = {}
     try:
-        {}["missing"]
+        empty["missing"]
     except KeyError as err:
         text = reporting.sentence(err, "P.create")
     assert text.startswith("unexpected KeyError in P.create at test_reporting.py:")
