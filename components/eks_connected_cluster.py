@@ -107,7 +107,9 @@ def _validate(name: str, args: Mapping[str, Any]) -> None:
     arns = checked.values.get("console_access_arns")
     if arns is not None and not inputs.is_unknown(arns):
         if not isinstance(arns, list):
-            checked.fail("console_access_arns", f"must be a list of IAM user or role ARNs{inputs.got(arns)}")
+            checked.fail(
+                "console_access_arns", f"must be a list of IAM user or role ARNs, got {inputs.type_name(arns)}"
+            )
         for index, arn in enumerate(arns if isinstance(arns, list) else []):
             if inputs.is_unknown(arn):
                 continue

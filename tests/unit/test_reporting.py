@@ -6,7 +6,7 @@ import base64
 from typing import Any
 
 import pytest
-from pulumi.dynamic import CreateResult
+from pulumi.dynamic import CheckFailure, CheckResult, CreateResult
 
 from pulumi_cluster_connect._plumbing import errors, reporting
 
@@ -60,3 +60,14 @@ def test_our_errors_read_as_they_are_and_others_as_unexpected_with_their_place()
         text = reporting.sentence(err, "P.create")
     assert text.startswith("unexpected KeyError in P.create at test_reporting.py:")
     assert "please report it" in text
+
+
+def test_failures_of_secret_properties_name_them_in_the_reason_so_the_engine_prints_no_value() -> None:
+    result = CheckResult(
+        {}, [CheckFailure("kubeconfig", "the kubeconfig has no current-context"), CheckFailure("mode", "bad")]
+    )
+    rewritten = reporting.unquoted(result, ("kubeconfig",))
+    assert [(f.property, f.reason) for f in rewritten.failures] == [
+        ("", "kubeconfig: the kubeconfig has no current-context"),
+        ("mode", "bad"),
+    ]

@@ -27,7 +27,7 @@ from types import FrameType
 from typing import Any, ClassVar, TypeVar
 
 import grpc
-from pulumi.dynamic import ResourceProvider
+from pulumi.dynamic import CheckFailure, CheckResult, ResourceProvider
 
 from . import errors, kube
 
@@ -87,13 +87,27 @@ def sentence(err: BaseException, where: str) -> str:
     return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
 
 
+def unquoted(result: CheckResult, secret_keys: Iterable[str]) -> CheckResult:
+    """Failures of secret properties named in the reason instead: the engine prints a failing property's value
+    beside its failure (`property X value V has a problem`), secret or not."""
+    secret = set(secret_keys)
+    failures = [
+        CheckFailure("", f"{f.property}: {f.reason}") if f.property.split("[")[0].split(".")[0] in secret else f
+        for f in result.failures
+    ]
+    return CheckResult(result.inputs, failures)
+
+
 def reported(method: F) -> F:
     """`method`, with any exception it raises under the provider server answered as one clean sentence."""
 
     @functools.wraps(method)
     def wrapper(self: ResourceProvider, *args: Any) -> Any:
         try:
-            return method(self, *args)
+            result = method(self, *args)
+            if isinstance(result, CheckResult) and result.failures and servicer_context() is not None:
+                return unquoted(result, getattr(self, "secret_keys", ()))
+            return result
         except Exception as err:
             context = None if getattr(err, ABORTED, False) else servicer_context()
             if context is None:
