@@ -99,13 +99,14 @@ def expired_unconnected(state: Mapping[str, Any], now: float) -> bool:
 
 
 def diff_registration(olds: Mapping[str, Any], news: Mapping[str, Any], *, now: float) -> DiffResult:
-    """Every input replaces; an activation the state shows expired unconnected is confirmed by `update`.
+    """Every input replaces; so does a FAILED status (an activation that expired unconnected).
 
     Decided from the state alone, so a preview needs no network and no AWS credentials. What that gives up:
     the state keeps the status seen at create (PENDING) until a refresh, so past the expiry it cannot tell
     a registration whose agent connected later from one that never did. Such a registration shows as an
-    update (`status`); `update` asks EKS and only re-registers what really never connected. A FAILED status
-    (what EKS reports for an expired activation, stored by refresh) replaces it at once.
+    update (`status`) instead of a replacement: `update` records what EKS says (ACTIVE, or FAILED, which the
+    next `pulumi up` replaces), so an expiry the state could not confirm costs one more `up`, never the
+    re-registration of a connected cluster.
     """
     replaces = [key for key in REPLACING if inputs.contains_unknown(news.get(key)) or news.get(key) != olds.get(key)]
     # An absent region keeps the one resolved at create (config or environment).
@@ -202,7 +203,8 @@ class RegisteredClusterProvider(configured.ConfiguredProvider):
         elif result.changes and not result.replaces:
             progress.report(
                 f"registration {olds.get(CLUSTER_NAME)}: its activation expired at {olds.get('activation_expiry')} "
-                "and the state has not seen it connect; re-registering unless EKS reports it ACTIVE"
+                "and the state has not seen it connect; `up` asks EKS, and re-registers it on the next `up` unless "
+                "EKS reports it ACTIVE"
             )
         return result
 
@@ -238,19 +240,26 @@ class RegisteredClusterProvider(configured.ConfiguredProvider):
         # Every input replaces, so only bookkeeping such as `identity`, or an expiry `diff` could not confirm
         # from the state, reaches here.
         if expired_unconnected(olds, time.time()):
-            return UpdateResult(self._confirm_or_reregister(id_, olds, news))
+            return UpdateResult(self._status_from_eks(id_, olds, news))
         return UpdateResult({**olds, **inputs.without_none(news)})
 
-    def _confirm_or_reregister(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dict[str, Any]:
-        """Record ACTIVE when the agent connected after the state was stored; else register anew."""
+    def _status_from_eks(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dict[str, Any]:
+        """Record what EKS says of a registration the state shows expired: ACTIVE when its agent connected
+        after the state was stored; else FAILED, which the next `pulumi up` replaces (re-registers)."""
         region = str(olds.get(REGION) or aws.region_of(news.get(REGION), self._stack_config))
         cluster = aws.describe_cluster_or_none(aws.eks(region, self._stack_config), id_)
-        if cluster is not None and cluster.get("status") == "ACTIVE":
-            return {**olds, **inputs.without_none(news), **outputs_of(cluster, region, olds)}
-        progress.report(f"registration {id_}: the activation expired without a connection; re-registering")
-        if cluster is not None:
-            self.delete(id_, olds)
-        return dict(self.create(news).outs or {})
+        if cluster is None:
+            raise errors.ClusterConnectError(
+                f"registration {id_} no longer exists in EKS ({region}): `pulumi refresh` drops it from the state "
+                "and the next `pulumi up` registers it again"
+            )
+        outputs = {**olds, **inputs.without_none(news), **outputs_of(cluster, region, olds)}
+        if outputs.get("status") != "ACTIVE":
+            progress.report(
+                f"registration {id_}: EKS reports it {outputs.get('status')}: its activation expired without a "
+                "connection; the next `pulumi up` re-registers it"
+            )
+        return outputs
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         eks = aws.eks(props.get(REGION), self._stack_config)

@@ -355,14 +355,14 @@ def test_diff_decides_from_the_state_and_update_records_a_late_connection(sandbo
     assert provider.diff("edge", updated, dict(NEWS)).changes is False
 
 
-def test_update_re_registers_an_activation_that_expired_unconnected(sandbox: str) -> None:
-    SETTINGS.inject(Fault("expire_activation", target="edge"))
+def test_update_records_an_expiry_eks_confirms_and_the_next_diff_replaces(sandbox: str) -> None:
     provider = rc.RegisteredClusterProvider()
     outs = provider.create(dict(NEWS)).outs or {}
-    assert provider.diff("edge", outs, dict(NEWS)).changes is True
-    updated = provider.update("edge", outs, dict(NEWS)).outs or {}
-    assert updated["activation_id"] != outs["activation_id"]
-    assert registrations.connect(REGION, "edge", updated["activation_id"], updated["activation_code"])
+    stale = {**outs, "activation_expiry": iso(0)}
+    SETTINGS.inject(Fault("expire_activation", target="edge"))
+    updated = provider.update("edge", stale, dict(NEWS)).outs or {}
+    assert (updated["status"], updated["activation_id"]) == ("FAILED", outs["activation_id"])
+    assert provider.diff("edge", updated, dict(NEWS)).replaces == ["status"]
 
 
 def test_the_wait_returns_active_and_fails_early_on_expiry(sandbox: str) -> None:
