@@ -199,13 +199,7 @@ def _check_cluster(props: Mapping[str, Any], failures: list[CheckFailure]) -> No
 def _check_tls_and_wait(props: Mapping[str, Any], failures: list[CheckFailure]) -> None:
     if inputs.known(props, "insecure") and not isinstance(props["insecure"], bool):
         _failure(failures, "insecure", "must be true or false")
-    if inputs.known(props, "ca_data"):
-        try:
-            valid = isinstance(props["ca_data"], str) and bool(loft_api.pem_of(props["ca_data"]))
-        except ValueError:
-            valid = False
-        if not valid:
-            _failure(failures, "ca_data", "must be PEM certificates or base64 of PEM certificates")
+    loft_api.check_ca_data(props, "ca_data", failures)
     if props.get("insecure") is True and props.get("ca_data"):
         _failure(failures, "insecure", "give either ca_data or insecure=True, not both")
     if inputs.known(props, "wait_for_initialized") and not isinstance(props["wait_for_initialized"], bool):

@@ -22,13 +22,15 @@ from pulumi_cluster_connect.dynamic_providers import (
     cluster_version,
     connection_wait,
     fargate_profile,
+    helm_release,
     kubernetes_manifest,
     loft_cluster_connect,
+    loft_cluster_initialized,
     registered_cluster,
     service_account_kubeconfig,
 )
 
-EXAMPLES = 300  # per provider: 7 providers, 2,100 inputs through check (and diff when check passes)
+EXAMPLES = 240  # per provider: 9 providers, 2,160 inputs through check (and diff when check passes)
 SECRET = "s3cret-T0KEN-never-shown"
 FUZZ = settings(
     max_examples=EXAMPLES,
@@ -207,6 +209,30 @@ SHAPES: dict[str, dict[str, st.SearchStrategy[Any]]] = {
         "namespace": names,
         "secret_name": names,
     },
+    "helm_release": {
+        "kubeconfig": kubeconfigs,
+        "release_name": names,
+        "namespace": names,
+        "chart": st.sampled_from(["loft", "oci://x/y", "a/b"]),
+        "repository": st.sampled_from(["https://charts.loft.sh", "http://[::1", "ftp://u:p@h", "https://u:p@h"]),
+        "version": st.sampled_from(["4.3.0", "", ">=1"]),
+        "values": st.dictionaries(st.text(max_size=6), engine_values, max_size=3),
+        "repository_ca_data": st.sampled_from(["-----BEGIN CERTIFICATE-----\nx\n", "bm90", "ünï"]),
+        "wait": st.booleans(),
+        "create_namespace": st.booleans(),
+        "adopt_existing": st.booleans(),
+        "helm_path": st.sampled_from(["helm", ""]),
+        "timeout_seconds": timeouts,
+    },
+    "loft_cluster_initialized": {
+        "cluster_name": names,
+        "loft_url": st.sampled_from(["https://loft.example.com", "http://[::1", "ftp://u:p@h"]),
+        "access_key": st.text(max_size=10),
+        "ca_data": st.sampled_from(["-----BEGIN CERTIFICATE-----\nx\n", "bm90IGEgY2VydA==", "ünïcödé"]),
+        "insecure": st.booleans(),
+        "agent_revision": st.sampled_from([1.0, 2.0]),
+        "timeout_seconds": timeouts,
+    },
 }
 
 KUBECONFIG_OK = st.sampled_from([yaml.safe_dump(kubeconfig_map("https://127.0.0.1:6443")), kubeconfig_map("https://k")])
@@ -242,6 +268,19 @@ VALID: dict[str, dict[str, st.SearchStrategy[Any]]] = {
         "namespace": st.just("loft"),
         "secret_name": st.just("loft-admin-token"),
     },
+    "helm_release": {
+        "kubeconfig": KUBECONFIG_OK,
+        "release_name": st.just("loft"),
+        "namespace": st.just("loft"),
+        "chart": st.just("loft"),
+        "repository": st.just("https://charts.loft.sh"),
+        "values": st.dictionaries(st.sampled_from(["a", "b"]), engine_values, max_size=2),
+    },
+    "loft_cluster_initialized": {
+        "cluster_name": st.just("edge"),
+        "loft_url": st.just("https://loft.example.com"),
+        "access_key": st.just("key"),
+    },
 }
 
 PROVIDERS: dict[str, Callable[[], ResourceProvider]] = {
@@ -252,6 +291,8 @@ PROVIDERS: dict[str, Callable[[], ResourceProvider]] = {
     "kubernetes_manifest": kubernetes_manifest.KubernetesManifestProvider,
     "loft_cluster_connect": loft_cluster_connect.LoftClusterConnectProvider,
     "service_account_kubeconfig": service_account_kubeconfig.ServiceAccountKubeconfigProvider,
+    "helm_release": helm_release.HelmReleaseProvider,
+    "loft_cluster_initialized": loft_cluster_initialized.LoftClusterInitializedProvider,
 }
 
 

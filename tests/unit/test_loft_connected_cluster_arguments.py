@@ -60,7 +60,11 @@ def args(**overrides: Any) -> lcc.LoftConnectedClusterArgs:
         ({"namespace": "Loft"}, "namespace"),
         ({"kubeconfig": ["not", "a", "kubeconfig"]}, "kubeconfig"),
         ({"timeout_seconds": "300"}, "timeout_seconds"),
-        ({"mode": "agent"}, "mode"),
+        ({"mode": "helm"}, "mode"),
+        ({"agent_values": {"token": "mine"}}, "agent_values"),
+        ({"agent_values": ["token"]}, "agent_values"),
+        ({"service_account": 3.0}, "service_account"),
+        ({"colour": "blue"}, "colour"),
     ],
 )
 def test_bad_arguments_fail_before_anything_is_registered(

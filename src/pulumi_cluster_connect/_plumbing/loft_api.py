@@ -12,7 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pulumi_cluster_connect._plumbing import errors, kube
+from pulumi.dynamic import CheckFailure
+
+from pulumi_cluster_connect._plumbing import errors, inputs, kube
 
 API = "/kubernetes/management/apis/management.loft.sh/v1"
 API_VERSION = "management.loft.sh/v1"
@@ -32,6 +34,20 @@ def pem_of(ca_data: str) -> str:
     if "-----BEGIN CERTIFICATE-----" not in decoded:
         raise ValueError("must be PEM certificates or base64 of PEM certificates")
     return decoded
+
+
+def check_ca_data(props: Mapping[str, Any], key: str, failures: list[CheckFailure]) -> None:
+    """A CA bundle: PEM certificates, or base64 of them (as kubeconfigs carry it); never quoted."""
+    if not inputs.known(props, key):
+        return
+    try:
+        valid = isinstance(props[key], str) and bool(pem_of(props[key]))
+    except ValueError:
+        valid = False
+    if not valid:
+        failures.append(
+            CheckFailure(key, f"must be PEM certificates or base64 of PEM certificates{inputs.got(props[key])}")
+        )
 
 
 def secrets_in(props: Mapping[str, Any]) -> list[str]:
