@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any, TypedDict
 
 import pulumi
 import pulumi_aws as aws
 import yaml
+from pulumi.output import UNKNOWN
 
+from pulumi_cluster_connect._plumbing import arguments, inputs, kube
 from pulumi_cluster_connect.dynamic_providers import connection_wait, kubernetes_manifest, registered_cluster
 
 from . import connector_manifest
@@ -25,8 +26,9 @@ class EksConnectedClusterArgs(TypedDict, total=False):
 
     cluster_name: pulumi.Input[str]
     """The name of the cluster in EKS (1-100 letters, digits, '-', '_'); defaults to the component's name."""
-    kubeconfig: pulumi.Input[str]
-    """A kubeconfig (YAML) with cluster-admin rights on the cluster to connect; kept secret."""
+    kubeconfig: pulumi.Input[str | Mapping[str, Any]]
+    """A kubeconfig with cluster-admin rights on the cluster to connect, as YAML text or as a map (as pulumi-eks
+    outputs it); kept secret."""
     connector_provider: pulumi.Input[str]
     """Where the cluster runs: EKS_ANYWHERE, ANTHOS, GKE, AKS, OPENSHIFT, TANZU, RANCHER, EC2 or OTHER."""
     role_arn: pulumi.Input[str]
@@ -96,39 +98,33 @@ def partition_of(region: str | None) -> str:
 
 
 def _validate(name: str, args: Mapping[str, Any]) -> None:
-    """Reject bad arguments before any resource is made, with pulumi.RunError (the Python SDK's clean failure;
-    it has no ResourceError). Values still unknown are checked by the providers."""
-    unknown = set(args) - set(EksConnectedClusterArgs.__annotations__)
-    if unknown:
-        raise pulumi.RunError(f"EksConnectedCluster {name}: unknown arguments {sorted(unknown)}")
-    for required in ("kubeconfig", "connector_provider"):
-        if args.get(required) is None:
-            raise pulumi.RunError(f"EksConnectedCluster {name}: `{required}` is required")
-    provider = args["connector_provider"]
-    if isinstance(provider, str) and provider not in registered_cluster.PROVIDERS:
-        raise pulumi.RunError(
-            f"EksConnectedCluster {name}: connector_provider must be one of "
-            f"{', '.join(registered_cluster.PROVIDERS)}, got {provider!r}",
-        )
-    cluster_name = args.get("cluster_name", name)
-    if isinstance(cluster_name, str) and not (
-        len(cluster_name) <= registered_cluster.NAME_MAX and re.match(registered_cluster.NAME_PATTERN, cluster_name)
-    ):
-        raise pulumi.RunError(
-            f"EksConnectedCluster {name}: cluster_name {cluster_name!r} must be 1-100 letters, digits, '-' or '_' "
-            "starting with a letter or digit (set it explicitly when the component's name does not fit)",
-        )
-    arns = args.get("console_access_arns")
-    if isinstance(arns, Sequence) and not isinstance(arns, str):
-        for arn in arns:
-            if isinstance(arn, str):
-                try:
-                    connector_manifest.canonical_principal(arn)
-                except ValueError as err:
-                    raise pulumi.RunError(f"EksConnectedCluster {name}: console_access_arns: {err}") from err
-    timeout = args.get("timeout_seconds", DEFAULT_WAIT_TIMEOUT)
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
-        raise pulumi.RunError(f"EksConnectedCluster {name}: timeout_seconds must be positive")
+    """Reject bad arguments before any resource is made: every problem at once, as pulumi.InputPropertiesError.
+    Values still unknown (Outputs) are checked by the providers, before any API call."""
+    checked = arguments.Arguments("EksConnectedCluster", name, args, list(EksConnectedClusterArgs.__annotations__))
+    registration = {"cluster_name": name, "role_arn": UNKNOWN, **checked.values}
+    checked.failures += registered_cluster.check_inputs(registration)
+    kube.check_kubeconfig(checked.values, "kubeconfig", checked.failures)
+    arns = checked.values.get("console_access_arns")
+    if arns is not None and not inputs.is_unknown(arns):
+        if not isinstance(arns, list):
+            checked.fail(
+                "console_access_arns", f"must be a list of IAM user or role ARNs, got {inputs.type_name(arns)}"
+            )
+        for index, arn in enumerate(arns if isinstance(arns, list) else []):
+            if inputs.is_unknown(arn):
+                continue
+            try:
+                connector_manifest.canonical_principal(arn if isinstance(arn, str) else "")
+            except ValueError:
+                checked.fail(
+                    f"console_access_arns[{index}]",
+                    f"must be an IAM user or role ARN (or an STS assumed-role ARN){inputs.got(arn)}",
+                )
+    for key in ("connector_image", "agent_image"):
+        inputs.check_string(checked.values, key, checked.failures)
+    inputs.check_bool(checked.values, "wait_for_active", checked.failures)
+    inputs.check_timeout(checked.values, checked.failures)
+    checked.raise_if_any()
 
 
 class EksConnectedCluster(pulumi.ComponentResource):

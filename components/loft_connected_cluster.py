@@ -8,8 +8,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any, NotRequired, Required, TypedDict
 
 import pulumi
+from pulumi.output import UNKNOWN
 
-from pulumi_cluster_connect._plumbing import errors, inputs, loft_api
+from pulumi_cluster_connect._plumbing import arguments, errors, inputs, kube, loft_api
 from pulumi_cluster_connect.dynamic_providers import (
     helm_release,
     kubernetes_manifest,
@@ -37,8 +38,8 @@ class LoftConnectedClusterArgs(TypedDict, total=False):
     loft_url: the Loft URL (https://loft.example.com).
     access_key: a Loft access key allowed to manage clusters (kept secret).
     cluster_name: the Cluster's name in Loft (a DNS-1123 label).
-    kubeconfig: an admin kubeconfig of the cluster to connect (kept secret); used to create the objects
-        below, never sent to Loft.
+    kubeconfig: an admin kubeconfig of the cluster to connect, as YAML text or a map (kept secret); used to
+        create the objects below, never sent to Loft.
     admin_user, display_name, description, owner ({"user": ...} or {"team": ...}), access (rules of
         name/verbs/subresources/users/teams), management_namespace: as the Cluster's spec takes them.
     mode: "cluster-connect" (Loft v3: ClusterConnect with a ServiceAccount's kubeconfig), "agent" (vCluster
@@ -61,7 +62,7 @@ class LoftConnectedClusterArgs(TypedDict, total=False):
     loft_url: Required[pulumi.Input[str]]
     access_key: Required[pulumi.Input[str]]
     cluster_name: Required[pulumi.Input[str]]
-    kubeconfig: Required[pulumi.Input[str]]
+    kubeconfig: Required[pulumi.Input[str | Mapping[str, Any]]]
     admin_user: NotRequired[pulumi.Input[str]]
     display_name: NotRequired[pulumi.Input[str]]
     description: NotRequired[pulumi.Input[str]]
@@ -116,29 +117,31 @@ def token_secret_name(account: str) -> str:
 
 
 def _validate(name: str, args: LoftConnectedClusterArgs) -> None:
-    missing = [k for k in ("loft_url", "access_key", "cluster_name", "kubeconfig") if args.get(k) is None]
-    if missing:
-        raise pulumi.RunError(f"LoftConnectedCluster {name!r}: missing {', '.join(missing)}")
+    """Reject bad arguments before any resource is made: every problem at once, as pulumi.InputPropertiesError.
+    Values still unknown (Outputs) are checked by the providers, before any API call."""
+    given: Mapping[str, Any] = args
+    checked = arguments.Arguments("LoftConnectedCluster", name, given, list(LoftConnectedClusterArgs.__annotations__))
+    for key in ("loft_url", "access_key", "cluster_name"):
+        if key not in checked.values:
+            checked.fail(key, "is required")
+    # The ClusterConnect gets the ServiceAccount's kubeconfig; the one given here makes the objects.
+    connect = {**checked.values, "mode": "cluster-connect", "kubeconfig": UNKNOWN}
+    checked.failures += loft_cluster_connect.check({}, connect, {}).failures
+    kube.check_kubeconfig(checked.values, "kubeconfig", checked.failures)
     for key in ("namespace", "service_account"):
-        value = args.get(key)
-        if value is not None and not (isinstance(value, str) and DNS_LABEL.match(value)):
-            raise pulumi.RunError(f"LoftConnectedCluster {name!r}: {key} must be a DNS-1123 label")
-    cluster_name = args.get("cluster_name")
-    if isinstance(cluster_name, str) and not DNS_LABEL.match(cluster_name):
-        raise pulumi.RunError(f"LoftConnectedCluster {name!r}: cluster_name must be a DNS-1123 label")
-    owner = args.get("owner")
-    if isinstance(owner, Mapping) and len([k for k in ("user", "team") if owner.get(k)]) != 1:
-        raise pulumi.RunError(f"LoftConnectedCluster {name!r}: owner takes exactly one of user or team")
-    if args.get("insecure") is True and args.get("ca_data"):
-        raise pulumi.RunError(f"LoftConnectedCluster {name!r}: give either ca_data or insecure, not both")
-    if args.get("mode", "auto") not in MODES:
-        raise pulumi.RunError(f"LoftConnectedCluster {name!r}: mode must be one of {list(MODES)}")
-    taken = sorted(set(args.get("agent_values") or {}) & set(AGENT_VALUE_KEYS))
+        inputs.check_string(checked.values, key, checked.failures, pattern=DNS_LABEL, rule="a DNS-1123 label")
+    mode = checked.values.get("mode")
+    if mode is not None and not (isinstance(mode, str) and mode in MODES):
+        checked.fail("mode", f"must be one of {list(MODES)}{inputs.got(mode)}")
+    for key in ("agent_chart_repository", "agent_chart_version", "agent_chart_repository_ca_data", "helm_path"):
+        inputs.check_string(checked.values, key, checked.failures)
+    values = checked.values.get("agent_values")
+    if values is not None and not isinstance(values, Mapping):
+        checked.fail("agent_values", f"must be a map of chart values, got {inputs.type_name(values)}")
+    taken = sorted(set(values) & set(AGENT_VALUE_KEYS)) if isinstance(values, Mapping) else []
     if taken:
-        raise pulumi.RunError(
-            f"LoftConnectedCluster {name!r}: agent_values must not set {taken}: the component sets them "
-            "from the platform's access key answer"
-        )
+        checked.fail("agent_values", f"must not set {taken}: the component sets them from the platform's answer")
+    checked.raise_if_any()
 
 
 def detect_mode(name: str, args: LoftConnectedClusterArgs) -> str:
@@ -201,8 +204,8 @@ class LoftConnectedCluster(pulumi.ComponentResource):
     agent_chart_version: pulumi.Output[str | None]
 
     def __init__(self, name: str, args: LoftConnectedClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(TYPE_TOKEN, name, None, opts)
         _validate(name, args)
+        super().__init__(TYPE_TOKEN, name, None, opts)
         mode = detect_mode(name, args)
         if mode == "agent":
             phase, reason, message, chart_version = self._connect_agent(name, args)
@@ -231,7 +234,7 @@ class LoftConnectedCluster(pulumi.ComponentResource):
     ) -> tuple[pulumi.Output[str], pulumi.Output[str], pulumi.Output[str]]:
         namespace = args.get("namespace") or DEFAULT_NAMESPACE
         account = args.get("service_account") or DEFAULT_SERVICE_ACCOUNT
-        admin_kubeconfig = pulumi.Output.secret(args["kubeconfig"])
+        admin_kubeconfig: pulumi.Output[str | Mapping[str, Any]] = pulumi.Output.secret(args["kubeconfig"])
 
         objects = kubernetes_manifest.KubernetesManifest(
             f"{name}-objects",

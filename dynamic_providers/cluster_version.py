@@ -64,7 +64,10 @@ def _check_version(props: Mapping[str, Any], failures: list[CheckFailure]) -> No
         value = props["version"]
         if not isinstance(value, str) or not VERSION.match(value):
             failures.append(
-                CheckFailure("version", f'must be a Kubernetes minor version as a string such as "1.32", got {value!r}')
+                CheckFailure(
+                    "version",
+                    f'must be a Kubernetes minor version as a string such as "1.32"{inputs.got(value)}',
+                )
             )
 
 
@@ -77,16 +80,14 @@ def _check_cluster_name(props: Mapping[str, Any], failures: list[CheckFailure]) 
             failures.append(
                 CheckFailure(
                     "cluster_name",
-                    "must be an EKS cluster name: 1-100 letters, digits, '-' or '_', "
-                    f"starting with a letter or digit, got {value!r}",
+                    f"must be an EKS cluster name: {inputs.EKS_NAME_RULE}{inputs.got(value)}",
                 )
             )
 
 
 def _check_options(props: Mapping[str, Any], failures: list[CheckFailure]) -> None:
     for key in ("force", "update_addons"):
-        if inputs.known(props, key) and not isinstance(props[key], bool):
-            failures.append(CheckFailure(key, f"must be true or false, got {props[key]!r}"))
+        inputs.check_bool(props, key, failures)
     inputs.check_timeout(props, failures)
     inputs.check_region(props, "region", failures)
 
@@ -170,7 +171,7 @@ class ClusterVersionProvider(configured.ConfiguredProvider):
         replaces = []
         if inputs.is_unknown(news.get("cluster_name")) or news.get("cluster_name") != olds.get("cluster_name"):
             replaces.append("cluster_name")
-        new_region = news.get("region") or self._stack_config.get("aws:region")
+        new_region = news.get("region") or getattr(self, "_stack_config", {}).get("aws:region")
         if inputs.is_unknown(new_region) or (new_region is not None and new_region != olds.get("region")):
             replaces.append("region")
         version_changed = inputs.is_unknown(news.get("version")) or news.get("version") != olds.get("version")

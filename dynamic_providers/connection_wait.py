@@ -36,7 +36,7 @@ def connection_failure(cluster: Mapping[str, Any] | None, now: float) -> str | N
 
 
 def diff_wait(olds: Mapping[str, Any], news: Mapping[str, Any]) -> DiffResult:
-    replaces = [key for key in WAIT_REPLACING if news.get(key) != olds.get(key)]
+    replaces = [key for key in WAIT_REPLACING if inputs.is_unknown(news.get(key)) or news.get(key) != olds.get(key)]
     if not replaces and olds.get("status") != "ACTIVE":
         replaces.append("status")  # a refresh saw it disconnected: wait again
     changed = bool(replaces) or news.get(TIMEOUT) != olds.get(TIMEOUT)
@@ -45,7 +45,9 @@ def diff_wait(olds: Mapping[str, Any], news: Mapping[str, Any]) -> DiffResult:
 
 class ConnectionWaitProvider(configured.ConfiguredProvider):
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        failures = [CheckFailure(key, "is required") for key in (CLUSTER_NAME, ACTIVATION_ID) if key not in news]
+        failures: list[CheckFailure] = []
+        inputs.check_string(news, CLUSTER_NAME, failures, required="the registered cluster's name")
+        inputs.check_string(news, ACTIVATION_ID, failures, required="the registration's activation id")
         inputs.check_timeout(news, failures)
         inputs.check_region(news, REGION, failures)
         return CheckResult(inputs.without_none(news), failures)

@@ -67,17 +67,25 @@ def _check_name(props: Mapping[str, Any], failures: list[CheckFailure]) -> None:
         return
     name = props[PROFILE_NAME]
     if not isinstance(name, str):
-        failures.append(CheckFailure(PROFILE_NAME, f"must be a string, got {name!r}"))
+        failures.append(CheckFailure(PROFILE_NAME, f"must be a string{inputs.got(name)}"))
     elif name.lower().startswith(RESERVED_PREFIX):
-        failures.append(CheckFailure(PROFILE_NAME, f"{name!r} starts with {RESERVED_PREFIX!r}, which EKS reserves"))
+        failures.append(CheckFailure(PROFILE_NAME, f"must not start with {RESERVED_PREFIX!r}, which EKS reserves"))
     elif not NAME.match(name):
+        failures.append(CheckFailure(PROFILE_NAME, f"must be {inputs.EKS_NAME_RULE}"))
+
+
+def _check_labels(labels: Any, where: str, failures: list[CheckFailure]) -> None:
+    """Labels are a map of strings, as Kubernetes and EKS take them; values may still be unknown."""
+    if labels is None or inputs.is_unknown(labels):
+        return
+    if not isinstance(labels, Mapping):
+        failures.append(CheckFailure(SELECTORS, f"{where}.labels must be a map of strings{inputs.got(labels)}"))
+    elif len(labels) > MAX_LABELS:
         failures.append(
-            CheckFailure(
-                PROFILE_NAME,
-                f"{name!r} must be 1-{NAME_MAX} characters: letters, digits, '-' and '_', "
-                "starting with a letter or digit",
-            )
+            CheckFailure(SELECTORS, f"{where}.labels: at most {MAX_LABELS} labels are allowed, got {len(labels)}")
         )
+    elif not all(isinstance(v, str) or inputs.is_unknown(v) for v in labels.values()):
+        failures.append(CheckFailure(SELECTORS, f"{where}.labels must map each label to a string"))
 
 
 def _check_selectors(props: Mapping[str, Any], failures: list[CheckFailure]) -> None:
@@ -88,7 +96,12 @@ def _check_selectors(props: Mapping[str, Any], failures: list[CheckFailure]) -> 
     if inputs.is_unknown(selectors):
         return
     if not isinstance(selectors, list) or not selectors:
-        failures.append(CheckFailure(SELECTORS, "must be a non-empty list of {namespace, labels} selectors"))
+        failures.append(
+            CheckFailure(
+                SELECTORS,
+                f"must be a non-empty list of {{namespace, labels}} selectors{inputs.got(selectors)}",
+            )
+        )
         return
     if len(selectors) > MAX_SELECTORS:
         failures.append(CheckFailure(SELECTORS, f"at most {MAX_SELECTORS} selectors are allowed, got {len(selectors)}"))
@@ -97,23 +110,17 @@ def _check_selectors(props: Mapping[str, Any], failures: list[CheckFailure]) -> 
         if inputs.is_unknown(selector):
             continue
         if not isinstance(selector, Mapping):
-            failures.append(CheckFailure(SELECTORS, f"{where} must be a map with namespace and labels"))
+            failures.append(
+                CheckFailure(SELECTORS, f"{where} must be a map with namespace and labels{inputs.got(selector)}")
+            )
             continue
-        unexpected = sorted(set(selector) - {"namespace", "labels"})
+        unexpected = sorted(str(key)[:64] for key in set(selector) - {"namespace", "labels"})
         if unexpected:
             failures.append(CheckFailure(SELECTORS, f"{where} has unknown keys {unexpected} (use namespace, labels)"))
         namespace = selector.get("namespace")
         if not inputs.is_unknown(namespace) and (not isinstance(namespace, str) or not namespace):
-            failures.append(CheckFailure(SELECTORS, f"{where}.namespace is required"))
-        labels = selector.get("labels")
-        if labels is None or inputs.is_unknown(labels):
-            continue
-        if not isinstance(labels, Mapping):
-            failures.append(CheckFailure(SELECTORS, f"{where}.labels must be a map of strings"))
-        elif len(labels) > MAX_LABELS:
-            failures.append(
-                CheckFailure(SELECTORS, f"{where}.labels: at most {MAX_LABELS} labels are allowed, got {len(labels)}")
-            )
+            failures.append(CheckFailure(SELECTORS, f"{where}.namespace is required: a non-empty string"))
+        _check_labels(selector.get("labels"), where, failures)
 
 
 def _check_subnets(props: Mapping[str, Any], failures: list[CheckFailure]) -> None:
@@ -121,23 +128,20 @@ def _check_subnets(props: Mapping[str, Any], failures: list[CheckFailure]) -> No
         return
     subnets = props[SUBNETS]
     if not isinstance(subnets, list):
-        failures.append(CheckFailure(SUBNETS, "must be a list of subnet IDs"))
+        failures.append(CheckFailure(SUBNETS, f"must be a list of subnet IDs{inputs.got(subnets)}"))
         return
-    for subnet in subnets:
+    for index, subnet in enumerate(subnets):
         if not inputs.is_unknown(subnet) and (not isinstance(subnet, str) or not SUBNET.match(subnet)):
-            failures.append(CheckFailure(SUBNETS, f"{subnet!r} is not a subnet ID (subnet-...)"))
-
-
-def _check_required_string(props: Mapping[str, Any], key: str, failures: list[CheckFailure]) -> None:
-    if key not in props or props[key] is None:
-        failures.append(CheckFailure(key, "is required"))
-    elif not inputs.is_unknown(props[key]) and (not isinstance(props[key], str) or not props[key]):
-        failures.append(CheckFailure(key, f"must be a non-empty string, got {props[key]!r}"))
+            failures.append(
+                CheckFailure(SUBNETS, f"subnet_ids[{index}] is not a subnet ID (subnet-...){inputs.got(subnet)}")
+            )
 
 
 def _auto_name(prefix: str) -> str:
     suffix = secrets.token_hex(AUTO_SUFFIX_BYTES)
     cleaned = re.sub(r"[^A-Za-z0-9_-]", "-", prefix).lstrip("-_") or "fargate"
+    if cleaned.lower().startswith(RESERVED_PREFIX):
+        cleaned = f"profile-{cleaned}"
     return f"{cleaned[: NAME_MAX - len(suffix) - 1]}-{suffix}"
 
 
@@ -147,18 +151,29 @@ def _normalised_selectors(selectors: Any) -> Any:
         return selectors
     result = []
     for selector in selectors:
-        if isinstance(selector, Mapping) and not inputs.is_unknown(selector.get("labels")):
-            result.append({**selector, "labels": dict(selector.get("labels") or {})})
+        labels = selector.get("labels") if isinstance(selector, Mapping) else None
+        if isinstance(selector, Mapping) and (labels is None or isinstance(labels, Mapping)):
+            result.append({**selector, "labels": dict(labels or {})})
         else:
             result.append(selector)
     return result
 
 
+def _as_set(subnets: Any) -> Any:
+    """Subnet order does not matter to EKS; anything but a list of strings compares as it is."""
+    if isinstance(subnets, list) and all(isinstance(s, str) for s in subnets):
+        return sorted(subnets)
+    return subnets if subnets is not None else []
+
+
 def _same(key: str, old: Any, new: Any) -> bool:
+    """Whether `new` is known to equal `old`; a value unknown anywhere inside (preview) may differ."""
+    if inputs.contains_unknown(new):
+        return False
     if key == SUBNETS:
-        return sorted(old or []) == sorted(new or [])
+        return bool(_as_set(old) == _as_set(new))
     if key == TAGS:
-        return dict(old or {}) == dict(new or {})
+        return bool((old or {}) == (new or {}))
     if key == SELECTORS:
         return bool(_normalised_selectors(old) == _normalised_selectors(new))
     return bool(old == new)
@@ -199,10 +214,16 @@ class FargateProfileProvider(configured.ConfiguredProvider):
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         failures: list[CheckFailure] = []
         checked = dict(news)
-        _check_required_string(checked, CLUSTER_NAME, failures)
-        if inputs.known(checked, CLUSTER_NAME) and not CLUSTER.match(str(checked[CLUSTER_NAME])):
-            failures.append(CheckFailure(CLUSTER_NAME, f"{checked[CLUSTER_NAME]!r} is not an EKS cluster name"))
-        _check_required_string(checked, ROLE_ARN, failures)
+        inputs.check_string(
+            checked,
+            CLUSTER_NAME,
+            failures,
+            required="the EKS cluster's name",
+            pattern=CLUSTER,
+            rule=inputs.EKS_NAME_RULE,
+        )
+        if ROLE_ARN not in checked or checked[ROLE_ARN] is None:
+            failures.append(CheckFailure(ROLE_ARN, "is required: the IAM role the profile's pods run with"))
         inputs.check_role_arn(checked, ROLE_ARN, failures)
         _check_selectors(checked, failures)
         _check_subnets(checked, failures)

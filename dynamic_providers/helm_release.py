@@ -9,18 +9,25 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pulumi
-import yaml
 from pulumi.dynamic import (
     CheckFailure,
     CheckResult,
     CreateResult,
     DiffResult,
     ReadResult,
-    ResourceProvider,
     UpdateResult,
 )
 
-from pulumi_cluster_connect._plumbing import errors, helm_cli, inputs, kube, loft_api, owned_namespace, progress
+from pulumi_cluster_connect._plumbing import (
+    errors,
+    helm_cli,
+    inputs,
+    kube,
+    loft_api,
+    owned_namespace,
+    progress,
+    reporting,
+)
 
 # --- inputs -----------------------------------------------------------------------------------------
 
@@ -42,15 +49,10 @@ def check(news: Mapping[str, Any]) -> CheckResult:
         props.setdefault(key, default)
     props.setdefault(inputs.TIMEOUT, DEFAULT_TIMEOUT)
 
-    for key in ("kubeconfig", "release_name", "namespace", "chart"):
+    for key in ("release_name", "namespace", "chart"):
         if key not in props:
             failures.append(CheckFailure(key, "is required"))
-    if inputs.known(props, "kubeconfig"):
-        try:
-            kube.parse_kubeconfig(str(props["kubeconfig"]))
-        except (ValueError, yaml.YAMLError) as err:
-            # The parser's own message may quote the document: say what is wrong, not what it holds.
-            failures.append(CheckFailure("kubeconfig", str(err) if isinstance(err, ValueError) else "is not YAML"))
+    kube.check_kubeconfig(props, "kubeconfig", failures)
     if inputs.known(props, "release_name"):
         name = props["release_name"]
         if not isinstance(name, str) or len(name) > RELEASE_NAME_MAX or not RELEASE_NAME.match(name):
@@ -58,35 +60,38 @@ def check(news: Mapping[str, Any]) -> CheckResult:
                 CheckFailure(
                     "release_name",
                     f"must be at most {RELEASE_NAME_MAX} lower case letters, digits, '-' and '.', "
-                    f"starting and ending with a letter or digit, got {name!r}",
+                    f"starting and ending with a letter or digit{inputs.got(name)}",
                 )
             )
     if inputs.known(props, "namespace"):
         namespace = props["namespace"]
         if not isinstance(namespace, str) or not inputs.DNS_LABEL.match(namespace):
-            failures.append(CheckFailure("namespace", f"must be a DNS-1123 label, got {namespace!r}"))
+            failures.append(CheckFailure("namespace", f"must be a DNS-1123 label{inputs.got(namespace)}"))
     for key in STRINGS:
         if inputs.known(props, key) and not (isinstance(props[key], str) and props[key]):
-            failures.append(CheckFailure(key, "must be a non-empty string"))
+            failures.append(CheckFailure(key, f"must be a non-empty string{inputs.got(props[key])}"))
     if inputs.known(props, "version") and not isinstance(props["version"], str):
         failures.append(CheckFailure("version", "must be a chart version or constraint (empty: the latest)"))
     _check_source(props, failures)
     if inputs.known(props, "values") and not isinstance(props["values"], Mapping):
-        failures.append(CheckFailure("values", "must be a mapping of chart values"))
+        failures.append(CheckFailure("values", f"must be a map of chart values{inputs.got(props['values'])}"))
     for key in BOOLEANS:
         if inputs.known(props, key) and not isinstance(props[key], bool):
-            failures.append(CheckFailure(key, "must be true or false"))
+            failures.append(CheckFailure(key, f"must be true or false{inputs.got(props[key])}"))
     inputs.check_timeout(props, failures)
     return CheckResult(props, failures)
 
 
 def _check_source(props: Mapping[str, Any], failures: list[CheckFailure]) -> None:
     if inputs.known(props, "repository") and isinstance(props["repository"], str):
-        parsed = urllib.parse.urlsplit(props["repository"])
-        if parsed.scheme not in ("https", "http") or not parsed.hostname:
-            failures.append(
-                CheckFailure("repository", f"must be an http(s) chart repository URL, got {props['repository']!r}")
-            )
+        try:
+            parsed = urllib.parse.urlsplit(props["repository"])
+            hostname = parsed.hostname
+        except ValueError:
+            hostname = None
+        # Never quote it: a URL may carry a password.
+        if hostname is None or parsed.scheme not in ("https", "http"):
+            failures.append(CheckFailure("repository", "must be an http(s) chart repository URL"))
         elif parsed.username or parsed.password:
             failures.append(CheckFailure("repository", "must not carry credentials"))
         chart = props.get("chart")
@@ -97,17 +102,11 @@ def _check_source(props: Mapping[str, Any], failures: list[CheckFailure]) -> Non
     if inputs.known(props, "repository_ca_data"):
         if not props.get("repository"):
             failures.append(CheckFailure("repository_ca_data", "only applies with a repository"))
-        try:
-            loft_api.pem_of(str(props["repository_ca_data"]))
-        except ValueError as err:
-            failures.append(CheckFailure("repository_ca_data", str(err)))
+        loft_api.check_ca_data(props, "repository_ca_data", failures)
 
 
 def _server(props: Mapping[str, Any]) -> str | None:
-    try:
-        return kube.server_of(str(props["kubeconfig"])) if inputs.known(props, "kubeconfig") else None
-    except (ValueError, KeyError, StopIteration, yaml.YAMLError):
-        return None
+    return kube.server_or_none(props.get("kubeconfig"))
 
 
 def diff(olds: Mapping[str, Any], news: Mapping[str, Any]) -> DiffResult:
@@ -117,7 +116,9 @@ def diff(olds: Mapping[str, Any], news: Mapping[str, Any]) -> DiffResult:
         return inputs.is_unknown(news.get(key)) or olds.get(key) != news.get(key)
 
     replaces = [key for key in REPLACE_KEYS if changed(key)]
-    moved = changed("kubeconfig") and (not inputs.known(news, "kubeconfig") or _server(olds) != _server(news))
+    moved = changed("kubeconfig") and (
+        inputs.contains_unknown(news.get("kubeconfig")) or _server(olds) != _server(news)
+    )
     if moved:
         replaces.append("kubeconfig")
     changes = list(replaces)
@@ -166,7 +167,7 @@ def chart_source(props: Mapping[str, Any]) -> helm_cli.ChartSource:
 @contextlib.contextmanager
 def _helm(props: Mapping[str, Any]) -> Iterator[helm_cli.Helm]:
     helm_path = str(props["helm_path"]) if props.get("helm_path") else None
-    with helm_cli.Helm.session(str(props["kubeconfig"]), helm_path, secrets_in(props)) as helm:
+    with helm_cli.Helm.session(kube.as_text(props["kubeconfig"]), helm_path, secrets_in(props)) as helm:
         yield helm
 
 
@@ -185,7 +186,9 @@ def release_outputs(release: Mapping[str, Any]) -> dict[str, Any]:
 # --- provider -----------------------------------------------------------------------------------------
 
 
-class HelmReleaseProvider(ResourceProvider):
+class HelmReleaseProvider(reporting.ReportingProvider):
+    secret_keys = ("kubeconfig", "values")
+
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         return check(news)
 
@@ -200,7 +203,7 @@ class HelmReleaseProvider(ResourceProvider):
             if existing is not None:
                 self._adopt(helm, props, existing, timeout)
             created_namespace = bool(props.get("create_namespace", True)) and owned_namespace.ensure(
-                str(props["kubeconfig"]), namespace
+                kube.as_text(props["kubeconfig"]), namespace
             )
             release = self._install(helm, props, timeout, adopted=existing is not None)
         outs = {**props, **release_outputs(release), "created_namespace": created_namespace}
@@ -277,7 +280,7 @@ class HelmReleaseProvider(ResourceProvider):
         created_namespace = bool(olds.get("created_namespace"))
         with _helm(news) as helm:
             if news.get("create_namespace", True):
-                created_namespace = owned_namespace.ensure(str(news["kubeconfig"]), str(news["namespace"]))
+                created_namespace = owned_namespace.ensure(kube.as_text(news["kubeconfig"]), str(news["namespace"]))
             release = self._install(helm, news, timeout, adopted=True)
         outs = {**news, **release_outputs(release), "created_namespace": created_namespace}
         outs.pop("drifted", None)
@@ -291,7 +294,7 @@ class HelmReleaseProvider(ResourceProvider):
             helm.uninstall(name, namespace, timeout)
             others = [] if not props.get("created_namespace") else helm.releases_in(namespace, timeout)
         if props.get("created_namespace") and not others:
-            owned_namespace.remove(str(props["kubeconfig"]), namespace, timeout)
+            owned_namespace.remove(kube.as_text(props["kubeconfig"]), namespace, timeout)
 
 
 # --- resource -----------------------------------------------------------------------------------------
@@ -319,7 +322,7 @@ class HelmRelease(pulumi.dynamic.Resource, module="helm", name="Release"):
         self,
         resource_name: str,
         *,
-        kubeconfig: pulumi.Input[str],
+        kubeconfig: pulumi.Input[str | Mapping[str, Any]],
         release_name: pulumi.Input[str],
         namespace: pulumi.Input[str],
         chart: pulumi.Input[str],

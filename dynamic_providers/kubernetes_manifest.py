@@ -19,11 +19,10 @@ from pulumi.dynamic import (
     CreateResult,
     DiffResult,
     ReadResult,
-    ResourceProvider,
     UpdateResult,
 )
 
-from pulumi_cluster_connect._plumbing import errors, inputs, kube, polling, progress
+from pulumi_cluster_connect._plumbing import errors, inputs, kube, polling, progress, reporting
 
 DEFAULT_TIMEOUT = 300.0
 # Kinds every other object may depend on are applied first and deleted last.
@@ -42,40 +41,58 @@ def _whole_numbers(node: Any) -> Any:
     return node
 
 
-def parse_objects(props: Mapping[str, Any]) -> list[dict[str, Any]]:
+def parse_objects(props: Mapping[str, Any]) -> list[Any]:
     """The objects of the `objects` list or the `yaml` text, namespaces and CRDs first."""
     if props.get("yaml"):
         documents = [d for d in yaml.safe_load_all(props["yaml"]) if d]
     else:
         documents = [_whole_numbers(d) for d in props.get("objects") or []]
-    expanded: list[dict[str, Any]] = []
+    expanded: list[Any] = []
     for document in documents:
-        if isinstance(document, Mapping) and str(document.get("kind", "")).endswith("List") and "items" in document:
-            expanded.extend(document["items"])
+        items = document.get("items") if isinstance(document, Mapping) else None
+        if isinstance(document, Mapping) and str(document.get("kind", "")).endswith("List") and isinstance(items, list):
+            expanded.extend(items)
         else:
             expanded.append(document)
     return sorted(expanded, key=_apply_rank)
 
 
-def _apply_rank(obj: Mapping[str, Any]) -> int:
+def _apply_rank(obj: Any) -> int:
     kind = obj.get("kind") if isinstance(obj, Mapping) else None
-    return FOUNDATION_KINDS.index(kind) if kind in FOUNDATION_KINDS else len(FOUNDATION_KINDS)
+    return FOUNDATION_KINDS.index(kind) if isinstance(kind, str) and kind in FOUNDATION_KINDS else len(FOUNDATION_KINDS)
+
+
+def _is_text(value: Any) -> bool:
+    return isinstance(value, str) and bool(value)
 
 
 def object_problems(objects: Sequence[Any]) -> list[str]:
+    """What keeps each object from being applied; parts still unknown (preview) pass."""
     problems = []
     for index, obj in enumerate(objects):
         if inputs.is_unknown(obj):
             continue
         if not isinstance(obj, Mapping):
-            problems.append(f"object {index} is not a mapping")
+            problems.append(f"object {index} is not a map{inputs.got(obj)}")
             continue
-        missing = [key for key in ("apiVersion", "kind") if not obj.get(key)]
+        kind = obj.get("kind")
+        label = f"object {index} ({kind})" if isinstance(kind, str) and len(kind) <= 63 else f"object {index}"
+        missing = [
+            key for key in ("apiVersion", "kind") if not (_is_text(obj.get(key)) or inputs.is_unknown(obj.get(key)))
+        ]
         metadata = obj.get("metadata")
-        if not isinstance(metadata, Mapping) or not metadata.get("name"):
+        if inputs.is_unknown(metadata):
+            pass
+        elif not isinstance(metadata, Mapping):
             missing.append("metadata.name")
+        else:
+            name, namespace = metadata.get("name"), metadata.get("namespace")
+            if not (_is_text(name) or inputs.is_unknown(name)):
+                missing.append("metadata.name")
+            if namespace is not None and not (isinstance(namespace, str) or inputs.is_unknown(namespace)):
+                problems.append(f"{label} has a metadata.namespace that is not a string")
         if missing:
-            problems.append(f"object {index} ({obj.get('kind', '?')}) lacks {', '.join(missing)}")
+            problems.append(f"{label} lacks {', '.join(missing)} (each a non-empty string)")
     return problems
 
 
@@ -91,44 +108,51 @@ def split_reference(ref: str) -> tuple[str, str, str, str]:
     return api_version, kind, namespace, name
 
 
+def _yaml_problems(text: Any) -> list[str]:
+    if not isinstance(text, str):
+        return [f"must be YAML text{inputs.got(text)}"]
+    try:
+        return object_problems(parse_objects({"yaml": text}))
+    except yaml.YAMLError as err:
+        # The parser's message quotes the document, which may hold Secret data: say where, never what.
+        mark = getattr(err, "problem_mark", None)
+        return [f"is not valid YAML{f' (line {mark.line + 1})' if mark is not None else ''}"]
+    except RecursionError:
+        return ["is nested too deeply"]
+
+
 def check(olds: Mapping[str, Any], news: Mapping[str, Any]) -> CheckResult:
     failures: list[CheckFailure] = []
-    if inputs.known(news, "kubeconfig"):
-        try:
-            kube.parse_kubeconfig(news["kubeconfig"])
-        except (ValueError, yaml.YAMLError) as err:
-            failures.append(CheckFailure("kubeconfig", f"the kubeconfig {err}"))
-    elif "kubeconfig" not in news:
-        failures.append(CheckFailure("kubeconfig", "is required"))
+    kube.check_kubeconfig(news, "kubeconfig", failures)
     inputs.check_timeout(news, failures)
+    inputs.check_string(news, "field_manager", failures)
     has_objects, has_yaml = news.get("objects") is not None, news.get("yaml") is not None
     if has_objects == has_yaml:
         failures.append(CheckFailure("objects", "give exactly one of `objects` or `yaml`"))
     elif inputs.known(news, "yaml"):
-        try:
-            problems = object_problems(parse_objects(news))
-        except yaml.YAMLError as err:
-            problems = [f"is not valid YAML: {err}"]
-        failures.extend(CheckFailure("yaml", problem) for problem in problems)
+        failures.extend(CheckFailure("yaml", problem) for problem in _yaml_problems(news["yaml"]))
     elif inputs.known(news, "objects"):
-        if isinstance(news["objects"], Sequence) and not isinstance(news["objects"], str):
-            failures.extend(CheckFailure("objects", p) for p in object_problems(news["objects"]))
+        if isinstance(news["objects"], list):
+            failures.extend(CheckFailure("objects", p) for p in object_problems(parse_objects(news)))
         else:
-            failures.append(CheckFailure("objects", "must be a list of Kubernetes objects"))
+            failures.append(
+                CheckFailure("objects", f"must be a list of Kubernetes objects{inputs.got(news['objects'])}")
+            )
     return CheckResult(dict(news), failures)
 
 
 def diff(olds: Mapping[str, Any], news: Mapping[str, Any]) -> DiffResult:
-    changed = [key for key in INPUT_KEYS if olds.get(key) != news.get(key)]
+    changed = [key for key in INPUT_KEYS if inputs.contains_unknown(news.get(key)) or olds.get(key) != news.get(key)]
     replaces = []
-    # Another API server is another cluster: the objects must be made there and removed here.
-    if (
-        "kubeconfig" in changed
-        and inputs.known(news, "kubeconfig")
-        and olds.get("kubeconfig")
-        and kube.server_of(olds["kubeconfig"]) != kube.server_of(news["kubeconfig"])
-    ):
-        replaces.append("kubeconfig")
+    # Another API server is another cluster: the objects must be made there and removed here. A kubeconfig
+    # still unknown (in part) or unreadable cannot say, so it only updates.
+    if "kubeconfig" in changed:
+        old_server, new_server = (
+            kube.server_or_none(olds.get("kubeconfig")),
+            kube.server_or_none(news.get("kubeconfig")),
+        )
+        if old_server is not None and new_server is not None and old_server != new_server:
+            replaces.append("kubeconfig")
     if not changed and olds.get("drifted"):
         changed = ["applied"]
     if changed == [inputs.TIMEOUT]:
@@ -247,7 +271,9 @@ def _existing(kubeconfig: str, refs: Sequence[str]) -> list[str]:
     return present
 
 
-class KubernetesManifestProvider(ResourceProvider):
+class KubernetesManifestProvider(reporting.ReportingProvider):
+    secret_keys = ("kubeconfig", "objects", "yaml")
+
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         return check(_olds, news)
 
@@ -300,7 +326,7 @@ class KubernetesManifest(pulumi.dynamic.Resource, module="kubernetes", name="Man
         self,
         resource_name: str,
         *,
-        kubeconfig: pulumi.Input[str],
+        kubeconfig: pulumi.Input[str | Mapping[str, Any]],
         objects: pulumi.Input[Sequence[pulumi.Input[Mapping[str, Any]]]] | None = None,
         yaml: pulumi.Input[str] | None = None,
         field_manager: pulumi.Input[str] | None = None,

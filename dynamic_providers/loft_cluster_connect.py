@@ -13,7 +13,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import pulumi
-import yaml
 from pulumi.dynamic import (
     CheckFailure,
     CheckResult,
@@ -74,24 +73,33 @@ def _failure(failures: list[CheckFailure], key: str, reason: str) -> None:
 def check_url(value: Any) -> str | None:
     """Why `value` is not a Loft URL (scheme and host, optional port and path), or None."""
     if not isinstance(value, str):
-        return "must be a string"
-    parsed = urllib.parse.urlsplit(value)
-    if parsed.scheme not in ("https", "http") or not parsed.hostname:
-        return f"must be an http(s) URL such as https://loft.example.com, got {value!r}"
+        return f"must be a string{inputs.got(value)}"
+    try:
+        parsed = urllib.parse.urlsplit(value)
+        hostname = parsed.hostname
+    except ValueError:
+        hostname = None
+    # Never quote it: a URL may carry a password.
+    if hostname is None or parsed.scheme not in ("https", "http"):
+        return "must be an http(s) URL such as https://loft.example.com"
     if parsed.query or parsed.fragment or parsed.username or parsed.password:
         return "must not carry credentials, a query or a fragment"
     return None
 
 
 def _check_strings(value: Any, key: str, failures: list[CheckFailure]) -> None:
-    if not isinstance(value, Sequence) or isinstance(value, str) or not all(isinstance(v, str) for v in value):
-        _failure(failures, key, "must be a list of strings")
+    if not isinstance(value, list) or not all(isinstance(v, str) or inputs.is_unknown(v) for v in value):
+        _failure(failures, key, f"must be a list of strings{inputs.got(value)}")
 
 
 def _check_owner(owner: Any, failures: list[CheckFailure]) -> None:
     if inputs.is_unknown(owner):
         return
-    if not isinstance(owner, Mapping) or set(owner) - {"user", "team"}:
+    if (
+        not isinstance(owner, Mapping)
+        or set(owner) - {"user", "team"}
+        or not all(isinstance(v, str) or inputs.is_unknown(v) for v in owner.values())
+    ):
         _failure(failures, "owner", "must be {'user': <name>} or {'team': <name>}")
         return
     if any(inputs.is_unknown(v) for v in owner.values()):
@@ -104,19 +112,20 @@ def _check_owner(owner: Any, failures: list[CheckFailure]) -> None:
 def _check_access(rules: Any, failures: list[CheckFailure]) -> None:
     if inputs.is_unknown(rules):
         return
-    if not isinstance(rules, Sequence) or isinstance(rules, str):
-        _failure(failures, "access", "must be a list of access rules")
+    if not isinstance(rules, list):
+        _failure(failures, "access", f"must be a list of access rules{inputs.got(rules)}")
         return
     for index, rule in enumerate(rules):
         key = f"access[{index}]"
         if inputs.is_unknown(rule):
             continue
         if not isinstance(rule, Mapping):
-            _failure(failures, key, "must be a mapping with verbs and users and/or teams")
+            _failure(failures, key, f"must be a map with verbs and users and/or teams{inputs.got(rule)}")
             continue
         unknown_keys = set(rule) - ACCESS_RULE_KEYS
         if unknown_keys:
-            _failure(failures, key, f"unknown keys {sorted(unknown_keys)}; allowed: {sorted(ACCESS_RULE_KEYS)}")
+            named = sorted(str(k)[:64] for k in unknown_keys)
+            _failure(failures, key, f"unknown keys {named}; allowed: {sorted(ACCESS_RULE_KEYS)}")
         for field in ("verbs", "subresources", "users", "teams"):
             if field in rule and not inputs.is_unknown(rule[field]):
                 _check_strings(rule[field], f"{key}.{field}", failures)
@@ -160,25 +169,19 @@ def _check_cluster(props: Mapping[str, Any], failures: list[CheckFailure]) -> No
         _failure(
             failures,
             "cluster_name",
-            f"must be a DNS-1123 label (lower case letters, digits and '-', at most 63), got {name!r}",
+            f"must be a DNS-1123 label (lower case letters, digits and '-', at most 63){inputs.got(name)}",
         )
 
     mode = props["mode"]
-    if not inputs.is_unknown(mode) and mode not in MODES:
-        _failure(failures, "mode", f"must be one of {list(MODES)}, got {mode!r}")
+    if not inputs.is_unknown(mode) and not (isinstance(mode, str) and mode in MODES):
+        _failure(failures, "mode", f"must be one of {list(MODES)}{inputs.got(mode)}")
     if "kubeconfig" not in props and mode != "agent":
         _failure(
             failures,
             "kubeconfig",
             "is required to connect with ClusterConnect (only mode='agent' goes without)",
         )
-    if inputs.known(props, "kubeconfig"):
-        try:
-            kube.parse_kubeconfig(str(props["kubeconfig"]))
-        except (ValueError, yaml.YAMLError) as err:
-            # The parser's own message may quote the document: say what is wrong, not what it holds.
-            reason = str(err) if isinstance(err, ValueError) else "is not valid YAML"
-            _failure(failures, "kubeconfig", reason)
+    kube.check_kubeconfig(props, "kubeconfig", failures, required=False)
 
     for key in ("admin_user", "display_name", "description"):
         if inputs.known(props, key) and not isinstance(props[key], str):
@@ -186,7 +189,7 @@ def _check_cluster(props: Mapping[str, Any], failures: list[CheckFailure]) -> No
     if inputs.known(props, "management_namespace"):
         namespace = props["management_namespace"]
         if not isinstance(namespace, str) or not DNS_LABEL.match(namespace):
-            _failure(failures, "management_namespace", f"must be a DNS-1123 label, got {namespace!r}")
+            _failure(failures, "management_namespace", f"must be a DNS-1123 label{inputs.got(namespace)}")
     if "owner" in props:
         _check_owner(props["owner"], failures)
     if "access" in props:
@@ -196,11 +199,7 @@ def _check_cluster(props: Mapping[str, Any], failures: list[CheckFailure]) -> No
 def _check_tls_and_wait(props: Mapping[str, Any], failures: list[CheckFailure]) -> None:
     if inputs.known(props, "insecure") and not isinstance(props["insecure"], bool):
         _failure(failures, "insecure", "must be true or false")
-    if inputs.known(props, "ca_data"):
-        try:
-            loft_api.pem_of(str(props["ca_data"]))
-        except ValueError as err:
-            _failure(failures, "ca_data", str(err))
+    loft_api.check_ca_data(props, "ca_data", failures)
     if props.get("insecure") is True and props.get("ca_data"):
         _failure(failures, "insecure", "give either ca_data or insecure=True, not both")
     if inputs.known(props, "wait_for_initialized") and not isinstance(props["wait_for_initialized"], bool):
@@ -250,7 +249,10 @@ def cluster_spec(props: Mapping[str, Any]) -> dict[str, Any]:
 
 def cluster_connect_body(props: Mapping[str, Any]) -> dict[str, Any]:
     """The ClusterConnect object as the seed's API takes it."""
-    spec: dict[str, Any] = {"config": props["kubeconfig"], "clusterTemplate": {"spec": cluster_spec(props)}}
+    spec: dict[str, Any] = {
+        "config": kube.as_text(props["kubeconfig"]),
+        "clusterTemplate": {"spec": cluster_spec(props)},
+    }
     if props.get("admin_user"):
         spec["adminUser"] = props["admin_user"]
     return {
@@ -357,6 +359,7 @@ def disconnect(api: loft_api.LoftApi, name: str, timeout: float) -> None:
 
 class LoftClusterConnectProvider(configured.ConfiguredProvider):
     config_keys = tuple(loft_api.CONFIG_KEYS.values())
+    secret_keys = ("access_key", "kubeconfig", "agent_access_key")
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         return check(olds, news, getattr(self, "_stack_config", {}))
@@ -527,7 +530,7 @@ class LoftClusterConnect(pulumi.dynamic.Resource, module="loft", name="ClusterCo
         cluster_name: pulumi.Input[str],
         loft_url: pulumi.Input[str] | None = None,
         access_key: pulumi.Input[str] | None = None,
-        kubeconfig: pulumi.Input[str] | None = None,
+        kubeconfig: pulumi.Input[str | Mapping[str, Any]] | None = None,
         admin_user: pulumi.Input[str] | None = None,
         display_name: pulumi.Input[str] | None = None,
         description: pulumi.Input[str] | None = None,

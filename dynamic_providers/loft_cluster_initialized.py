@@ -39,14 +39,10 @@ def check(news: Mapping[str, Any], stack_config: Mapping[str, Any]) -> CheckResu
     if name is None:
         failures.append(CheckFailure("cluster_name", "is required"))
     elif not inputs.is_unknown(name) and not (isinstance(name, str) and inputs.DNS_LABEL.match(name)):
-        failures.append(CheckFailure("cluster_name", f"must be a DNS-1123 label, got {name!r}"))
-    if inputs.known(props, "ca_data"):
-        try:
-            loft_api.pem_of(str(props["ca_data"]))
-        except ValueError as err:
-            failures.append(CheckFailure("ca_data", str(err)))
-    if inputs.known(props, "insecure") and not isinstance(props["insecure"], bool):
-        failures.append(CheckFailure("insecure", "must be true or false"))
+        failures.append(CheckFailure("cluster_name", f"must be a DNS-1123 label{inputs.got(name)}"))
+    inputs.check_string(props, "access_key", failures)
+    loft_api.check_ca_data(props, "ca_data", failures)
+    inputs.check_bool(props, "insecure", failures)
     inputs.check_timeout(props, failures)
     return CheckResult(props, failures)
 
@@ -65,6 +61,7 @@ def diff(olds: Mapping[str, Any], news: Mapping[str, Any]) -> DiffResult:
 
 class LoftClusterInitializedProvider(configured.ConfiguredProvider):
     config_keys = tuple(loft_api.CONFIG_KEYS.values())
+    secret_keys = ("access_key",)
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         return check(news, getattr(self, "_stack_config", {}))

@@ -49,30 +49,36 @@ def utc(value: datetime.datetime | float | None) -> str | None:
     return value.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z")
 
 
-def _parseutc(value: str) -> float:
-    return datetime.datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+def _parseutc(value: str) -> float | None:
+    """The time of an ISO 8601 timestamp as stored in the state, None when it is not one."""
+    try:
+        parsed = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed.timestamp() if parsed.tzinfo is not None else None
 
 
 def check_inputs(news: Mapping[str, Any]) -> list[CheckFailure]:
     """Every rule of RegisterCluster that can be checked without a call; unknown values pass."""
     failures: list[CheckFailure] = []
-    if CLUSTER_NAME not in news:
-        failures.append(CheckFailure(CLUSTER_NAME, "is required"))
-    elif inputs.known(news, CLUSTER_NAME):
-        name = news[CLUSTER_NAME]
-        if not isinstance(name, str) or not 1 <= len(name) <= NAME_MAX or not NAME_PATTERN.match(name):
-            failures.append(
-                CheckFailure(
-                    CLUSTER_NAME,
-                    f"must be 1-{NAME_MAX} characters, start with a letter or digit and hold only letters, "
-                    f"digits, '-' and '_' (it defaults to the resource name), got {name!r}",
-                )
-            )
+    inputs.check_string(
+        news,
+        CLUSTER_NAME,
+        failures,
+        required="the name to register the cluster under",
+        pattern=NAME_PATTERN,
+        rule=f"{inputs.EKS_NAME_RULE} (it defaults to the resource name)",
+    )
     if CONNECTOR_PROVIDER not in news:
         failures.append(CheckFailure(CONNECTOR_PROVIDER, f"is required: one of {', '.join(PROVIDERS)}"))
-    elif inputs.known(news, CONNECTOR_PROVIDER) and news[CONNECTOR_PROVIDER] not in PROVIDERS:
+    elif inputs.known(news, CONNECTOR_PROVIDER) and not (
+        isinstance(news[CONNECTOR_PROVIDER], str) and news[CONNECTOR_PROVIDER] in PROVIDERS
+    ):
         failures.append(
-            CheckFailure(CONNECTOR_PROVIDER, f"must be one of {', '.join(PROVIDERS)}, got {news[CONNECTOR_PROVIDER]!r}")
+            CheckFailure(
+                CONNECTOR_PROVIDER,
+                f"must be one of {', '.join(PROVIDERS)}{inputs.got(news[CONNECTOR_PROVIDER])}",
+            )
         )
     if ROLE_ARN not in news:
         failures.append(CheckFailure(ROLE_ARN, "is required: the IAM role the connector agent assumes"))
@@ -88,27 +94,33 @@ def expired_unconnected(state: Mapping[str, Any], now: float) -> bool:
     if status == "FAILED":
         return True
     expiry = state.get("activation_expiry")
-    return status != "ACTIVE" and isinstance(expiry, str) and _parseutc(expiry) <= now
+    expiry_at = _parseutc(expiry) if isinstance(expiry, str) else None
+    return status != "ACTIVE" and expiry_at is not None and expiry_at <= now
 
 
-def diff_registration(
-    olds: Mapping[str, Any],
-    news: Mapping[str, Any],
-    *,
-    now: float,
-    still_unconnected: Callable[[], bool] = lambda: True,
-) -> DiffResult:
-    """Everything replaces; so does an activation that expired unconnected (`still_unconnected` confirms
-    a state that is only past its expiry, since the agent may have connected after it was stored)."""
-    replaces = [key for key in REPLACING if news.get(key) != olds.get(key)]
+def diff_registration(olds: Mapping[str, Any], news: Mapping[str, Any], *, now: float) -> DiffResult:
+    """Every input replaces; so does a FAILED status (an activation that expired unconnected).
+
+    Decided from the state alone, so a preview needs no network and no AWS credentials. What that gives up:
+    the state keeps the status seen at create (PENDING) until a refresh, so past the expiry it cannot tell
+    a registration whose agent connected later from one that never did. Such a registration shows as an
+    update (`status`) instead of a replacement: `update` records what EKS says (ACTIVE, or FAILED, which the
+    next `pulumi up` replaces), so an expiry the state could not confirm costs one more `up`, never the
+    re-registration of a connected cluster.
+    """
+    replaces = [key for key in REPLACING if inputs.contains_unknown(news.get(key)) or news.get(key) != olds.get(key)]
     # An absent region keeps the one resolved at create (config or environment).
     if inputs.is_unknown(news.get(REGION)) or (inputs.known(news, REGION) and news[REGION] != olds.get(REGION)):
         replaces.append(REGION)
-    if not replaces and expired_unconnected(olds, now) and (olds.get("status") == "FAILED" or still_unconnected()):
+    changes = list(replaces)
+    if not replaces and olds.get("status") == "FAILED":
         replaces.append("status")
+        changes.append("status")
+    elif not replaces and expired_unconnected(olds, now):
+        changes.append("status")
     same_name = news.get(CLUSTER_NAME) == olds.get(CLUSTER_NAME) or inputs.is_unknown(news.get(CLUSTER_NAME))
     return DiffResult(
-        changes=bool(replaces),
+        changes=bool(changes),
         replaces=replaces,
         stables=[],
         delete_before_replace=bool(replaces) and same_name,
@@ -176,23 +188,25 @@ def register(
 
 
 class RegisteredClusterProvider(configured.ConfiguredProvider):
+    secret_keys = ("activation_code",)
+
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         return CheckResult(inputs.without_none(news), check_inputs(news))
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        result = diff_registration(
-            olds, news, now=time.time(), still_unconnected=lambda: self._status(olds) != "ACTIVE"
-        )
+        result = diff_registration(olds, news, now=time.time())
         if "status" in (result.replaces or []):
             progress.report(
-                f"registration {olds.get(CLUSTER_NAME)}: the activation expired at {olds.get('activation_expiry')} "
-                "without a connection; re-registering"
+                f"registration {olds.get(CLUSTER_NAME)}: EKS reported it FAILED (its activation expired at "
+                f"{olds.get('activation_expiry')} without a connection); re-registering"
+            )
+        elif result.changes and not result.replaces:
+            progress.report(
+                f"registration {olds.get(CLUSTER_NAME)}: its activation expired at {olds.get('activation_expiry')} "
+                "and the state has not seen it connect; `up` asks EKS, and re-registers it on the next `up` unless "
+                "EKS reports it ACTIVE"
             )
         return result
-
-    def _status(self, state: Mapping[str, Any]) -> str | None:
-        cluster = aws.describe_cluster_or_none(aws.eks(state.get(REGION), self._stack_config), state[CLUSTER_NAME])
-        return None if cluster is None else str(cluster.get("status"))
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         region = aws.region_of(props.get(REGION), self._stack_config)
@@ -222,9 +236,30 @@ class RegisteredClusterProvider(configured.ConfiguredProvider):
             )
         return ReadResult(id_, outputs_of(dict(cluster), region, props))
 
-    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        # Every input replaces, so only bookkeeping such as `identity` reaches here.
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        # Every input replaces, so only bookkeeping such as `identity`, or an expiry `diff` could not confirm
+        # from the state, reaches here.
+        if expired_unconnected(olds, time.time()):
+            return UpdateResult(self._status_from_eks(id_, olds, news))
         return UpdateResult({**olds, **inputs.without_none(news)})
+
+    def _status_from_eks(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dict[str, Any]:
+        """Record what EKS says of a registration the state shows expired: ACTIVE when its agent connected
+        after the state was stored; else FAILED, which the next `pulumi up` replaces (re-registers)."""
+        region = str(olds.get(REGION) or aws.region_of(news.get(REGION), self._stack_config))
+        cluster = aws.describe_cluster_or_none(aws.eks(region, self._stack_config), id_)
+        if cluster is None:
+            raise errors.ClusterConnectError(
+                f"registration {id_} no longer exists in EKS ({region}): `pulumi refresh` drops it from the state "
+                "and the next `pulumi up` registers it again"
+            )
+        outputs = {**olds, **inputs.without_none(news), **outputs_of(cluster, region, olds)}
+        if outputs.get("status") != "ACTIVE":
+            progress.report(
+                f"registration {id_}: EKS reports it {outputs.get('status')}: its activation expired without a "
+                "connection; the next `pulumi up` re-registers it"
+            )
+        return outputs
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         eks = aws.eks(props.get(REGION), self._stack_config)

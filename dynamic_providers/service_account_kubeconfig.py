@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,16 +16,17 @@ from pulumi.dynamic import (
     CreateResult,
     DiffResult,
     ReadResult,
-    ResourceProvider,
     UpdateResult,
 )
 
-from pulumi_cluster_connect._plumbing import errors, inputs, kube, polling
+from pulumi_cluster_connect._plumbing import errors, inputs, kube, polling, reporting
 
 TOKEN_TIMEOUT = 120.0
+DNS_LABEL_RULE = "a DNS-1123 label (at most 63 lower case letters, digits and '-')"
+DNS_SUBDOMAIN = re.compile(r"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 
 
-def service_account_kubeconfig(admin_kubeconfig: str, secret: Mapping[str, Any]) -> str | None:
+def service_account_kubeconfig(admin_kubeconfig: kube.Kubeconfig, secret: Mapping[str, Any]) -> str | None:
     """A kubeconfig for the token of a service-account-token Secret, on the admin kubeconfig's cluster."""
     data = secret.get("data") or {}
     if not data.get("token"):
@@ -48,7 +50,7 @@ def service_account_kubeconfig(admin_kubeconfig: str, secret: Mapping[str, Any])
     return yaml.safe_dump(config, sort_keys=False)
 
 
-def _read_token_secret(admin_kubeconfig: str, namespace: str, name: str) -> dict[str, Any] | None:
+def _read_token_secret(admin_kubeconfig: kube.Kubeconfig, namespace: str, name: str) -> dict[str, Any] | None:
     try:
         with kube.translated_errors(f"get Secret {namespace}/{name} from {kube.server_of(admin_kubeconfig)}"):
             secret = kube.client(admin_kubeconfig).get(Secret, name, namespace=namespace)
@@ -59,28 +61,29 @@ def _read_token_secret(admin_kubeconfig: str, namespace: str, name: str) -> dict
     return dict(secret.to_dict())
 
 
-class ServiceAccountKubeconfigProvider(ResourceProvider):
+class ServiceAccountKubeconfigProvider(reporting.ReportingProvider):
+    secret_keys = ("admin_kubeconfig", "kubeconfig")
+
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        failures = []
-        for key in ("admin_kubeconfig", "namespace", "secret_name"):
-            if key not in news:
-                failures.append(CheckFailure(key, "is required"))
-        if inputs.known(news, "admin_kubeconfig"):
-            try:
-                kube.parse_kubeconfig(str(news["admin_kubeconfig"]))
-            except (ValueError, yaml.YAMLError) as err:
-                failures.append(
-                    CheckFailure("admin_kubeconfig", str(err) if isinstance(err, ValueError) else "is not valid YAML")
-                )
+        failures: list[CheckFailure] = []
+        kube.check_kubeconfig(news, "admin_kubeconfig", failures)
+        inputs.check_string(news, "namespace", failures, required="", pattern=inputs.DNS_LABEL, rule=DNS_LABEL_RULE)
+        inputs.check_string(
+            news, "secret_name", failures, required="", pattern=DNS_SUBDOMAIN, rule="a Kubernetes object name"
+        )
         return CheckResult(news, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        changed = [k for k in ("admin_kubeconfig", "namespace", "secret_name") if olds.get(k) != news.get(k)]
+        changed = [
+            k
+            for k in ("admin_kubeconfig", "namespace", "secret_name")
+            if inputs.contains_unknown(news.get(k)) or olds.get(k) != news.get(k)
+        ]
         return DiffResult(changes=bool(changed), replaces=[])
 
     def _build(self, props: Mapping[str, Any], wait: bool) -> dict[str, Any] | None:
         admin, namespace, name = (
-            str(props["admin_kubeconfig"]),
+            props["admin_kubeconfig"],
             str(props["namespace"]),
             str(props["secret_name"]),
         )
@@ -129,7 +132,7 @@ class ServiceAccountKubeconfig(pulumi.dynamic.Resource, module="kubernetes", nam
         self,
         resource_name: str,
         *,
-        admin_kubeconfig: pulumi.Input[str],
+        admin_kubeconfig: pulumi.Input[str | Mapping[str, Any]],
         namespace: pulumi.Input[str],
         secret_name: pulumi.Input[str],
         opts: pulumi.ResourceOptions | None = None,

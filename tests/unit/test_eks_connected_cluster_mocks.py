@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,7 +12,10 @@ import pytest
 
 from pulumi_cluster_connect.components import eks_connected_cluster as ecc
 
-KUBECONFIG = "apiVersion: v1\nkind: Config\ncurrent-context: c\ncontexts: [{name: c, context: {cluster: c, user: u}}]\n"
+KUBECONFIG = (
+    "apiVersion: v1\nkind: Config\ncurrent-context: c\ncontexts: [{name: c, context: {cluster: c, user: u}}]\n"
+    "clusters: [{name: c, cluster: {server: 'https://127.0.0.1:6443'}}]\nusers: [{name: u, user: {token: t0ken}}]\n"
+)
 
 
 class Mocks(pulumi.runtime.Mocks):
@@ -135,13 +139,47 @@ def test_the_wait_can_be_turned_off(mocks: Mocks) -> None:
     [
         ({"connector_provider": "K3S"}, "connector_provider"),
         ({"cluster_name": "my.cluster"}, "cluster_name"),
-        ({"console_access_arns": ["arn:aws:iam::123456789012:group/devs"]}, "console_access_arns"),
+        ({"console_access_arns": ["arn:aws:iam::123456789012:group/devs"]}, "console_access_arns[0]"),
+        ({"console_access_arns": "arn:aws:iam::123456789012:user/alice"}, "console_access_arns: must be a list"),
         ({"timeout_seconds": 0}, "timeout_seconds"),
+        ({"timeout_seconds": "600"}, "timeout_seconds"),
         ({"kubeconfig": None}, "kubeconfig"),
-        ({"rolearn": "x"}, "unknown arguments"),
+        ({"kubeconfig": "users: [\n  - token: t0ken: ]"}, "not valid YAML"),
+        ({"tags": ["team=a"]}, "tags: must be a map"),
+        ({"role_arn": 12.0}, "role_arn"),
+        ({"wait_for_active": "yes"}, "wait_for_active"),
+        ({"rolearn": "x"}, "rolearn: is not an argument"),
     ],
 )
 def test_bad_arguments_are_rejected_before_any_resource(mocks: Mocks, overrides: dict[str, Any], message: str) -> None:
-    with pytest.raises(pulumi.RunError, match=message):
+    with pytest.raises(pulumi.InputPropertiesError, match=re.escape(message)) as raised:
         ecc.EksConnectedCluster("edge", args(**overrides))
     assert mocks.created == []
+    assert "t0ken" not in str(raised.value)
+    assert raised.value.errors and {e["property_path"].split("[")[0] for e in raised.value.errors} <= {
+        *ecc.EksConnectedClusterArgs.__annotations__,
+        "rolearn",
+    }
+
+
+def test_every_bad_argument_is_reported_at_once_and_the_language_host_prints_it_cleanly(mocks: Mocks) -> None:
+    with pytest.raises(pulumi.InputPropertiesError) as raised:
+        ecc.EksConnectedCluster("edge", args(connector_provider="K3S", timeout_seconds=-1, tags="x"))
+    assert [e["property_path"] for e in raised.value.errors or []] == ["connector_provider", "tags", "timeout_seconds"]
+    # A RunError is reported by the language host as its message, without a Python traceback.
+    assert isinstance(raised.value, pulumi.RunError)
+
+
+def test_a_kubeconfig_map_as_pulumi_eks_outputs_it_is_accepted(mocks: Mocks) -> None:
+    import yaml
+
+    cluster = ecc.EksConnectedCluster("edge", args(kubeconfig=yaml.safe_load(KUBECONFIG)))
+    assert resolved(cluster.status) == "ACTIVE"
+    assert len(mocks.of_type("Manifest")) == 1
+
+
+def test_arguments_still_unknown_are_left_to_the_providers(mocks: Mocks) -> None:
+    late = pulumi.Output.from_input("arn:aws:iam::123456789012:user/alice")
+    cluster = ecc.EksConnectedCluster("edge", args(console_access_arns=[late], role_arn=pulumi.Output.from_input("r")))
+    assert resolved(cluster.status) == "ACTIVE"
+    assert len(mocks.of_type("RegisteredCluster")) == 1

@@ -48,7 +48,7 @@ def test_objects_and_yaml_are_mutually_exclusive() -> None:
 
 def test_an_object_without_kind_or_name_is_refused() -> None:
     problems = failures({"kubeconfig": KUBECONFIG, "objects": [{"apiVersion": "v1", "metadata": {}}]})
-    assert problems == [("objects", "object 0 (?) lacks kind, metadata.name")]
+    assert problems == [("objects", "object 0 lacks kind, metadata.name (each a non-empty string)")]
 
 
 def test_yaml_documents_are_checked_too() -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
+import socket
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -29,6 +31,17 @@ NEWS: dict[str, Any] = {
     "identity": "proj/dev/edge",
 }
 NOW = 1_800_000_000.0
+
+
+@contextlib.contextmanager
+def socket_calls_refused() -> Iterator[None]:
+    def refuse(*_args: Any, **_kwargs: Any) -> None:
+        raise AssertionError("diff opened a connection")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(socket.socket, "connect", refuse)
+        patch.setattr(socket, "create_connection", refuse)
+        yield
 
 
 def unknown() -> Any:
@@ -132,23 +145,24 @@ def test_an_absent_region_keeps_the_resolved_one_and_identity_is_bookkeeping() -
     assert result.changes is False
 
 
-def test_a_failed_activation_replaces_without_asking_aws() -> None:
-    def ask() -> bool:
-        raise AssertionError("no call needed")
-
-    result = rc.diff_registration(state(status="FAILED"), dict(NEWS), now=NOW, still_unconnected=ask)
+def test_a_failed_activation_replaces() -> None:
+    result = rc.diff_registration(state(status="FAILED"), dict(NEWS), now=NOW)
     assert result.replaces == ["status"]
     assert result.delete_before_replace is True
 
 
-def test_a_pending_activation_past_expiry_replaces_when_still_unconnected() -> None:
+def test_a_pending_activation_past_expiry_is_an_update_for_aws_to_confirm() -> None:
     expired = state(activation_expiry=iso(NOW - 1))
-    assert rc.diff_registration(expired, dict(NEWS), now=NOW, still_unconnected=lambda: True).replaces == ["status"]
+    result = rc.diff_registration(expired, dict(NEWS), now=NOW)
+    assert (result.changes, result.replaces) == (True, [])
 
 
-def test_a_pending_activation_past_expiry_that_connected_meanwhile_stays() -> None:
-    expired = state(activation_expiry=iso(NOW - 1))
-    assert rc.diff_registration(expired, dict(NEWS), now=NOW, still_unconnected=lambda: False).changes is False
+def test_a_pending_activation_before_expiry_is_unchanged() -> None:
+    assert rc.diff_registration(state(activation_expiry=iso(NOW + 60)), dict(NEWS), now=NOW).changes is False
+
+
+def test_an_unreadable_expiry_in_the_state_is_no_expiry() -> None:
+    assert rc.diff_registration(state(activation_expiry="yesterday"), dict(NEWS), now=NOW).changes is False
 
 
 def test_an_active_registration_never_expires() -> None:
@@ -328,13 +342,27 @@ def test_delete_deregisters_and_not_found_is_success(sandbox: str) -> None:
     provider.delete("edge", outs)
 
 
-def test_diff_asks_aws_before_replacing_a_registration_past_expiry(sandbox: str) -> None:
+def test_diff_decides_from_the_state_and_update_records_a_late_connection(sandbox: str) -> None:
     provider = rc.RegisteredClusterProvider()
     outs = provider.create(dict(NEWS)).outs or {}
     stale = {**outs, "activation_expiry": iso(0)}
-    assert provider.diff("edge", stale, dict(NEWS)).replaces == ["status"]
+    with socket_calls_refused():
+        result = provider.diff("edge", stale, dict(NEWS))
+    assert (result.changes, result.replaces) == (True, [])
     assert registrations.connect(REGION, "edge", outs["activation_id"], outs["activation_code"])
-    assert provider.diff("edge", stale, dict(NEWS)).changes is False
+    updated = provider.update("edge", stale, dict(NEWS)).outs or {}
+    assert (updated["status"], updated["activation_id"]) == ("ACTIVE", outs["activation_id"])
+    assert provider.diff("edge", updated, dict(NEWS)).changes is False
+
+
+def test_update_records_an_expiry_eks_confirms_and_the_next_diff_replaces(sandbox: str) -> None:
+    provider = rc.RegisteredClusterProvider()
+    outs = provider.create(dict(NEWS)).outs or {}
+    stale = {**outs, "activation_expiry": iso(0)}
+    SETTINGS.inject(Fault("expire_activation", target="edge"))
+    updated = provider.update("edge", stale, dict(NEWS)).outs or {}
+    assert (updated["status"], updated["activation_id"]) == ("FAILED", outs["activation_id"])
+    assert provider.diff("edge", updated, dict(NEWS)).replaces == ["status"]
 
 
 def test_the_wait_returns_active_and_fails_early_on_expiry(sandbox: str) -> None:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pulumi.dynamic import ConfigureRequest, ResourceProvider
+from pulumi.dynamic import ConfigureRequest
+
+from . import reporting
 
 
-class ConfiguredProvider(ResourceProvider):
+class ConfiguredProvider(reporting.ReportingProvider):
     """A provider that keeps the `config_keys` of the stack config that are set, as strings.
 
     Only those keys are kept, so nothing else of the stack config (secrets included) reaches the provider.

@@ -1,9 +1,9 @@
-"""Kubernetes clients for the providers, built per call from a kubeconfig given as text."""
+"""Kubernetes clients for the providers, built per call from a kubeconfig given as YAML text or as a map."""
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import httpx2
@@ -11,27 +11,133 @@ import lightkube
 import lightkube.config.kubeconfig
 import yaml
 from lightkube.core.exceptions import ApiError
+from pulumi.dynamic import CheckFailure
 
-from . import errors
+from . import errors, inputs
 
 FIELD_MANAGER = "pulumi-cluster-connect"
+Kubeconfig = str | Mapping[str, Any]
+"""A kubeconfig as users hold it: YAML or JSON text, or the map pulumi-eks and pulumi-kubernetes outputs."""
+MAX_TEXT = 1024 * 1024
+# Fields of a kubeconfig user that are credentials: no message may show them.
+CREDENTIAL_FIELDS = ("token", "password", "client-key-data")
+AUTH_PROVIDER_FIELDS = ("access-token", "id-token", "refresh-token", "client-secret")
 
 
-def parse_kubeconfig(text: str) -> dict[str, Any]:
-    """Parse a kubeconfig (YAML or JSON) and check it names a usable current context."""
-    data = yaml.safe_load(text)
-    if not isinstance(data, dict):
-        raise ValueError("is not a kubeconfig document (expected a YAML or JSON mapping)")
-    contexts = {c.get("name"): c for c in data.get("contexts") or [] if isinstance(c, dict)}
-    current = data.get("current-context")
-    if not current:
-        raise ValueError("has no current-context")
-    if current not in contexts:
-        raise ValueError(f"current-context {current!r} is not among its contexts")
+def _named(entries: object, what: str) -> dict[str, Mapping[str, Any]]:
+    if entries is None:
+        return {}
+    if not isinstance(entries, list):
+        raise ValueError(f"has `{what}` that is not a list")
+    named: dict[str, Mapping[str, Any]] = {}
+    for entry in entries:
+        if not isinstance(entry, Mapping) or not isinstance(entry.get("name"), str):
+            raise ValueError(f"has an entry of `{what}` that is not a map with a name")
+        named[entry["name"]] = entry
+    return named
+
+
+def _load(kubeconfig: object) -> Mapping[str, Any]:
+    if isinstance(kubeconfig, Mapping):
+        return kubeconfig
+    if not isinstance(kubeconfig, str):
+        raise ValueError(f"must be YAML text or a map, got {inputs.type_name(kubeconfig)}")
+    if len(kubeconfig) > MAX_TEXT:
+        raise ValueError(f"is longer than {MAX_TEXT} characters")
+    try:
+        data = yaml.safe_load(kubeconfig)
+    except yaml.YAMLError as err:
+        # The parser's own message quotes the document, credentials included: say where, never what.
+        mark = getattr(err, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        raise ValueError(f"is not valid YAML or JSON{where}") from None
+    except RecursionError:
+        raise ValueError("is nested too deeply to be a kubeconfig") from None
+    if not isinstance(data, Mapping):
+        raise ValueError(f"is not a kubeconfig document (expected a map, got {inputs.type_name(data)})")
     return data
 
 
-def client(kubeconfig: str, field_manager: str = FIELD_MANAGER, timeout: float = 30) -> lightkube.Client:
+def parse_kubeconfig(kubeconfig: object) -> dict[str, Any]:
+    """The kubeconfig as a dict, checked to name a current context whose cluster has a server.
+
+    Raises ValueError whose message names what is wrong, never a value of the document (it holds credentials).
+    """
+    data = _load(kubeconfig)
+    contexts = _named(data.get("contexts"), "contexts")
+    current = data.get("current-context")
+    if not isinstance(current, str) or not current:
+        raise ValueError("has no current-context")
+    if current not in contexts:
+        raise ValueError("has a current-context that names none of its contexts")
+    context = contexts[current].get("context")
+    if not isinstance(context, Mapping):
+        raise ValueError("has a current context without a `context` map")
+    clusters = _named(data.get("clusters"), "clusters")
+    cluster_name = context.get("cluster")
+    cluster = clusters.get(cluster_name) if isinstance(cluster_name, str) else None
+    if cluster is None:
+        raise ValueError("has a current context whose cluster is not among its clusters")
+    entry = cluster.get("cluster")
+    server = entry.get("server") if isinstance(entry, Mapping) else None
+    if not isinstance(server, str) or not server:
+        raise ValueError("has a current cluster without a server URL")
+    user = context.get("user")
+    if user is not None and (not isinstance(user, str) or user not in _named(data.get("users"), "users")):
+        raise ValueError("has a current context whose user is not among its users")
+    return dict(data)
+
+
+def kubeconfig_problem(kubeconfig: object) -> str | None:
+    """Why `kubeconfig` cannot be used (to follow "the kubeconfig ..." or a property name), or None."""
+    try:
+        parse_kubeconfig(kubeconfig)
+    except ValueError as err:
+        return str(err)
+    return None
+
+
+def check_kubeconfig(
+    props: Mapping[str, Any], key: str, failures: list[CheckFailure], *, required: bool = True
+) -> None:
+    """A CheckFailure unless `props[key]` is a usable kubeconfig; one still unknown (in part) passes."""
+    if key not in props or props[key] is None:
+        if required:
+            failures.append(CheckFailure(key, "is required: a kubeconfig as YAML text or a map"))
+        return
+    if inputs.contains_unknown(props[key]):
+        return
+    problem = kubeconfig_problem(props[key])
+    if problem:
+        failures.append(CheckFailure(key, f"the kubeconfig {problem}"))
+
+
+def as_text(kubeconfig: Kubeconfig) -> str:
+    """The kubeconfig as YAML text (what Loft and a kubeconfig file take)."""
+    return kubeconfig if isinstance(kubeconfig, str) else yaml.safe_dump(dict(kubeconfig), sort_keys=False)
+
+
+def credentials_in(kubeconfig: object) -> list[str]:
+    """The credentials a kubeconfig holds (tokens, passwords, keys), for scrubbing messages; never raises."""
+    try:
+        data = _load(kubeconfig)
+        users = data.get("users")
+    except (ValueError, AttributeError):
+        return []
+    found: list[str] = []
+    for entry in users if isinstance(users, list) else []:
+        user = entry.get("user") if isinstance(entry, Mapping) else None
+        if not isinstance(user, Mapping):
+            continue
+        found += [user[k] for k in CREDENTIAL_FIELDS if isinstance(user.get(k), str)]
+        provider = user.get("auth-provider")
+        config = provider.get("config") if isinstance(provider, Mapping) else None
+        if isinstance(config, Mapping):
+            found += [config[k] for k in AUTH_PROVIDER_FIELDS if isinstance(config.get(k), str)]
+    return [value for value in found if value]
+
+
+def client(kubeconfig: Kubeconfig, field_manager: str = FIELD_MANAGER, timeout: float = 30) -> lightkube.Client:
     config = lightkube.KubeConfig.from_dict(parse_kubeconfig(kubeconfig))
     return lightkube.Client(config, field_manager=field_manager, timeout=httpx2.Timeout(timeout))
 
@@ -52,9 +158,16 @@ def is_not_found(err: BaseException) -> bool:
     return isinstance(err, errors.KubernetesApiError) and err.status == 404
 
 
-def server_of(kubeconfig: str) -> str:
+def server_of(kubeconfig: Kubeconfig) -> str:
     """The API server URL of the kubeconfig's current context (for messages; never the credentials)."""
     data = parse_kubeconfig(kubeconfig)
-    context = next(c for c in data["contexts"] if c.get("name") == data["current-context"])["context"]
-    cluster = next(c for c in data.get("clusters") or [] if c.get("name") == context.get("cluster"))
-    return str(cluster["cluster"]["server"])
+    context = _named(data.get("contexts"), "contexts")[data["current-context"]]["context"]
+    return str(_named(data.get("clusters"), "clusters")[context["cluster"]]["cluster"]["server"])
+
+
+def server_or_none(kubeconfig: object) -> str | None:
+    """The API server URL, or None when the kubeconfig is not a usable one (diff must not raise)."""
+    try:
+        return server_of(kubeconfig)  # type: ignore[arg-type]
+    except ValueError:
+        return None

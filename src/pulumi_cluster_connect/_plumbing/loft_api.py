@@ -12,9 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
+from pulumi.dynamic import CheckFailure
 
-from pulumi_cluster_connect._plumbing import errors
+from pulumi_cluster_connect._plumbing import errors, inputs, kube
 
 API = "/kubernetes/management/apis/management.loft.sh/v1"
 API_VERSION = "management.loft.sh/v1"
@@ -36,16 +36,24 @@ def pem_of(ca_data: str) -> str:
     return decoded
 
 
+def check_ca_data(props: Mapping[str, Any], key: str, failures: list[CheckFailure]) -> None:
+    """A CA bundle: PEM certificates, or base64 of them (as kubeconfigs carry it); never quoted."""
+    if not inputs.known(props, key):
+        return
+    try:
+        valid = isinstance(props[key], str) and bool(pem_of(props[key]))
+    except ValueError:
+        valid = False
+    if not valid:
+        failures.append(
+            CheckFailure(key, f"must be PEM certificates or base64 of PEM certificates{inputs.got(props[key])}")
+        )
+
+
 def secrets_in(props: Mapping[str, Any]) -> list[str]:
     """The values no message may show: the access keys and the kubeconfig's credentials."""
     found = [str(props[k]) for k in ("access_key", "agent_access_key") if props.get(k)]
-    try:
-        users = yaml.safe_load(str(props.get("kubeconfig") or "")) or {}
-    except yaml.YAMLError:
-        users = {}
-    for user in (users.get("users") or []) if isinstance(users, dict) else []:
-        credentials = (user or {}).get("user") or {}
-        found += [str(credentials[k]) for k in ("token", "password", "client-key-data") if credentials.get(k)]
+    found += kube.credentials_in(props.get("kubeconfig"))
     return [s for s in found if len(s) >= 4]
 
 
