@@ -1,5 +1,8 @@
 """ClusterVersion: the Kubernetes version of an existing EKS cluster, upgraded one minor version at a time."""
 
+# Longer than 400 lines because the stepping run (_Run: wait out, check readiness, step, await) belongs with
+# the provider that drives it; readiness rules live in _upgrade_readiness.py.
+
 from __future__ import annotations
 
 import hashlib
