@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import datetime
-import json
 import time
-import uuid
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 from pulumi.dynamic import (
@@ -19,7 +17,10 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from pulumi_cluster_connect._plumbing import aws, configured, errors, inputs, polling, progress
+from pulumi_cluster_connect._plumbing import aws, configured, errors, inputs, ownership, polling, progress
+
+if TYPE_CHECKING:
+    from mypy_boto3_eks import EKSClient
 
 CLUSTER_NAME, CONNECTOR_PROVIDER, ROLE_ARN, TAGS, REGION = (
     "cluster_name",
@@ -28,7 +29,7 @@ CLUSTER_NAME, CONNECTOR_PROVIDER, ROLE_ARN, TAGS, REGION = (
     "tags",
     "region",
 )
-IDENTITY = "identity"
+IDENTITY, ADOPT = ownership.IDENTITY, ownership.ADOPT
 PROVIDERS = ("EKS_ANYWHERE", "ANTHOS", "GKE", "AKS", "OPENSHIFT", "TANZU", "RANCHER", "EC2", "OTHER")
 NAME_PATTERN = inputs.EKS_NAME
 NAME_MAX = 100
@@ -38,7 +39,11 @@ REPLACING = (CLUSTER_NAME, CONNECTOR_PROVIDER, ROLE_ARN, TAGS)
 PROPAGATION_TIMEOUT = 180.0
 PROPAGATION_BACKOFF = polling.Backoff(first=1.0, factor=1.5, cap=10.0)
 PROPAGATION_MESSAGES = ("not existing role", "nonexistent role")
-TOKEN_NAMESPACE = uuid.UUID("6f0d3d2e-9a55-4c1e-9d1c-0a8f1b7f5c21")
+# A create probes request tokens of successive generations while EKS replays one whose registration is gone.
+MAX_GENERATIONS = 20
+# Deregistration takes EKS a while; a register of the same name must not follow before it is done.
+DEREGISTER_TIMEOUT = 20 * 60.0
+GONE_POLL = polling.Backoff(first=0.25, factor=1.5, cap=5.0)
 
 
 def utc(value: datetime.datetime | float | None) -> str | None:
@@ -84,6 +89,7 @@ def check_inputs(news: Mapping[str, Any]) -> list[CheckFailure]:
         failures.append(CheckFailure(ROLE_ARN, "is required: the IAM role the connector agent assumes"))
     inputs.check_role_arn(news, ROLE_ARN, failures)
     inputs.check_tags(news, TAGS, failures)
+    ownership.check_tags(news, TAGS, failures, marks=1)
     inputs.check_region(news, REGION, failures)
     return failures
 
@@ -127,11 +133,20 @@ def diff_registration(olds: Mapping[str, Any], news: Mapping[str, Any], *, now: 
     )
 
 
-def client_request_token(props: Mapping[str, Any]) -> str:
-    """Stable for one resource and one set of inputs, so a create retried after a crash replays the
-    registration instead of colliding with it."""
-    seed = [props.get(IDENTITY), *(props.get(key) for key in (*REPLACING, REGION))]
-    return str(uuid.uuid5(TOKEN_NAMESPACE, json.dumps(seed, sort_keys=True, default=str)))
+def registration_request(props: Mapping[str, Any]) -> dict[str, Any]:
+    """RegisterCluster's parameters but the token; the owner tag among the tags."""
+    return {
+        "name": props[CLUSTER_NAME],
+        "connectorConfig": {"provider": props[CONNECTOR_PROVIDER], "roleArn": props[ROLE_ARN]},
+        "tags": ownership.with_mark(props.get(TAGS), str(props.get(IDENTITY) or "")),
+    }
+
+
+def client_request_token(props: Mapping[str, Any], generation: int = 0) -> str:
+    """Stable for one resource, one set of inputs and one generation, so a create retried after a crash replays
+    the registration instead of colliding with it; a registration after a deregistration is the next generation."""
+    request = {**registration_request(props), REGION: props.get(REGION)}
+    return ownership.request_token(str(props.get(IDENTITY) or ""), request, generation)
 
 
 def outputs_of(cluster: Mapping[str, Any], region: str, previous: Mapping[str, Any]) -> dict[str, Any]:
@@ -145,9 +160,10 @@ def outputs_of(cluster: Mapping[str, Any], region: str, previous: Mapping[str, A
             CLUSTER_NAME: cluster["name"],
             CONNECTOR_PROVIDER: connector.get("provider"),
             ROLE_ARN: connector.get("roleArn"),
-            TAGS: cluster.get("tags") or previous.get(TAGS),
+            TAGS: ownership.without_mark(cluster.get("tags")) or previous.get(TAGS) or None,
             REGION: region,
             IDENTITY: previous.get(IDENTITY),
+            ADOPT: previous.get(ADOPT),
             "arn": cluster.get("arn"),
             "status": cluster.get("status"),
             "activation_id": connector.get("activationId"),
@@ -187,6 +203,100 @@ def register(
             sleep(min(next_interval(), timeout - waited))
 
 
+def _describe(eks: EKSClient, name: str, timeout: float = PROPAGATION_TIMEOUT) -> dict[str, Any] | None:
+    """DescribeCluster through throttling: what it says decides the fate of a registration EKS accepted."""
+    return aws.patiently(lambda: aws.describe_cluster_or_none(eks, name), f"describe {name}", timeout)
+
+
+def wait_gone(eks: EKSClient, name: str, timeout: float) -> None:
+    """Until DescribeCluster no longer finds the registration: a register of the same name may follow then."""
+    polling.wait_for(
+        f"deregistration of {name}",
+        lambda: _describe(eks, name),
+        state_of=lambda c: "GONE" if c is None else str(c.get("status")),
+        done=lambda c: c is None,
+        timeout=timeout,
+        backoff=GONE_POLL,
+    )
+
+
+def _register_with(eks: EKSClient, request: Mapping[str, Any], token: str) -> dict[str, Any]:
+    return register(lambda: dict(eks.register_cluster(**request, clientRequestToken=token)["cluster"]))
+
+
+def register_or_adopt(eks: EKSClient, props: Mapping[str, Any]) -> dict[str, Any]:
+    """The registration this resource asks for: registered now, replayed (ours, from an interrupted run), or
+    adopted (someone else's, connected, with `adopt`). Someone else's otherwise fails the create unchanged."""
+    name = str(props[CLUSTER_NAME])
+    request = registration_request(props)
+    generation = 0
+    for _ in range(MAX_GENERATIONS + 5):
+        token = client_request_token(props, generation)
+        try:
+            answer = _register_with(eks, request, token)
+        except errors.AwsApiError as err:
+            if err.code != "ResourceInUseException":
+                raise
+            existing = _describe(eks, name)
+            if existing is None:
+                continue  # gone since
+            adopted = _meet(eks, existing, request, props)
+            if adopted is not None:
+                return adopted
+            continue  # made way: it was being deregistered, or ours and lost
+        live = _describe(eks, name)
+        activation = (answer.get("connectorConfig") or {}).get("activationId")
+        if live is not None and (live.get("connectorConfig") or {}).get("activationId") == activation:
+            if live.get("status") != "DELETING":
+                return {**answer, "status": live.get("status")}
+            wait_gone(eks, name, DEREGISTER_TIMEOUT)
+        # EKS replayed the answer of an earlier registration with this token, which is gone since.
+        generation += 1
+    raise errors.ClusterConnectError(f"could not register {name}: the registration kept changing meanwhile")
+
+
+def _meet(
+    eks: EKSClient, existing: Mapping[str, Any], request: Mapping[str, Any], props: Mapping[str, Any]
+) -> dict[str, Any] | None:
+    """An existing cluster of the name: adopt it (returned), make way for a new registration (None, once it is
+    gone), or fail without changing anything."""
+    name = str(request["name"])
+    what = f"EKS cluster {name}"
+    if not existing.get("connectorConfig"):
+        raise errors.ClusterConnectError(
+            f"{what} is an EKS cluster, not a registered (connected) one: choose another cluster_name"
+        )
+    status = str(existing.get("status"))
+    if status == "DELETING":
+        progress.report(f"{what} is being deregistered; waiting until it is gone")
+        wait_gone(eks, name, DEREGISTER_TIMEOUT)
+        return None
+    tags = existing.get("tags") or {}
+    if tags.get(ownership.OWNER_KEY) == request["tags"][ownership.OWNER_KEY]:
+        # No token of ours replays it, so its activation code is lost: register it again.
+        progress.report(
+            f"{what} was registered by an interrupted run of this resource: deregistering it to register again"
+        )
+        eks.deregister_cluster(name=name)
+        wait_gone(eks, name, DEREGISTER_TIMEOUT)
+        return None
+    owner = tags.get(ownership.OWNER_KEY)
+    whose = f"another resource's (tag {ownership.OWNER_KEY}={owner})" if owner else "not made by this resource"
+    if not ownership.adopting(props):
+        raise errors.ClusterConnectError(
+            f"{what} is already registered and is {whose}. Nothing was changed. To manage it with this resource, "
+            "set `adopt=True` on it (a connected, ACTIVE registration only); or choose another cluster_name"
+        )
+    if status != "ACTIVE":
+        raise errors.ClusterConnectError(
+            f"cannot adopt {what}: it is {status}, and EKS returns an activation code only when registering, so "
+            "only a connected (ACTIVE) registration can be adopted. Nothing was changed: deregister it "
+            f"(`aws eks deregister-cluster --name {name}`) and let this resource register it"
+        )
+    progress.report(f"{what} is registered and ACTIVE (adopt=True): adopting it")
+    return dict(existing)
+
+
 class RegisteredClusterProvider(configured.ConfiguredProvider):
     secret_keys = ("activation_code",)
 
@@ -212,15 +322,8 @@ class RegisteredClusterProvider(configured.ConfiguredProvider):
         region = aws.region_of(props.get(REGION), self._stack_config)
         eks = aws.eks(region, self._stack_config)
         name = props[CLUSTER_NAME]
-        request: dict[str, Any] = {
-            "name": name,
-            "connectorConfig": {"provider": props[CONNECTOR_PROVIDER], "roleArn": props[ROLE_ARN]},
-            "clientRequestToken": client_request_token({**props, REGION: region}),
-        }
-        if props.get(TAGS):
-            request["tags"] = dict(props[TAGS])
         progress.report(f"registering {name} with EKS in {region}")
-        cluster = register(lambda: dict(eks.register_cluster(**request)["cluster"]))
+        cluster = register_or_adopt(eks, {**props, REGION: region})
         outs = outputs_of(cluster, region, props)
         progress.report(f"registered {name}: {outs.get('status')}, activation expires {outs.get('activation_expiry')}")
         return CreateResult(name, outs)
@@ -268,6 +371,8 @@ class RegisteredClusterProvider(configured.ConfiguredProvider):
         except errors.AwsApiError as err:
             if err.code != "ResourceNotFoundException":
                 raise
+            return
+        wait_gone(eks, id_, DEREGISTER_TIMEOUT)
         progress.report(f"deregistered {id_}")
 
 
@@ -294,15 +399,19 @@ class RegisteredCluster(pulumi.dynamic.Resource, module="eks", name="RegisteredC
         cluster_name: pulumi.Input[str] | None = None,
         tags: pulumi.Input[Mapping[str, pulumi.Input[str]]] | None = None,
         region: pulumi.Input[str] | None = None,
+        adopt: bool | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        """`adopt=True` lets the create take over an existing, connected (ACTIVE) registration of that name
+        that this resource did not make, instead of failing; its activation code stays unknown."""
         props: dict[str, Any] = {
             CLUSTER_NAME: cluster_name if cluster_name is not None else resource_name,
             CONNECTOR_PROVIDER: connector_provider,
             ROLE_ARN: role_arn,
             TAGS: tags,
             REGION: region,
-            IDENTITY: f"{pulumi.get_project()}/{pulumi.get_stack()}/{resource_name}",
+            IDENTITY: ownership.identity_of(f"pulumi-python:{self._resource_type_name}", resource_name, opts),
+            ADOPT: adopt,
             "arn": None,
             "status": None,
             "activation_id": None,

@@ -108,7 +108,7 @@ def check_tags(props: Mapping[str, Any], key: str, failures: list[CheckFailure],
     reserved = sorted(k for k in tags if isinstance(k, str) and k.startswith(MARK_PREFIX))
     if reserved:
         failures.append(CheckFailure(key, f"tag keys {reserved} are reserved for pulumi-cluster-connect's own marks"))
-    if len(tags) > TAGS_MAX - marks:
+    if TAGS_MAX - marks < len(tags) <= TAGS_MAX:  # beyond 50, inputs.check_tags says so
         failures.append(
             CheckFailure(key, f"at most {TAGS_MAX - marks} tags are allowed ({marks} of EKS's {TAGS_MAX} are ours)")
         )
