@@ -226,12 +226,18 @@ def _refuse_foreign(
 ) -> None:
     """Fail, before anything is applied, when an object to apply exists and is not ours (nor in our state)."""
     client = kube.client(kubeconfig)
-    foreign = []
+    foreign, left = [], 0
     for obj in objects:
         existing = _owner_of_existing(client, obj)
-        if existing is not None and existing[0] not in known and existing[1] != mark:
-            ref, owner = existing
+        if existing is None or existing[0] in known:
+            continue
+        ref, owner = existing
+        if owner == mark:
+            left += 1
+        else:
             foreign.append(f"{ref} (annotation {ownership.OWNER_KEY}: {owner})" if owner else ref)
+    if left and not foreign:
+        progress.report(f"{left} of the objects were applied by an interrupted run of this resource: applying again")
     if foreign:
         raise errors.ClusterConnectError(
             f"objects already exist on {kube.server_of(kubeconfig)} and are not this resource's: "

@@ -229,6 +229,12 @@ def register_or_adopt(eks: EKSClient, props: Mapping[str, Any]) -> dict[str, Any
     adopted (someone else's, connected, with `adopt`). Someone else's otherwise fails the create unchanged."""
     name = str(props[CLUSTER_NAME])
     request = registration_request(props)
+    before = _describe(eks, name)
+    if (
+        before is not None
+        and (before.get("tags") or {}).get(ownership.OWNER_KEY) == request["tags"][ownership.OWNER_KEY]
+    ):
+        progress.report(f"EKS cluster {name} was registered by an interrupted run of this resource: replaying that")
     generation = 0
     for _ in range(MAX_GENERATIONS + 5):
         token = client_request_token(props, generation)
