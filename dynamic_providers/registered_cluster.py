@@ -19,8 +19,10 @@ from pulumi.dynamic import (
 
 from pulumi_cluster_connect._plumbing import aws, configured, errors, inputs, ownership, polling, progress
 
+from . import registration_takeover
+
 if TYPE_CHECKING:
-    from mypy_boto3_eks import EKSClient
+    pass
 
 CLUSTER_NAME, CONNECTOR_PROVIDER, ROLE_ARN, TAGS, REGION = (
     "cluster_name",
@@ -39,11 +41,6 @@ REPLACING = (CLUSTER_NAME, CONNECTOR_PROVIDER, ROLE_ARN, TAGS)
 PROPAGATION_TIMEOUT = 180.0
 PROPAGATION_BACKOFF = polling.Backoff(first=1.0, factor=1.5, cap=10.0)
 PROPAGATION_MESSAGES = ("not existing role", "nonexistent role")
-# A create probes request tokens of successive generations while EKS replays one whose registration is gone.
-MAX_GENERATIONS = 20
-# Deregistration takes EKS a while; a register of the same name must not follow before it is done.
-DEREGISTER_TIMEOUT = 20 * 60.0
-GONE_POLL = polling.Backoff(first=0.25, factor=1.5, cap=5.0)
 
 
 def utc(value: datetime.datetime | float | None) -> str | None:
@@ -203,106 +200,6 @@ def register(
             sleep(min(next_interval(), timeout - waited))
 
 
-def _describe(eks: EKSClient, name: str, timeout: float = PROPAGATION_TIMEOUT) -> dict[str, Any] | None:
-    """DescribeCluster through throttling: what it says decides the fate of a registration EKS accepted."""
-    return aws.patiently(lambda: aws.describe_cluster_or_none(eks, name), f"describe {name}", timeout)
-
-
-def wait_gone(eks: EKSClient, name: str, timeout: float) -> None:
-    """Until DescribeCluster no longer finds the registration: a register of the same name may follow then."""
-    polling.wait_for(
-        f"deregistration of {name}",
-        lambda: _describe(eks, name),
-        state_of=lambda c: "GONE" if c is None else str(c.get("status")),
-        done=lambda c: c is None,
-        timeout=timeout,
-        backoff=GONE_POLL,
-    )
-
-
-def _register_with(eks: EKSClient, request: Mapping[str, Any], token: str) -> dict[str, Any]:
-    return register(lambda: dict(eks.register_cluster(**request, clientRequestToken=token)["cluster"]))
-
-
-def register_or_adopt(eks: EKSClient, props: Mapping[str, Any]) -> dict[str, Any]:
-    """The registration this resource asks for: registered now, replayed (ours, from an interrupted run), or
-    adopted (someone else's, connected, with `adopt`). Someone else's otherwise fails the create unchanged."""
-    name = str(props[CLUSTER_NAME])
-    request = registration_request(props)
-    before = _describe(eks, name)
-    if (
-        before is not None
-        and (before.get("tags") or {}).get(ownership.OWNER_KEY) == request["tags"][ownership.OWNER_KEY]
-    ):
-        progress.report(f"EKS cluster {name} was registered by an interrupted run of this resource: replaying that")
-    generation = 0
-    for _ in range(MAX_GENERATIONS + 5):
-        token = client_request_token(props, generation)
-        try:
-            answer = _register_with(eks, request, token)
-        except errors.AwsApiError as err:
-            if err.code != "ResourceInUseException":
-                raise
-            existing = _describe(eks, name)
-            if existing is None:
-                continue  # gone since
-            adopted = _meet(eks, existing, request, props)
-            if adopted is not None:
-                return adopted
-            continue  # made way: it was being deregistered, or ours and lost
-        live = _describe(eks, name)
-        activation = (answer.get("connectorConfig") or {}).get("activationId")
-        if live is not None and (live.get("connectorConfig") or {}).get("activationId") == activation:
-            if live.get("status") != "DELETING":
-                return {**answer, "status": live.get("status")}
-            wait_gone(eks, name, DEREGISTER_TIMEOUT)
-        # EKS replayed the answer of an earlier registration with this token, which is gone since.
-        generation += 1
-    raise errors.ClusterConnectError(f"could not register {name}: the registration kept changing meanwhile")
-
-
-def _meet(
-    eks: EKSClient, existing: Mapping[str, Any], request: Mapping[str, Any], props: Mapping[str, Any]
-) -> dict[str, Any] | None:
-    """An existing cluster of the name: adopt it (returned), make way for a new registration (None, once it is
-    gone), or fail without changing anything."""
-    name = str(request["name"])
-    what = f"EKS cluster {name}"
-    if not existing.get("connectorConfig"):
-        raise errors.ClusterConnectError(
-            f"{what} is an EKS cluster, not a registered (connected) one: choose another cluster_name"
-        )
-    status = str(existing.get("status"))
-    if status == "DELETING":
-        progress.report(f"{what} is being deregistered; waiting until it is gone")
-        wait_gone(eks, name, DEREGISTER_TIMEOUT)
-        return None
-    tags = existing.get("tags") or {}
-    if tags.get(ownership.OWNER_KEY) == request["tags"][ownership.OWNER_KEY]:
-        # No token of ours replays it, so its activation code is lost: register it again.
-        progress.report(
-            f"{what} was registered by an interrupted run of this resource: deregistering it to register again"
-        )
-        eks.deregister_cluster(name=name)
-        wait_gone(eks, name, DEREGISTER_TIMEOUT)
-        return None
-    owner = tags.get(ownership.OWNER_KEY)
-    whose = f"another resource's (tag {ownership.OWNER_KEY}={owner})" if owner else "not made by this resource"
-    if not ownership.adopting(props):
-        raise errors.ClusterConnectError(
-            f"{what} is already registered and is {whose}. Nothing was changed. To manage it with this resource, "
-            "set `adopt=True` on it (a connected, ACTIVE registration only); or choose another cluster_name"
-        )
-    if status != "ACTIVE":
-        raise errors.ClusterConnectError(
-            f"cannot adopt {what}: it is {status}, and EKS returns an activation code only when registering, so "
-            "only a connected (ACTIVE) registration can be adopted. Nothing was changed: deregister it "
-            f"(`aws eks deregister-cluster --name {name}`) and let this resource register it"
-        )
-    progress.report(f"{what} is registered and ACTIVE (adopt=True): adopting it")
-    return dict(existing)
-
-
 class RegisteredClusterProvider(configured.ConfiguredProvider):
     secret_keys = ("activation_code",)
 
@@ -329,7 +226,14 @@ class RegisteredClusterProvider(configured.ConfiguredProvider):
         eks = aws.eks(region, self._stack_config)
         name = props[CLUSTER_NAME]
         progress.report(f"registering {name} with EKS in {region}")
-        cluster = register_or_adopt(eks, {**props, REGION: region})
+        props = {**props, REGION: region}
+        cluster = registration_takeover.Registering(
+            eks,
+            registration_request(props),
+            lambda generation: client_request_token(props, generation),
+            register,
+            adopt_existing=ownership.adopting(props),
+        ).run()
         outs = outputs_of(cluster, region, props)
         progress.report(f"registered {name}: {outs.get('status')}, activation expires {outs.get('activation_expiry')}")
         return CreateResult(name, outs)
@@ -378,7 +282,7 @@ class RegisteredClusterProvider(configured.ConfiguredProvider):
             if err.code != "ResourceNotFoundException":
                 raise
             return
-        wait_gone(eks, id_, DEREGISTER_TIMEOUT)
+        registration_takeover.wait_gone(eks, id_, registration_takeover.DEREGISTER_TIMEOUT)
         progress.report(f"deregistered {id_}")
 
 
@@ -405,10 +309,10 @@ class RegisteredCluster(pulumi.dynamic.Resource, module="eks", name="RegisteredC
         cluster_name: pulumi.Input[str] | None = None,
         tags: pulumi.Input[Mapping[str, pulumi.Input[str]]] | None = None,
         region: pulumi.Input[str] | None = None,
-        adopt: bool | None = None,
+        adopt_existing: pulumi.Input[bool] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        """`adopt=True` lets the create take over an existing, connected (ACTIVE) registration of that name
+        """`adopt_existing=True` lets the create take over an existing, connected (ACTIVE) registration of that name
         that this resource did not make, instead of failing; its activation code stays unknown."""
         props: dict[str, Any] = {
             CLUSTER_NAME: cluster_name if cluster_name is not None else resource_name,
@@ -417,7 +321,7 @@ class RegisteredCluster(pulumi.dynamic.Resource, module="eks", name="RegisteredC
             TAGS: tags,
             REGION: region,
             IDENTITY: ownership.identity_of(f"pulumi-python:{self._resource_type_name}", resource_name, opts),
-            ADOPT: adopt,
+            ADOPT: adopt_existing,
             "arn": None,
             "status": None,
             "activation_id": None,

@@ -1,4 +1,4 @@
-"""RegisteredCluster creates that meet a registration: ours from an interrupted run, someone else's, `adopt`;
+"""RegisteredCluster creates that meet a registration: ours from an interrupted run, someone else's, `adopt_existing`;
 a fresh token per registration generation; a delete that returns once the registration is gone."""
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import pytest
 
 from pulumi_cluster_connect._plumbing import aws, errors, ownership, polling
 from pulumi_cluster_connect.dynamic_providers import registered_cluster as rc
+from pulumi_cluster_connect.dynamic_providers import registration_takeover
 from pulumi_cluster_connect.sandbox.aws import registrations, server
 from pulumi_cluster_connect.sandbox.aws.settings import SETTINGS, Durations, Fault
 
@@ -37,7 +38,7 @@ def sandbox(endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     monkeypatch.setattr(aws, "PATIENT_RETRY", polling.Backoff(first=0.05, cap=0.1))
-    monkeypatch.setattr(rc, "GONE_POLL", polling.Backoff(first=0.05, cap=0.1))
+    monkeypatch.setattr(registration_takeover, "GONE_POLL", polling.Backoff(first=0.05, cap=0.1))
     server.reset()
     trust = {
         "Statement": [{"Effect": "Allow", "Principal": {"Service": "ssm.amazonaws.com"}, "Action": "sts:AssumeRole"}]
@@ -124,7 +125,7 @@ def test_a_create_meeting_someone_elses_registration_fails_before_changing_anyth
         create()
     message = str(refused.value)
     assert "EKS cluster edge is already registered and is not made by this resource" in message
-    assert "adopt=True" in message and "import" not in message
+    assert "adopt_existing=True" in message and "import" not in message
     assert changing_calls() in ({}, {"RegisterCluster": 1}), "only the refused RegisterCluster"
     assert registrations.registration(REGION, "edge") is not None
 
@@ -133,7 +134,7 @@ def test_adopt_takes_over_a_connected_registration_without_registering_again(san
     theirs = sandbox.register_cluster(name="edge", connectorConfig={"provider": "OTHER", "roleArn": ROLE})["cluster"]
     code = theirs["connectorConfig"]["activationCode"]
     assert registrations.connect(REGION, "edge", theirs["connectorConfig"]["activationId"], code)
-    outs = create(adopt=True)
+    outs = create(adopt_existing=True)
     assert outs["activation_id"] == theirs["connectorConfig"]["activationId"]
     assert outs["status"] == "ACTIVE"
     assert "activation_code" not in outs, "EKS returns it only when registering"
@@ -142,7 +143,7 @@ def test_adopt_takes_over_a_connected_registration_without_registering_again(san
 def test_adopt_refuses_an_unconnected_registration_and_changes_nothing(sandbox: Any) -> None:
     theirs = sandbox.register_cluster(name="edge", connectorConfig={"provider": "OTHER", "roleArn": ROLE})["cluster"]
     with pytest.raises(errors.ClusterConnectError, match="cannot adopt EKS cluster edge: it is PENDING"):
-        create(adopt=True)
+        create(adopt_existing=True)
     live = sandbox.describe_cluster(name="edge")["cluster"]
     assert live["connectorConfig"]["activationId"] == theirs["connectorConfig"]["activationId"]
 
