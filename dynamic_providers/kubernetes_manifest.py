@@ -1,5 +1,8 @@
 """KubernetesManifest: server-side applies Kubernetes objects to the cluster of a kubeconfig, prunes, deletes."""
 
+# Longer than 400 lines because applying, the ownership check before it, pruning, reading and deleting all
+# share the lookup of an object's kind (built-in or a CRD's) and its reference; one resource reads top to bottom.
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -241,8 +244,9 @@ def _refuse_foreign(
     if foreign:
         raise errors.ClusterConnectError(
             f"objects already exist on {kube.server_of(kubeconfig)} and are not this resource's: "
-            f"{', '.join(foreign)}. Nothing was changed. To manage them with this resource, set `adopt=True` on "
-            "it (server-side apply then takes over the fields it sets); or leave them out of the manifest"
+            f"{', '.join(foreign)}. Nothing was changed. To manage them with this resource, set "
+            "`adopt_existing=True` on it (server-side apply then takes over the fields it sets); or leave them out "
+            "of the manifest"
         )
 
 
@@ -401,11 +405,11 @@ class KubernetesManifest(pulumi.dynamic.Resource, module="kubernetes", name="Man
         yaml: pulumi.Input[str] | None = None,
         field_manager: pulumi.Input[str] | None = None,
         timeout_seconds: pulumi.Input[float] | None = None,
-        adopt: bool | None = None,
+        adopt_existing: pulumi.Input[bool] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         """Objects this resource applies carry the annotation pulumi-cluster-connect/owner; an object to apply
-        that exists without it fails the create unchanged, unless `adopt=True` (then it is taken over)."""
+        that exists without it fails the create unchanged, unless `adopt_existing=True` (then it is taken over)."""
         props = {
             "kubeconfig": pulumi.Output.secret(kubeconfig),
             # Objects may hold Secret data: keep them encrypted in the state's inputs and outputs.
@@ -414,7 +418,7 @@ class KubernetesManifest(pulumi.dynamic.Resource, module="kubernetes", name="Man
             "field_manager": field_manager or kube.FIELD_MANAGER,
             inputs.TIMEOUT: timeout_seconds,
             IDENTITY: ownership.identity_of(f"pulumi-python:{self._resource_type_name}", resource_name, opts),
-            ADOPT: adopt,
+            ADOPT: adopt_existing,
             "applied": None,
         }
         secret_outputs = pulumi.ResourceOptions(additional_secret_outputs=["kubeconfig", "objects", "yaml"])

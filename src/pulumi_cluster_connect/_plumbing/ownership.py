@@ -16,14 +16,13 @@ from typing import Any
 
 import pulumi
 from pulumi.dynamic import CheckFailure
-from pulumi.output import Unknown
 
 MARK_PREFIX = "pulumi-cluster-connect/"
 OWNER_KEY = f"{MARK_PREFIX}owner"
 """The EKS tag key, and the Kubernetes annotation key, whose value is the owner mark of what we made."""
 IDENTITY = "identity"
 """The input carrying the resource's stable key, set by each Resource's constructor."""
-ADOPT = "adopt"
+ADOPT = "adopt_existing"
 """The input that lets a create take over an existing object that is not marked as ours."""
 TOKEN_NAMESPACE = uuid.UUID("6f0d3d2e-9a55-4c1e-9d1c-0a8f1b7f5c21")
 MARK_CHARS = 32
@@ -87,17 +86,6 @@ def derived_name(prefix: str, identity: str, basis: Any, max_length: int) -> str
 
 def adopting(props: Mapping[str, Any]) -> bool:
     return props.get(ADOPT) is True
-
-
-def fully_known(value: Any) -> bool:
-    """No unknown value at any depth (preview leaves values of resources not made yet unknown)."""
-    if isinstance(value, Unknown):
-        return False
-    if isinstance(value, Mapping):
-        return all(fully_known(v) for v in value.values())
-    if isinstance(value, (list, tuple)):
-        return all(fully_known(v) for v in value)
-    return True
 
 
 def check_tags(props: Mapping[str, Any], key: str, failures: list[CheckFailure], marks: int) -> None:
