@@ -509,12 +509,12 @@ class FargateProfile(pulumi.dynamic.Resource, module="eks", name="FargateProfile
         tags: pulumi.Input[Mapping[str, pulumi.Input[str]]] | None = None,
         region: pulumi.Input[str] | None = None,
         timeout_seconds: pulumi.Input[float] | None = None,
-        adopt: bool | None = None,
+        adopt_existing: pulumi.Input[bool] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         """`fargate_profile_name` defaults to the resource name plus a suffix derived from the resource and the
         inputs a replacement changes (so a replacement creates the new profile before deleting the old one).
-        `selectors`: [{"namespace", "labels"}]. `adopt=True` lets the create take over an existing profile of
+        `selectors`: [{"namespace", "labels"}]. `adopt_existing=True` lets the create take over an existing profile of
         that name that matches the inputs, instead of failing."""
         props: dict[str, Any] = {
             CLUSTER_NAME: cluster_name,
@@ -528,7 +528,7 @@ class FargateProfile(pulumi.dynamic.Resource, module="eks", name="FargateProfile
             AUTO_NAME_PREFIX: resource_name if fargate_profile_name is None else None,
             AUTO_NAMED: None,
             IDENTITY: ownership.identity_of(f"pulumi-python:{self._resource_type_name}", resource_name, opts),
-            ADOPT: adopt,
+            ADOPT: adopt_existing,
             ARN: None,
             STATUS: None,
             CLAIM: None,

@@ -1,4 +1,4 @@
-"""How a FargateProfile create leaves its profile: made now, or taken over (ours, or anyone's with `adopt`)."""
+"""How a FargateProfile create leaves its profile: made now, or taken over (ours, or anyone's with `adopt_existing`)."""
 
 from __future__ import annotations
 
@@ -83,8 +83,8 @@ def foreign_message(what: str, tags: Mapping[str, str]) -> str:
     whose = f"another resource's (tag {ownership.OWNER_KEY}={owner})" if owner else "not made by pulumi-cluster-connect"
     return (
         f"{what} already exists and is {whose}. Nothing was changed. To manage it with this resource, set "
-        "`adopt=True` on it (its inputs must match the profile: profiles cannot be changed); or choose another "
-        "fargate_profile_name"
+        "`adopt_existing=True` on it (its inputs must match the profile: profiles cannot be changed); or choose "
+        "another fargate_profile_name"
     )
 
 
@@ -173,7 +173,7 @@ class Creation:
             progress.report(f"{self.what} was left by an interrupted run of this resource, but {unfit}: replacing it")
             self.provider._delete_and_wait(self.eks, cluster, name, self.what, left(self.deadline))
             return False
-        source = "left by an interrupted run of this resource" if ours else "adopt=True"
+        source = "left by an interrupted run of this resource" if ours else "adopt_existing=True"
         progress.report(f"{self.what} exists ({source}, {status}): adopting it")
         self._claim(str(existing["fargateProfileArn"]), tags, request["tags"])
         return True

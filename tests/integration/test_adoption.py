@@ -1,4 +1,4 @@
-"""Adopting what exists through the real engine, as the README documents it: `adopt=True` on the resource.
+"""Adopting what exists through the real engine, as the README documents it: `adopt_existing=True` on the resource.
 
 Without it, a create that meets an object someone else made fails before changing anything.
 """
@@ -23,8 +23,7 @@ from pulumi_cluster_connect.dynamic_providers import FargateProfile, KubernetesM
 from pulumi_cluster_connect.sandbox import kubernetes
 from pulumi_cluster_connect.sandbox.aws import registrations
 from pulumi_cluster_connect.sandbox.aws.control import SandboxControl
-
-from .stacks import StackFactory
+from pulumi_cluster_connect.sandbox.stacks import StackFactory
 
 REGION = "us-west-2"
 CLUSTER = "adoption"
@@ -82,7 +81,7 @@ def profile_program(role: str, adopt: bool) -> Callable[[], None]:
             pod_execution_role_arn=role,
             selectors=[{"namespace": "web"}],
             region=REGION,
-            adopt=adopt,
+            adopt_existing=adopt,
         )
         pulumi.export("arn", profile.arn)
 
@@ -101,7 +100,7 @@ def test_a_fargate_profile_made_elsewhere_is_refused_then_adopted_with_adopt(
     )["fargateProfile"]
     stack = stacks.inline(profile_program(pod_role, adopt=False))
     message = failing_up(stack)
-    assert "Fargate profile web on cluster adoption already exists" in message and "adopt=True" in message
+    assert "Fargate profile web on cluster adoption already exists" in message and "adopt_existing=True" in message
     assert "pulumi import" not in message
     assert eks.list_tags_for_resource(resourceArn=theirs["fargateProfileArn"])["tags"] == {"made-by": "console"}
 
@@ -118,7 +117,12 @@ def test_a_fargate_profile_made_elsewhere_is_refused_then_adopted_with_adopt(
 def registration_program(role: str, adopt: bool) -> Callable[[], None]:
     def program() -> None:
         registration = RegisteredCluster(
-            "edge", cluster_name="edge-adopted", connector_provider="OTHER", role_arn=role, region=REGION, adopt=adopt
+            "edge",
+            cluster_name="edge-adopted",
+            connector_provider="OTHER",
+            role_arn=role,
+            region=REGION,
+            adopt_existing=adopt,
         )
         pulumi.export("activation_id", registration.activation_id)
         pulumi.export("status", registration.status)
@@ -134,7 +138,7 @@ def test_a_connected_registration_made_elsewhere_is_refused_then_adopted_with_ad
     assert registrations.connect(REGION, "edge-adopted", connector["activationId"], connector["activationCode"])
     stack = stacks.inline(registration_program(connector_role, adopt=False))
     message = failing_up(stack)
-    assert "EKS cluster edge-adopted is already registered" in message and "adopt=True" in message
+    assert "EKS cluster edge-adopted is already registered" in message and "adopt_existing=True" in message
 
     stack.stack.workspace.program = registration_program(connector_role, adopt=True)
     outputs = stack.up().outputs
@@ -153,7 +157,7 @@ def manifest_program(kubeconfig: str, adopt: bool) -> Callable[[], None]:
             "metadata": {"name": "adopted-settings", "namespace": "default"},
             "data": {"mode": "managed"},
         }
-        manifest = KubernetesManifest("settings", kubeconfig=kubeconfig, objects=[settings], adopt=adopt)
+        manifest = KubernetesManifest("settings", kubeconfig=kubeconfig, objects=[settings], adopt_existing=adopt)
         pulumi.export("applied", manifest.applied)
 
     return program
@@ -168,7 +172,7 @@ def test_kubernetes_objects_made_elsewhere_are_refused_then_adopted_with_adopt(
     try:
         stack = stacks.inline(manifest_program(kube.kubeconfig_text(), adopt=False))
         message = failing_up(stack)
-        assert "v1/ConfigMap/default/adopted-settings" in message and "adopt=True" in message
+        assert "v1/ConfigMap/default/adopted-settings" in message and "adopt_existing=True" in message
         untouched = client.get(ConfigMap, "adopted-settings", namespace="default")
         assert untouched.data == {"mode": "by-hand"}
 

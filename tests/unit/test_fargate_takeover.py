@@ -1,4 +1,4 @@
-"""FargateProfile creates that meet a profile (ours from a crash, someone else's, `adopt`) or a describe storm."""
+"""FargateProfile creates that meet a profile (ours from a crash, someone else's, adopt_existing) or a storm."""
 
 from __future__ import annotations
 
@@ -142,7 +142,7 @@ def test_a_create_meeting_someone_elses_profile_fails_before_changing_anything(w
         create(inputs(world))
     message = str(refused.value)
     assert f"Fargate profile web on cluster {CLUSTER} already exists" in message
-    assert "adopt=True" in message and "pulumi import" not in message
+    assert "adopt_existing=True" in message and "pulumi import" not in message
     assert changing_calls(world) == {}
     assert unchanged_parts(describe(world)) == unchanged_parts(before)
 
@@ -155,7 +155,7 @@ def test_a_profile_of_another_resource_is_someone_elses_too(world: dict[str, Any
 
 def test_adopt_takes_over_a_matching_profile_without_recreating_it(world: dict[str, Any]) -> None:
     before = made_by_someone_else(world)
-    outs = create(inputs(world, adopt=True))
+    outs = create(inputs(world, adopt_existing=True))
     assert outs["arn"] == before["fargateProfileArn"]
     assert outs["status"] == "ACTIVE"
     assert outs["tags"] == {"team": "platform"}
@@ -172,7 +172,7 @@ def test_adopt_refuses_a_profile_that_does_not_match_and_changes_nothing(world: 
     before = made_by_someone_else(world, selectors=[{"namespace": "elsewhere"}])
     world["control"].reset_calls()
     with pytest.raises(errors.ClusterConnectError, match=r"cannot adopt .* its selectors differ"):
-        create(inputs(world, adopt=True))
+        create(inputs(world, adopt_existing=True))
     assert changing_calls(world) == {}
     assert unchanged_parts(describe(world)) == unchanged_parts(before)
 
