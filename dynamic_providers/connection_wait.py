@@ -56,7 +56,11 @@ class ConnectionWaitProvider(configured.ConfiguredProvider):
         return diff_wait(olds, news)
 
     def _describe(self, props: Mapping[str, Any]) -> dict[str, Any] | None:
-        return aws.describe_cluster_or_none(aws.eks(props.get(REGION), self._stack_config), props[CLUSTER_NAME])
+        eks = aws.eks(props.get(REGION), self._stack_config)
+        # Through throttling: the wait makes nothing, but a storm should not fail an up that is otherwise fine.
+        return aws.patiently(
+            lambda: aws.describe_cluster_or_none(eks, props[CLUSTER_NAME]), f"describe {props[CLUSTER_NAME]}", 60.0
+        )
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         name = props[CLUSTER_NAME]
@@ -95,7 +99,8 @@ class ConnectionWaitProvider(configured.ConfiguredProvider):
 
 class ConnectionWait(pulumi.dynamic.Resource, module="eks", name="ConnectionWait"):
     """Waits, during create, until EKS reports the registered cluster ACTIVE; fails early when its
-    activation expired. A new activation id (re-registration) replaces it, so it waits again."""
+    activation expired. A new activation id (re-registration) replaces it, so it waits again. It makes
+    nothing: its id is `<cluster>/<activation id>`, and a wait cut short by a crash is simply run again."""
 
     status: pulumi.Output[str]
 

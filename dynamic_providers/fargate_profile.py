@@ -6,10 +6,8 @@
 from __future__ import annotations
 
 import re
-import secrets
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -23,8 +21,11 @@ from pulumi.dynamic import (
     ReadResult,
     UpdateResult,
 )
+from pulumi.output import Unknown
 
-from pulumi_cluster_connect._plumbing import aws, configured, errors, inputs, polling, progress
+from pulumi_cluster_connect._plumbing import aws, configured, errors, inputs, ownership, polling, progress
+
+from . import fargate_takeover
 
 if TYPE_CHECKING:
     from mypy_boto3_eks import EKSClient
@@ -37,15 +38,20 @@ SELECTORS, SUBNETS, TAGS, REGION = "selectors", "subnet_ids", "tags", "region"
 TIMEOUT = inputs.TIMEOUT
 # Set by the Resource and by check for auto-naming, kept in state so a re-check keeps the same name.
 AUTO_NAME_PREFIX, AUTO_NAMED = "auto_name_prefix", "auto_named"
-# Outputs only
-ARN, STATUS = "arn", "status"
+IDENTITY, ADOPT = ownership.IDENTITY, ownership.ADOPT
+# Outputs only; `claim`: see fargate_takeover.CLAIM_KEY.
+ARN, STATUS, CLAIM = "arn", "status", "claim"
+CLAIM_KEY = fargate_takeover.CLAIM_KEY
 
 REPLACING = (CLUSTER_NAME, PROFILE_NAME, ROLE_ARN, SELECTORS, SUBNETS, REGION)
+# What an auto-name is derived from (besides the resource's stable key): what a replacement changes.
+NAME_BASIS = (CLUSTER_NAME, ROLE_ARN, SELECTORS, SUBNETS, REGION)
+# Kept from the inputs into the outputs and the inputs `read` reports.
+BOOKKEEPING = (AUTO_NAMED, AUTO_NAME_PREFIX, TIMEOUT, IDENTITY, ADOPT)
 MAX_SELECTORS, MAX_LABELS = 5, 5
 RESERVED_PREFIX = "eks-"
 NAME = CLUSTER = inputs.EKS_NAME
 SUBNET = re.compile(r"^subnet-[0-9A-Za-z]+$")
-AUTO_SUFFIX_BYTES = 4
 NAME_MAX = 100
 
 # Real creations take minutes and deletions sometimes over 20 (aws/containers-roadmap#1211).
@@ -137,12 +143,22 @@ def _check_subnets(props: Mapping[str, Any], failures: list[CheckFailure]) -> No
             )
 
 
-def _auto_name(prefix: str) -> str:
-    suffix = secrets.token_hex(AUTO_SUFFIX_BYTES)
-    cleaned = re.sub(r"[^A-Za-z0-9_-]", "-", prefix).lstrip("-_") or "fargate"
-    if cleaned.lower().startswith(RESERVED_PREFIX):
-        cleaned = f"profile-{cleaned}"
-    return f"{cleaned[: NAME_MAX - len(suffix) - 1]}-{suffix}"
+def _auto_name(props: Mapping[str, Any]) -> Any:
+    """The name a create will really ask for, derived from the resource's stable key and what a replacement
+    changes; unknown in a preview that does not know all of that yet."""
+    if any(inputs.contains_unknown(props.get(key)) for key in (*NAME_BASIS, IDENTITY)):
+        return Unknown()  # type: ignore[no-untyped-call]
+    prefix = props.get(AUTO_NAME_PREFIX)
+    prefix = prefix if isinstance(prefix, str) else "fargate"
+    if prefix.lstrip("-_").lower().startswith(RESERVED_PREFIX):
+        prefix = f"profile-{prefix}"
+    basis = [_normalised_selectors(props.get(k)) if k == SELECTORS else props.get(k) for k in NAME_BASIS]
+    basis[NAME_BASIS.index(SUBNETS)] = _as_set(props.get(SUBNETS))
+    return ownership.derived_name(prefix, str(props.get(IDENTITY) or ""), basis, NAME_MAX)
+
+
+def _same_basis(olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
+    return all(_same(key, olds.get(key), news.get(key)) for key in NAME_BASIS)
 
 
 def _normalised_selectors(selectors: Any) -> Any:
@@ -230,12 +246,12 @@ class FargateProfileProvider(configured.ConfiguredProvider):
         inputs.check_tags(checked, TAGS, failures)
         inputs.check_region(checked, REGION, failures)
         inputs.check_timeout(checked, failures)
+        ownership.check_tags(checked, TAGS, failures, marks=2)
         if PROFILE_NAME not in checked or checked[PROFILE_NAME] is None:
-            if olds.get(AUTO_NAMED) and inputs.known(olds, PROFILE_NAME):
-                checked[PROFILE_NAME] = olds[PROFILE_NAME]
+            if olds.get(AUTO_NAMED) and inputs.known(olds, PROFILE_NAME) and _same_basis(olds, checked):
+                checked[PROFILE_NAME] = olds[PROFILE_NAME]  # kept through an alias or a stack rename
             else:
-                prefix = checked.get(AUTO_NAME_PREFIX)
-                checked[PROFILE_NAME] = _auto_name(prefix if isinstance(prefix, str) else "fargate")
+                checked[PROFILE_NAME] = _auto_name(checked)
             checked[AUTO_NAMED] = True
         else:
             checked.pop(AUTO_NAMED, None)
@@ -271,46 +287,15 @@ class FargateProfileProvider(configured.ConfiguredProvider):
         cluster, name = str(props[CLUSTER_NAME]), str(props[PROFILE_NAME])
         what = f"Fargate profile {name} on cluster {cluster}"
         timeout = inputs.timeout_of(props, DEFAULT_TIMEOUT)
-        request: dict[str, Any] = {
-            "clusterName": cluster,
-            "fargateProfileName": name,
-            "podExecutionRoleArn": props[ROLE_ARN],
-            "selectors": [
-                {"namespace": s["namespace"], **({"labels": dict(s["labels"])} if s.get("labels") else {})}
-                for s in props[SELECTORS]
-            ],
-            "tags": dict(props.get(TAGS) or {}),
-            "clientRequestToken": str(uuid.uuid4()),
-        }
-        if props.get(SUBNETS):
-            request["subnets"] = list(props[SUBNETS])
+        deadline = time.monotonic() + timeout
         with _one_operation_per_cluster(region, cluster):
+            fargate_takeover.Creation(self, eks, props, what, deadline).run()
             try:
-                self._when_cluster_free(
-                    f"create {what}",
-                    lambda: eks.create_fargate_profile(**request),
-                    timeout,
-                    "EKS CreateFargateProfile",
-                )
-            except errors.AwsApiError as err:
-                if "already exists" in err.message:
-                    raise errors.AwsApiError(
-                        err.operation,
-                        err.code,
-                        f"{err.message} Choose another fargate_profile_name, or adopt the existing profile: "
-                        f"pulumi import pulumi-python:dynamic/eks:FargateProfile <name> {cluster}/{name}",
-                        err.status,
-                    ) from err
-                raise
-            try:
-                profile = self._wait_active(eks, cluster, name, what, timeout)
+                profile = self._wait_active(eks, cluster, name, what, fargate_takeover.left(deadline))
             except errors.LifecycleFailed as failed:
-                self._remove_failed(eks, cluster, name, what, timeout)
-                raise errors.LifecycleFailed(
-                    what,
-                    failed.state,
-                    f"{failed.reason}. The failed profile was deleted, so the next `pulumi up` tries again",
-                ) from failed
+                raise self._failed_creation(eks, (cluster, name), what, failed, timeout) from failed
+            except errors.ClusterConnectError as err:
+                raise fargate_takeover.left_in_place(err, what) from err
         return CreateResult(f"{cluster}/{name}", self._outputs(profile, region, props))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -320,12 +305,13 @@ class FargateProfileProvider(configured.ConfiguredProvider):
         if profile is None:
             return ReadResult("", {})
         outputs = self._outputs(profile, region, props)
-        kept = (AUTO_NAMED, AUTO_NAME_PREFIX, TIMEOUT)
         # What was left to defaults (region, the subnets EKS picked) stays out of the inputs, as the user wrote it.
         read_inputs = {
-            k: v for k, v in outputs.items() if k not in (ARN, STATUS) and (k not in (REGION, SUBNETS) or k in props)
+            k: v
+            for k, v in outputs.items()
+            if k not in (ARN, STATUS, CLAIM) and (k not in (REGION, SUBNETS) or k in props)
         }
-        read_inputs.update({k: props[k] for k in kept if k in props})
+        read_inputs.update({k: props[k] for k in BOOKKEEPING if k in props})
         return ReadResult(id_, outputs, read_inputs)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
@@ -352,7 +338,33 @@ class FargateProfileProvider(configured.ConfiguredProvider):
         what = f"Fargate profile {name} on cluster {cluster}"
         timeout = inputs.timeout_of(props, DEFAULT_TIMEOUT)
         with _one_operation_per_cluster(region, cluster):
+            profile = aws.patiently(lambda: self._describe(eks, cluster, name), f"describe {what}", timeout)
+            if profile is None:
+                return
+            claim = (profile.get("tags") or {}).get(CLAIM_KEY)
+            if claim != props.get(CLAIM):
+                # A create of the same name (`pulumi up --replace`, a taint) adopted it: it is the replacement's now.
+                progress.report(f"{what} now belongs to the resource that replaced this one: not deleting it")
+                return
             self._delete_and_wait(eks, cluster, name, what, timeout)
+
+    def _failed_creation(
+        self, eks: EKSClient, profile: tuple[str, str], what: str, failed: errors.LifecycleFailed, timeout: float
+    ) -> errors.LifecycleFailed:
+        """The error for a profile that reached CREATE_FAILED, after deleting it; truthful when that fails too."""
+        cluster, name = profile
+        try:
+            self._delete_and_wait(eks, cluster, name, f"failed {what}", timeout)
+        except errors.ClusterConnectError as err:
+            return errors.LifecycleFailed(
+                what,
+                failed.state,
+                f"{failed.reason}. Deleting the failed profile failed too ({err}): it is left in place, marked "
+                "as this resource's, and the next `pulumi up` deletes it and tries again",
+            )
+        return errors.LifecycleFailed(
+            what, failed.state, f"{failed.reason}. The failed profile was deleted, so the next `pulumi up` tries again"
+        )
 
     # --- lifecycle helpers -----------------------------------------------------------------------
 
@@ -360,6 +372,14 @@ class FargateProfileProvider(configured.ConfiguredProvider):
         """The profile as EKS reports it, None when it (or its cluster) does not exist."""
         return aws.find(
             lambda: dict(eks.describe_fargate_profile(clusterName=cluster, fargateProfileName=name)["fargateProfile"])
+        )
+
+    def describe_patiently(
+        self, eks: EKSClient, cluster: str, name: str, what: str, deadline: float
+    ) -> dict[str, Any] | None:
+        """`_describe` through throttling and server faults: what it says decides the fate of a profile made."""
+        return aws.patiently(
+            lambda: self._describe(eks, cluster, name), f"describe {what}", fargate_takeover.left(deadline)
         )
 
     def _when_cluster_free(self, action: str, call: Callable[[], T], timeout: float, operation: str) -> T:
@@ -384,8 +404,10 @@ class FargateProfileProvider(configured.ConfiguredProvider):
                 time.sleep(min(next_interval(), remaining))
 
     def _wait_active(self, eks: EKSClient, cluster: str, name: str, what: str, timeout: float) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+
         def describe() -> dict[str, Any]:
-            profile = self._describe(eks, cluster, name)
+            profile = self.describe_patiently(eks, cluster, name, what, deadline)
             if profile is None:
                 raise errors.ClusterConnectError(f"{what} disappeared while it was being created")
             return profile
@@ -397,6 +419,22 @@ class FargateProfileProvider(configured.ConfiguredProvider):
             done=lambda p: p.get("status") == "ACTIVE",
             failure=lambda p: (
                 (_health_message(p) or "no health issues reported") if p.get("status") == "CREATE_FAILED" else None
+            ),
+            timeout=timeout,
+            backoff=STATUS_POLL,
+        )
+
+    def wait_gone(self, eks: EKSClient, cluster: str, name: str, what: str, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        polling.wait_for(
+            f"{what} deletion",
+            lambda: self.describe_patiently(eks, cluster, name, what, deadline),
+            state_of=lambda p: "GONE" if p is None else str(p.get("status", "")),
+            done=lambda p: p is None,
+            failure=lambda p: (
+                (_health_message(p) or "no health issues reported")
+                if p is not None and p.get("status") == "DELETE_FAILED"
+                else None
             ),
             timeout=timeout,
             backoff=STATUS_POLL,
@@ -414,28 +452,11 @@ class FargateProfileProvider(configured.ConfiguredProvider):
 
         if not self._when_cluster_free(f"delete {what}", start_delete, timeout, "EKS DeleteFargateProfile"):
             return
-        polling.wait_for(
-            f"{what} deletion",
-            lambda: self._describe(eks, cluster, name),
-            state_of=lambda p: "GONE" if p is None else str(p.get("status", "")),
-            done=lambda p: p is None,
-            failure=lambda p: (
-                (_health_message(p) or "no health issues reported")
-                if p is not None and p.get("status") == "DELETE_FAILED"
-                else None
-            ),
-            timeout=timeout,
-            backoff=STATUS_POLL,
-        )
-
-    def _remove_failed(self, eks: EKSClient, cluster: str, name: str, what: str, timeout: float) -> None:
-        try:
-            self._delete_and_wait(eks, cluster, name, f"failed {what}", timeout)
-        except errors.ClusterConnectError as err:
-            progress.report(f"could not delete the failed {what}: {err}")
+        self.wait_gone(eks, cluster, name, what, timeout)
 
     @staticmethod
     def _outputs(profile: Mapping[str, Any], region: str, props: Mapping[str, Any]) -> dict[str, Any]:
+        tags = dict(profile.get("tags") or {})
         outputs: dict[str, Any] = {
             CLUSTER_NAME: profile["clusterName"],
             PROFILE_NAME: profile["fargateProfileName"],
@@ -447,12 +468,14 @@ class FargateProfileProvider(configured.ConfiguredProvider):
                 ]
             ),
             SUBNETS: list(profile.get("subnets") or []),
-            TAGS: dict(profile.get("tags") or {}),
+            TAGS: fargate_takeover.user_tags(tags),
             REGION: region,
             ARN: profile["fargateProfileArn"],
             STATUS: profile["status"],
         }
-        for key in (AUTO_NAMED, AUTO_NAME_PREFIX, TIMEOUT):
+        if tags.get(CLAIM_KEY) is not None:
+            outputs[CLAIM] = tags[CLAIM_KEY]
+        for key in BOOKKEEPING:
             if props.get(key) is not None:
                 outputs[key] = props[key]
         return outputs
@@ -486,10 +509,13 @@ class FargateProfile(pulumi.dynamic.Resource, module="eks", name="FargateProfile
         tags: pulumi.Input[Mapping[str, pulumi.Input[str]]] | None = None,
         region: pulumi.Input[str] | None = None,
         timeout_seconds: pulumi.Input[float] | None = None,
+        adopt_existing: pulumi.Input[bool] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        """`fargate_profile_name` defaults to the resource name plus a random suffix (then a replacement
-        creates the new profile before deleting the old one). `selectors`: [{"namespace", "labels"}]."""
+        """`fargate_profile_name` defaults to the resource name plus a suffix derived from the resource and the
+        inputs a replacement changes (so a replacement creates the new profile before deleting the old one).
+        `selectors`: [{"namespace", "labels"}]. `adopt_existing=True` lets the create take over an existing profile of
+        that name that matches the inputs, instead of failing."""
         props: dict[str, Any] = {
             CLUSTER_NAME: cluster_name,
             PROFILE_NAME: fargate_profile_name,
@@ -501,7 +527,10 @@ class FargateProfile(pulumi.dynamic.Resource, module="eks", name="FargateProfile
             TIMEOUT: timeout_seconds,
             AUTO_NAME_PREFIX: resource_name if fargate_profile_name is None else None,
             AUTO_NAMED: None,
+            IDENTITY: ownership.identity_of(f"pulumi-python:{self._resource_type_name}", resource_name, opts),
+            ADOPT: adopt_existing,
             ARN: None,
             STATUS: None,
+            CLAIM: None,
         }
         super().__init__(FargateProfileProvider(), resource_name, props, opts)

@@ -1,8 +1,10 @@
 """KubernetesManifest: server-side applies Kubernetes objects to the cluster of a kubeconfig, prunes, deletes."""
 
+# Longer than 400 lines because applying, the ownership check before it, pruning, reading and deleting all
+# share the lookup of an object's kind (built-in or a CRD's) and its reference; one resource reads top to bottom.
+
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -22,12 +24,13 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from pulumi_cluster_connect._plumbing import errors, inputs, kube, polling, progress, reporting
+from pulumi_cluster_connect._plumbing import errors, inputs, kube, ownership, polling, progress, reporting
 
 DEFAULT_TIMEOUT = 300.0
 # Kinds every other object may depend on are applied first and deleted last.
 FOUNDATION_KINDS = ("Namespace", "CustomResourceDefinition")
 INPUT_KEYS = ("kubeconfig", "objects", "yaml", "field_manager", inputs.TIMEOUT)
+IDENTITY, ADOPT = ownership.IDENTITY, ownership.ADOPT
 
 
 def _whole_numbers(node: Any) -> Any:
@@ -175,22 +178,76 @@ def _is_namespaced(resource_class: Any) -> bool:
     return issubclass(resource_class, NamespacedResource)
 
 
-def _apply_all(kubeconfig: str, field_manager: str, objects: Sequence[Mapping[str, Any]]) -> list[str]:
+def _marked(obj: Mapping[str, Any], mark: str) -> dict[str, Any]:
+    """The object with our owner annotation, so a later create can tell it from someone else's."""
+    metadata = dict(obj["metadata"])
+    metadata["annotations"] = {**(metadata.get("annotations") or {}), ownership.OWNER_KEY: mark}
+    return {**obj, "metadata": metadata}
+
+
+def _apply_all(kubeconfig: str, field_manager: str, objects: Sequence[Mapping[str, Any]], mark: str) -> list[str]:
     client = kube.client(kubeconfig, field_manager)
     applied = []
     for obj in objects:
         resource_class = _resource_class(client, obj)
         namespaced = _is_namespaced(resource_class)
         ref = reference(obj, namespaced)
-        body = dict(obj)
+        body = _marked(obj, mark)
         if namespaced and not obj["metadata"].get("namespace"):
-            body["metadata"] = {**obj["metadata"], "namespace": "default"}
+            body["metadata"]["namespace"] = "default"
         with kube.translated_errors(f"server-side apply of {ref}"):
             client.apply(resource_class.from_dict(body), field_manager=field_manager, force=True)
         if obj.get("kind") == "CustomResourceDefinition":
             _wait_established(client, obj["metadata"]["name"])
         applied.append(ref)
     return applied
+
+
+def _owner_of_existing(client: lightkube.Client, obj: Mapping[str, Any]) -> tuple[str, str | None] | None:
+    """(reference, owner mark) of the object as it exists, None when it does not (or its kind is not served yet,
+    so it cannot exist)."""
+    try:
+        resource_class = _resource_class(client, obj)
+    except LoadResourceError:
+        return None
+    namespaced = _is_namespaced(resource_class)
+    ref = reference(obj, namespaced)
+    namespace = (obj["metadata"].get("namespace") or "default") if namespaced else None
+    try:
+        with kube.translated_errors(f"read of {ref}"):
+            found = client.get(resource_class, obj["metadata"]["name"], namespace=namespace)
+    except errors.KubernetesApiError as err:
+        if kube.is_not_found(err):
+            return None
+        raise
+    annotations = (found.metadata.annotations if found.metadata is not None else None) or {}
+    return ref, ownership.owner_of(annotations)
+
+
+def _refuse_foreign(
+    kubeconfig: str, objects: Sequence[Mapping[str, Any]], mark: str, known: Sequence[str] = ()
+) -> None:
+    """Fail, before anything is applied, when an object to apply exists and is not ours (nor in our state)."""
+    client = kube.client(kubeconfig)
+    foreign, left = [], 0
+    for obj in objects:
+        existing = _owner_of_existing(client, obj)
+        if existing is None or existing[0] in known:
+            continue
+        ref, owner = existing
+        if owner == mark:
+            left += 1
+        else:
+            foreign.append(f"{ref} (annotation {ownership.OWNER_KEY}: {owner})" if owner else ref)
+    if left and not foreign:
+        progress.report(f"{left} of the objects were applied by an interrupted run of this resource: applying again")
+    if foreign:
+        raise errors.ClusterConnectError(
+            f"objects already exist on {kube.server_of(kubeconfig)} and are not this resource's: "
+            f"{', '.join(foreign)}. Nothing was changed. To manage them with this resource, set "
+            "`adopt_existing=True` on it (server-side apply then takes over the fields it sets); or leave them out "
+            "of the manifest"
+        )
 
 
 def _wait_established(client: lightkube.Client, name: str) -> None:
@@ -283,13 +340,21 @@ class KubernetesManifestProvider(reporting.ReportingProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         field_manager = props.get("field_manager") or kube.FIELD_MANAGER
         objects = parse_objects(props)
-        progress.report(f"applying {len(objects)} objects to {kube.server_of(props['kubeconfig'])}")
-        applied = _apply_all(props["kubeconfig"], field_manager, objects)
-        return CreateResult(f"manifest-{uuid.uuid4().hex[:12]}", {**props, "applied": applied})
+        server = kube.server_of(props["kubeconfig"])
+        mark = _mark(props)
+        if not ownership.adopting(props):
+            _refuse_foreign(props["kubeconfig"], objects, mark)
+        progress.report(f"applying {len(objects)} objects to {server}")
+        applied = _apply_all(props["kubeconfig"], field_manager, objects, mark)
+        return CreateResult(manifest_id(props), {**props, "applied": applied})
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         field_manager = news.get("field_manager") or kube.FIELD_MANAGER
-        applied = _apply_all(news["kubeconfig"], field_manager, parse_objects(news))
+        objects = parse_objects(news)
+        mark = _mark(news)
+        if not ownership.adopting(news):
+            _refuse_foreign(news["kubeconfig"], objects, mark, known=olds.get("applied", []))
+        applied = _apply_all(news["kubeconfig"], field_manager, objects, mark)
         pruned = [ref for ref in olds.get("applied", []) if ref not in applied]
         if pruned:
             progress.report(f"pruning {len(pruned)} objects no longer in the manifest")
@@ -312,6 +377,15 @@ class KubernetesManifestProvider(reporting.ReportingProvider):
         _delete_all(props["kubeconfig"], props.get("applied", []), _delete_timeout(props))
 
 
+def _mark(props: Mapping[str, Any]) -> str:
+    return ownership.owner_mark(str(props.get(IDENTITY) or ""))
+
+
+def manifest_id(props: Mapping[str, Any]) -> str:
+    """The same for the same resource and API server: a create re-run after a crash gives the same id."""
+    return f"manifest-{ownership.digest(props.get(IDENTITY), kube.server_of(props['kubeconfig']))[:16]}"
+
+
 def _delete_timeout(props: Mapping[str, Any]) -> float:
     return inputs.timeout_of(props, DEFAULT_TIMEOUT)
 
@@ -331,8 +405,11 @@ class KubernetesManifest(pulumi.dynamic.Resource, module="kubernetes", name="Man
         yaml: pulumi.Input[str] | None = None,
         field_manager: pulumi.Input[str] | None = None,
         timeout_seconds: pulumi.Input[float] | None = None,
+        adopt_existing: pulumi.Input[bool] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        """Objects this resource applies carry the annotation pulumi-cluster-connect/owner; an object to apply
+        that exists without it fails the create unchanged, unless `adopt_existing=True` (then it is taken over)."""
         props = {
             "kubeconfig": pulumi.Output.secret(kubeconfig),
             # Objects may hold Secret data: keep them encrypted in the state's inputs and outputs.
@@ -340,6 +417,8 @@ class KubernetesManifest(pulumi.dynamic.Resource, module="kubernetes", name="Man
             "yaml": None if yaml is None else pulumi.Output.secret(yaml),
             "field_manager": field_manager or kube.FIELD_MANAGER,
             inputs.TIMEOUT: timeout_seconds,
+            IDENTITY: ownership.identity_of(f"pulumi-python:{self._resource_type_name}", resource_name, opts),
+            ADOPT: adopt_existing,
             "applied": None,
         }
         secret_outputs = pulumi.ResourceOptions(additional_secret_outputs=["kubeconfig", "objects", "yaml"])

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import datetime
-import json
 import time
-import uuid
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 from pulumi.dynamic import (
@@ -19,7 +17,12 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from pulumi_cluster_connect._plumbing import aws, configured, errors, inputs, polling, progress
+from pulumi_cluster_connect._plumbing import aws, configured, errors, inputs, ownership, polling, progress
+
+from . import registration_takeover
+
+if TYPE_CHECKING:
+    pass
 
 CLUSTER_NAME, CONNECTOR_PROVIDER, ROLE_ARN, TAGS, REGION = (
     "cluster_name",
@@ -28,7 +31,7 @@ CLUSTER_NAME, CONNECTOR_PROVIDER, ROLE_ARN, TAGS, REGION = (
     "tags",
     "region",
 )
-IDENTITY = "identity"
+IDENTITY, ADOPT = ownership.IDENTITY, ownership.ADOPT
 PROVIDERS = ("EKS_ANYWHERE", "ANTHOS", "GKE", "AKS", "OPENSHIFT", "TANZU", "RANCHER", "EC2", "OTHER")
 NAME_PATTERN = inputs.EKS_NAME
 NAME_MAX = 100
@@ -38,7 +41,6 @@ REPLACING = (CLUSTER_NAME, CONNECTOR_PROVIDER, ROLE_ARN, TAGS)
 PROPAGATION_TIMEOUT = 180.0
 PROPAGATION_BACKOFF = polling.Backoff(first=1.0, factor=1.5, cap=10.0)
 PROPAGATION_MESSAGES = ("not existing role", "nonexistent role")
-TOKEN_NAMESPACE = uuid.UUID("6f0d3d2e-9a55-4c1e-9d1c-0a8f1b7f5c21")
 
 
 def utc(value: datetime.datetime | float | None) -> str | None:
@@ -84,6 +86,7 @@ def check_inputs(news: Mapping[str, Any]) -> list[CheckFailure]:
         failures.append(CheckFailure(ROLE_ARN, "is required: the IAM role the connector agent assumes"))
     inputs.check_role_arn(news, ROLE_ARN, failures)
     inputs.check_tags(news, TAGS, failures)
+    ownership.check_tags(news, TAGS, failures, marks=1)
     inputs.check_region(news, REGION, failures)
     return failures
 
@@ -127,11 +130,20 @@ def diff_registration(olds: Mapping[str, Any], news: Mapping[str, Any], *, now: 
     )
 
 
-def client_request_token(props: Mapping[str, Any]) -> str:
-    """Stable for one resource and one set of inputs, so a create retried after a crash replays the
-    registration instead of colliding with it."""
-    seed = [props.get(IDENTITY), *(props.get(key) for key in (*REPLACING, REGION))]
-    return str(uuid.uuid5(TOKEN_NAMESPACE, json.dumps(seed, sort_keys=True, default=str)))
+def registration_request(props: Mapping[str, Any]) -> dict[str, Any]:
+    """RegisterCluster's parameters but the token; the owner tag among the tags."""
+    return {
+        "name": props[CLUSTER_NAME],
+        "connectorConfig": {"provider": props[CONNECTOR_PROVIDER], "roleArn": props[ROLE_ARN]},
+        "tags": ownership.with_mark(props.get(TAGS), str(props.get(IDENTITY) or "")),
+    }
+
+
+def client_request_token(props: Mapping[str, Any], generation: int = 0) -> str:
+    """Stable for one resource, one set of inputs and one generation, so a create retried after a crash replays
+    the registration instead of colliding with it; a registration after a deregistration is the next generation."""
+    request = {**registration_request(props), REGION: props.get(REGION)}
+    return ownership.request_token(str(props.get(IDENTITY) or ""), request, generation)
 
 
 def outputs_of(cluster: Mapping[str, Any], region: str, previous: Mapping[str, Any]) -> dict[str, Any]:
@@ -145,9 +157,10 @@ def outputs_of(cluster: Mapping[str, Any], region: str, previous: Mapping[str, A
             CLUSTER_NAME: cluster["name"],
             CONNECTOR_PROVIDER: connector.get("provider"),
             ROLE_ARN: connector.get("roleArn"),
-            TAGS: cluster.get("tags") or previous.get(TAGS),
+            TAGS: ownership.without_mark(cluster.get("tags")) or previous.get(TAGS) or None,
             REGION: region,
             IDENTITY: previous.get(IDENTITY),
+            ADOPT: previous.get(ADOPT),
             "arn": cluster.get("arn"),
             "status": cluster.get("status"),
             "activation_id": connector.get("activationId"),
@@ -212,15 +225,15 @@ class RegisteredClusterProvider(configured.ConfiguredProvider):
         region = aws.region_of(props.get(REGION), self._stack_config)
         eks = aws.eks(region, self._stack_config)
         name = props[CLUSTER_NAME]
-        request: dict[str, Any] = {
-            "name": name,
-            "connectorConfig": {"provider": props[CONNECTOR_PROVIDER], "roleArn": props[ROLE_ARN]},
-            "clientRequestToken": client_request_token({**props, REGION: region}),
-        }
-        if props.get(TAGS):
-            request["tags"] = dict(props[TAGS])
         progress.report(f"registering {name} with EKS in {region}")
-        cluster = register(lambda: dict(eks.register_cluster(**request)["cluster"]))
+        props = {**props, REGION: region}
+        cluster = registration_takeover.Registering(
+            eks,
+            registration_request(props),
+            lambda generation: client_request_token(props, generation),
+            register,
+            adopt_existing=ownership.adopting(props),
+        ).run()
         outs = outputs_of(cluster, region, props)
         progress.report(f"registered {name}: {outs.get('status')}, activation expires {outs.get('activation_expiry')}")
         return CreateResult(name, outs)
@@ -268,6 +281,8 @@ class RegisteredClusterProvider(configured.ConfiguredProvider):
         except errors.AwsApiError as err:
             if err.code != "ResourceNotFoundException":
                 raise
+            return
+        registration_takeover.wait_gone(eks, id_, registration_takeover.DEREGISTER_TIMEOUT)
         progress.report(f"deregistered {id_}")
 
 
@@ -294,15 +309,19 @@ class RegisteredCluster(pulumi.dynamic.Resource, module="eks", name="RegisteredC
         cluster_name: pulumi.Input[str] | None = None,
         tags: pulumi.Input[Mapping[str, pulumi.Input[str]]] | None = None,
         region: pulumi.Input[str] | None = None,
+        adopt_existing: pulumi.Input[bool] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        """`adopt_existing=True` lets the create take over an existing, connected (ACTIVE) registration of that name
+        that this resource did not make, instead of failing; its activation code stays unknown."""
         props: dict[str, Any] = {
             CLUSTER_NAME: cluster_name if cluster_name is not None else resource_name,
             CONNECTOR_PROVIDER: connector_provider,
             ROLE_ARN: role_arn,
             TAGS: tags,
             REGION: region,
-            IDENTITY: f"{pulumi.get_project()}/{pulumi.get_stack()}/{resource_name}",
+            IDENTITY: ownership.identity_of(f"pulumi-python:{self._resource_type_name}", resource_name, opts),
+            ADOPT: adopt_existing,
             "arn": None,
             "status": None,
             "activation_id": None,

@@ -15,6 +15,7 @@ import pulumi
 import pytest
 from pulumi import automation as auto
 
+from pulumi_cluster_connect._plumbing import ownership
 from pulumi_cluster_connect.dynamic_providers.fargate_profile import FargateProfile
 from pulumi_cluster_connect.sandbox import seed
 from pulumi_cluster_connect.sandbox import stacks as harness
@@ -139,7 +140,9 @@ def test_a_tag_change_updates_the_profile_in_place(stacks: StackFactory, cluster
     result = stack.up()
     assert result.summary.resource_changes == {"update": 1, "same": 1}
     assert stack.outputs()["web-arn"] == arn
-    assert eks().list_tags_for_resource(resourceArn=arn)["tags"] == {"team": "y", "env": "dev"}
+    tags = eks().list_tags_for_resource(resourceArn=arn)["tags"]
+    assert ownership.without_mark(tags) == {"team": "y", "env": "dev"}
+    assert ownership.OWNER_KEY in tags, "the owner tag stays through tag updates"
 
 
 def test_an_injected_create_failure_fails_the_up_with_the_health_message_and_the_next_up_succeeds(

@@ -14,7 +14,7 @@ from pulumi.dynamic import ConfigureRequest
 from pulumi.dynamic.config import Config
 from pulumi.output import Unknown
 
-from pulumi_cluster_connect._plumbing import errors
+from pulumi_cluster_connect._plumbing import errors, ownership
 from pulumi_cluster_connect.dynamic_providers import fargate_profile as fp
 from pulumi_cluster_connect.sandbox import seed
 from pulumi_cluster_connect.sandbox.aws.control import SandboxControl
@@ -25,6 +25,7 @@ pytestmark = pytest.mark.unit
 ROLE = f"arn:aws:iam::123456789012:role/{seed.POD_EXECUTION_ROLE}"  # the role the seed makes
 REGION = "us-west-2"
 CLUSTER = "apps"
+OWNER_TAG = {ownership.OWNER_KEY: ownership.owner_mark("")}  # what `created` profiles carry: no identity given
 
 
 def news(**overrides: Any) -> dict[str, Any]:
@@ -95,15 +96,41 @@ def test_check_accepts_unknown_values_in_preview() -> None:
     assert failures_of(props) == {}
 
 
-def test_without_a_name_check_generates_one_from_the_resource_name_and_keeps_it_on_recheck() -> None:
-    provider = fp.FargateProfileProvider()
-    first = provider.check({}, news(fargate_profile_name=None, auto_name_prefix="web-pods")).inputs
+def auto_named(**overrides: Any) -> dict[str, Any]:
+    props = news(fargate_profile_name=None, auto_name_prefix="web-pods", identity="proj/dev/FargateProfile::web")
+    return fp.FargateProfileProvider().check({}, {**props, **overrides}).inputs
+
+
+def test_without_a_name_check_derives_one_from_the_resource_so_a_rerun_asks_for_the_same() -> None:
+    first = auto_named()
     assert first["fargate_profile_name"].startswith("web-pods-")
     assert first["auto_named"] is True
-    again = provider.check(first, news(fargate_profile_name=None, auto_name_prefix="web-pods")).inputs
-    assert again["fargate_profile_name"] == first["fargate_profile_name"]
-    fresh = provider.check({}, news(fargate_profile_name=None, auto_name_prefix="web-pods")).inputs
-    assert fresh["fargate_profile_name"] != first["fargate_profile_name"], "a replacement gets a new name"
+    assert auto_named()["fargate_profile_name"] == first["fargate_profile_name"], "a re-run asks for the same name"
+    again = fp.FargateProfileProvider().check(first, news(fargate_profile_name=None, auto_name_prefix="web-pods"))
+    assert again.inputs["fargate_profile_name"] == first["fargate_profile_name"], "kept through a stack rename"
+    other = auto_named(identity="proj/dev/FargateProfile::other")
+    assert other["fargate_profile_name"] != first["fargate_profile_name"], "another resource, another name"
+
+
+def test_a_replacement_gets_a_new_name_and_a_tag_change_keeps_it() -> None:
+    first = auto_named()
+    moved = auto_named(selectors=[{"namespace": "other"}])
+    assert moved["fargate_profile_name"] != first["fargate_profile_name"]
+    retagged = fp.FargateProfileProvider().check(first, {**first, "tags": {"team": "other"}}).inputs
+    assert retagged["fargate_profile_name"] == first["fargate_profile_name"]
+    reordered = auto_named(subnet_ids=["subnet-0b", "subnet-0a"])
+    assert reordered["fargate_profile_name"] == first["fargate_profile_name"]
+
+
+def test_preview_shows_the_name_only_once_everything_it_derives_from_is_known() -> None:
+    assert isinstance(auto_named(pod_execution_role_arn=Unknown())["fargate_profile_name"], Unknown)
+    assert isinstance(auto_named(selectors=[{"namespace": Unknown()}])["fargate_profile_name"], Unknown)
+    assert failures_of({**news(fargate_profile_name=None), "pod_execution_role_arn": Unknown()}) == {}
+
+
+def test_our_tag_keys_are_reserved_and_count_toward_the_limit() -> None:
+    assert "reserved" in failures_of(news(tags={"pulumi-cluster-connect/owner": "x"}))["tags"]
+    assert "at most 48" in failures_of(news(tags={f"k{i}": "v" for i in range(49)}))["tags"]
 
 
 def test_an_explicit_name_replacing_an_auto_name_is_used_as_given() -> None:
@@ -164,7 +191,7 @@ def test_a_selector_change_with_an_auto_name_replaces_creating_first() -> None:
         old_inputs, news(fargate_profile_name=None, auto_name_prefix="web", subnet_ids=["subnet-0c"])
     )
     result = provider.diff("apps/x", olds, checked.inputs)
-    assert result.replaces == ["subnet_ids"]
+    assert result.replaces == ["fargate_profile_name", "subnet_ids"], "the preview shows the new name"
     assert result.delete_before_replace is False
 
 
@@ -285,14 +312,6 @@ def test_a_create_failed_profile_raises_its_health_issue_and_is_deleted(eks: Any
     assert eks.list_fargate_profiles(clusterName=CLUSTER)["fargateProfileNames"] == []
 
 
-def test_a_name_that_already_exists_fails_at_once_with_the_import_hint(eks: Any) -> None:
-    created("web")
-    with pytest.raises(errors.AwsApiError) as failed:
-        created("web")
-    assert "already exists" in str(failed.value)
-    assert f"{CLUSTER}/web" in str(failed.value)
-
-
 def test_delete_waits_until_gone_and_a_missing_profile_is_success(eks: Any) -> None:
     id_, outs = created("web")
     provider().delete(id_, outs)
@@ -333,7 +352,7 @@ def test_update_changes_tags_in_place_and_returns_every_output(eks: Any) -> None
     assert result.outs is not None
     assert result.outs["tags"] == {"env": "dev"}
     assert result.outs["arn"] == outs["arn"]
-    assert eks.list_tags_for_resource(resourceArn=outs["arn"])["tags"] == {"env": "dev"}
+    assert eks.list_tags_for_resource(resourceArn=outs["arn"])["tags"] == {"env": "dev", **OWNER_TAG}
 
 
 def test_the_provider_pickles_without_clients_or_locks() -> None:

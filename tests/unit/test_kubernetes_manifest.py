@@ -7,6 +7,7 @@ from typing import Any
 import yaml
 from pulumi.output import Unknown
 
+from pulumi_cluster_connect._plumbing import ownership
 from pulumi_cluster_connect.dynamic_providers import kubernetes_manifest as manifest
 
 KUBECONFIG = yaml.safe_dump(
@@ -100,3 +101,19 @@ def test_a_rotated_token_for_the_same_server_updates_in_place() -> None:
 def test_objects_deleted_out_of_band_are_reapplied() -> None:
     olds = {"kubeconfig": KUBECONFIG, "objects": [CONFIGMAP], "applied": [], "drifted": True}
     assert manifest.diff(olds, {"kubeconfig": KUBECONFIG, "objects": [CONFIGMAP]}).changes is True
+
+
+def test_the_id_is_the_same_for_the_same_resource_and_server_and_differs_otherwise() -> None:
+    props = {"kubeconfig": KUBECONFIG, "objects": [CONFIGMAP], "identity": "proj/dev/Manifest::app"}
+    assert manifest.manifest_id(props) == manifest.manifest_id(dict(props))
+    assert manifest.manifest_id(props) != manifest.manifest_id({**props, "identity": "proj/dev/Manifest::other"})
+    moved = {**props, "kubeconfig": KUBECONFIG.replace("10.0.0.1", "10.0.0.2")}
+    assert manifest.manifest_id(props) != manifest.manifest_id(moved), "a replacement gets another id"
+
+
+def test_applied_objects_carry_the_owner_mark_and_keep_their_annotations() -> None:
+    metadata: dict[str, Any] = {"name": "a", "namespace": "ns", "annotations": {"team": "x"}}
+    annotated: dict[str, Any] = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata}
+    marked = manifest._marked(annotated, "m")
+    assert marked["metadata"]["annotations"] == {"team": "x", ownership.OWNER_KEY: "m"}
+    assert metadata["annotations"] == {"team": "x"}, "the input is not changed"

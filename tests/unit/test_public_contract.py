@@ -54,6 +54,7 @@ RESOURCES: dict[str, tuple[str, str, str, set[str]]] = {
             "tags",
             "region",
             "timeout_seconds",
+            "adopt_existing",
         },
     ),
     "HelmRelease": (
@@ -80,7 +81,7 @@ RESOURCES: dict[str, tuple[str, str, str, set[str]]] = {
         "pulumi_cluster_connect.dynamic_providers.kubernetes_manifest",
         "KubernetesManifestProvider",
         "pulumi-python:dynamic/kubernetes:Manifest",
-        {"kubeconfig", "objects", "yaml", "field_manager", "timeout_seconds"},
+        {"kubeconfig", "objects", "yaml", "field_manager", "timeout_seconds", "adopt_existing"},
     ),
     "LoftClusterConnect": (
         "pulumi_cluster_connect.dynamic_providers.loft_cluster_connect",
@@ -114,7 +115,7 @@ RESOURCES: dict[str, tuple[str, str, str, set[str]]] = {
         "pulumi_cluster_connect.dynamic_providers.registered_cluster",
         "RegisteredClusterProvider",
         "pulumi-python:dynamic/eks:RegisteredCluster",
-        {"cluster_name", "connector_provider", "role_arn", "tags", "region"},
+        {"cluster_name", "connector_provider", "role_arn", "tags", "region", "adopt_existing"},
     ),
     "ServiceAccountKubeconfig": (
         "pulumi_cluster_connect.dynamic_providers.service_account_kubeconfig",

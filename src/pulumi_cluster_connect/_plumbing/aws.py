@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import boto3
 import botocore.config
 
-from . import errors
+from . import errors, polling, progress
 
 if TYPE_CHECKING:
     from botocore.config import _RetryDict
@@ -113,3 +114,57 @@ def describe_cluster_or_none(eks_client: EKSClient, name: str) -> dict[str, Any]
 def region_of(region: str | None, stack_config: Mapping[str, str] | None = None) -> str:
     """The region a client built with the same arguments talks to."""
     return str(_session(region, stack_config or {}).region_name)
+
+
+TRANSIENT_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "ServerException",
+        "ServiceUnavailableException",
+        "ServiceUnavailable",
+        "InternalFailure",
+        "RequestTimeout",
+        "RequestTimeoutException",
+        # botocore's own errors when the connection failed or the answer did not come
+        "EndpointConnectionError",
+        "ConnectTimeoutError",
+        "ReadTimeoutError",
+        "ConnectionClosedError",
+    }
+)
+PATIENT_RETRY = polling.Backoff(first=1.0, factor=1.5, cap=10.0)
+
+
+def is_transient(err: errors.AwsApiError) -> bool:
+    """Whether asking again later may succeed: throttling, a server fault, a lost connection."""
+    return err.code in TRANSIENT_CODES or (err.status is not None and err.status >= 500)
+
+
+def patiently(
+    call: Callable[[], T],
+    what: str,
+    timeout: float,
+    *,
+    backoff: polling.Backoff | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> T:
+    """`call`, asked again through transient errors beyond botocore's own retries, for up to `timeout` seconds.
+
+    For calls whose answer decides what happens to something already made (a wait after a create): a
+    throttling storm must delay them, not fail them.
+    """
+    deadline = clock() + timeout
+    next_interval = (backoff or PATIENT_RETRY).intervals()
+    while True:
+        try:
+            return call()
+        except errors.AwsApiError as err:
+            remaining = deadline - clock()
+            if not is_transient(err) or remaining <= 0:
+                raise
+            progress.report(f"{what}: {err.code}, asking again ({remaining:.0f}s left)")
+            sleep(min(next_interval(), remaining))

@@ -1,0 +1,187 @@
+"""How a FargateProfile create leaves its profile: made now, or taken over (ours, or anyone's with `adopt_existing`)."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from pulumi_cluster_connect._plumbing import aws, errors, ownership, progress
+
+if TYPE_CHECKING:
+    from mypy_boto3_eks import EKSClient
+
+    from .fargate_profile import FargateProfileProvider
+
+ROLE_ARN, SELECTORS, SUBNETS = "pod_execution_role_arn", "selectors", "subnet_ids"
+CLAIM_KEY = "pulumi-cluster-connect/claim"
+"""A tag whose value a create that adopted a profile chose; the state keeps it as the `claim` output, and a delete
+whose state holds another claim leaves the profile alone (it belongs to the replacement that adopted it)."""
+FAILED = ("CREATE_FAILED", "DELETE_FAILED")
+# A create probes request tokens of successive generations while EKS replays one whose profile is gone.
+MAX_GENERATIONS = 20
+
+
+def left(deadline: float) -> float:
+    return max(deadline - time.monotonic(), 0.0)
+
+
+def left_in_place(err: errors.ClusterConnectError, what: str) -> errors.ClusterConnectError:
+    """The error for a create that failed after EKS accepted it: the profile stays, and is adopted next time."""
+    return errors.ClusterConnectError(
+        f"{err}. EKS accepted {what}: it is left in place, marked as this resource's, and the next `pulumi up` "
+        "adopts it"
+    )
+
+
+def user_tags(tags: Mapping[str, str]) -> dict[str, str]:
+    """The tags as the user gave them: our owner and claim tags are never shown as a difference."""
+    return {k: v for k, v in ownership.without_mark(tags).items() if k != CLAIM_KEY}
+
+
+def create_request(props: Mapping[str, Any], identity: str) -> dict[str, Any]:
+    """CreateFargateProfile's parameters but the token, with the owner tag among the tags."""
+    request: dict[str, Any] = {
+        "clusterName": str(props["cluster_name"]),
+        "fargateProfileName": str(props["fargate_profile_name"]),
+        "podExecutionRoleArn": props[ROLE_ARN],
+        "selectors": [
+            {"namespace": s["namespace"], **({"labels": dict(s["labels"])} if s.get("labels") else {})}
+            for s in props[SELECTORS]
+        ],
+        "tags": ownership.with_mark(props.get("tags"), identity),
+    }
+    if props.get(SUBNETS):
+        request["subnets"] = list(props[SUBNETS])
+    return request
+
+
+def _selectors(selectors: Any) -> list[dict[str, Any]]:
+    return sorted(
+        ({"namespace": s.get("namespace"), "labels": dict(s.get("labels") or {})} for s in selectors or []),
+        key=repr,
+    )
+
+
+def differences(profile: Mapping[str, Any], request: Mapping[str, Any]) -> list[str]:
+    """The inputs an existing profile does not match (profiles are immutable: these cannot be changed)."""
+    found = []
+    if profile.get("podExecutionRoleArn") != request["podExecutionRoleArn"]:
+        found.append(ROLE_ARN)
+    if _selectors(profile.get("selectors")) != _selectors(request["selectors"]):
+        found.append(SELECTORS)
+    # Without subnet_ids EKS chose the cluster's private subnets: any will do.
+    if "subnets" in request and sorted(profile.get("subnets") or []) != sorted(request["subnets"]):
+        found.append(SUBNETS)
+    return found
+
+
+def foreign_message(what: str, tags: Mapping[str, str]) -> str:
+    owner = tags.get(ownership.OWNER_KEY)
+    whose = f"another resource's (tag {ownership.OWNER_KEY}={owner})" if owner else "not made by pulumi-cluster-connect"
+    return (
+        f"{what} already exists and is {whose}. Nothing was changed. To manage it with this resource, set "
+        "`adopt_existing=True` on it (its inputs must match the profile: profiles cannot be changed); or choose "
+        "another fargate_profile_name"
+    )
+
+
+@dataclass(frozen=True)
+class Creation:
+    """One create: its provider (for the EKS calls), the client, what it asks for and until when."""
+
+    provider: FargateProfileProvider
+    eks: EKSClient
+    props: Mapping[str, Any]
+    what: str
+    deadline: float
+
+    @property
+    def identity(self) -> str:
+        return str(self.props.get(ownership.IDENTITY) or "")
+
+    def run(self) -> None:
+        """Leave a profile of this name that is ours and matches the inputs. Someone else's profile fails the
+        create before anything is changed."""
+        request = create_request(self.props, self.identity)
+        generation = 0
+        for _ in range(MAX_GENERATIONS + 5):
+            existing = self._describe(request)
+            if existing is not None:
+                if self._take_over(existing, request):
+                    return
+                continue  # ours but unfit (failed, other inputs, being deleted), and gone now
+            token = ownership.request_token(self.identity, request, generation)
+            try:
+                made = self._create(request, token)
+            except errors.AwsApiError as err:
+                if "already exists" in err.message:
+                    continue  # made since we looked: the next look says whose it is
+                raise
+            try:
+                live = self._describe(request)
+            except errors.ClusterConnectError as err:
+                raise left_in_place(err, self.what) from err
+            if live is not None and live.get("fargateProfileArn") == made.get("fargateProfileArn"):
+                return
+            # EKS replayed the answer of an earlier create with this token, whose profile is gone since.
+            generation += 1
+        raise errors.ClusterConnectError(f"could not create {self.what}: it kept changing while being created")
+
+    def _describe(self, request: Mapping[str, Any]) -> dict[str, Any] | None:
+        cluster, name = request["clusterName"], request["fargateProfileName"]
+        return self.provider.describe_patiently(self.eks, cluster, name, self.what, self.deadline)
+
+    def _create(self, request: Mapping[str, Any], token: str) -> dict[str, Any]:
+        def attempt() -> dict[str, Any]:
+            answer = self.eks.create_fargate_profile(**request, clientRequestToken=token)
+            return dict(answer["fargateProfile"])
+
+        action = f"create {self.what}"
+        # Through throttling too: a retry with the same token is the same create.
+        return self.provider._when_cluster_free(
+            action,
+            lambda: aws.patiently(attempt, action, left(self.deadline)),
+            left(self.deadline),
+            "EKS CreateFargateProfile",
+        )
+
+    def _take_over(self, existing: Mapping[str, Any], request: Mapping[str, Any]) -> bool:
+        """Adopt the existing profile (True), or make way when it is ours but unfit (False, once it is gone)."""
+        cluster, name = request["clusterName"], request["fargateProfileName"]
+        status = str(existing.get("status"))
+        tags = dict(existing.get("tags") or {})
+        ours = tags.get(ownership.OWNER_KEY) == request["tags"][ownership.OWNER_KEY]
+        if status == "DELETING":
+            progress.report(f"{self.what} is being deleted; waiting until it is gone")
+            self.provider.wait_gone(self.eks, cluster, name, self.what, left(self.deadline))
+            return False
+        if not ours and not ownership.adopting(self.props):
+            raise errors.ClusterConnectError(foreign_message(self.what, tags))
+        unfit = f"it is {status}" if status in FAILED else None
+        mismatched = differences(existing, request)
+        if mismatched:
+            unfit = f"its {', '.join(mismatched)} differ from the inputs"
+        if unfit and not ours:
+            raise errors.ClusterConnectError(
+                f"cannot adopt {self.what}: {unfit}, and Fargate profiles cannot be changed. Nothing was changed: "
+                "make the inputs match the profile, or delete it and let this resource create it"
+            )
+        if unfit:
+            progress.report(f"{self.what} was left by an interrupted run of this resource, but {unfit}: replacing it")
+            self.provider._delete_and_wait(self.eks, cluster, name, self.what, left(self.deadline))
+            return False
+        source = "left by an interrupted run of this resource" if ours else "adopt_existing=True"
+        progress.report(f"{self.what} exists ({source}, {status}): adopting it")
+        self._claim(str(existing["fargateProfileArn"]), tags, request["tags"])
+        return True
+
+    def _claim(self, arn: str, tags: Mapping[str, str], wanted: Mapping[str, str]) -> None:
+        """Tag an adopted profile as ours, with the inputs' tags and a new claim."""
+        wanted = {**wanted, CLAIM_KEY: secrets.token_hex(8)}
+        removed = sorted(set(tags) - set(wanted))
+        if removed:
+            self.eks.untag_resource(resourceArn=arn, tagKeys=removed)
+        self.eks.tag_resource(resourceArn=arn, tags={k: v for k, v in wanted.items() if tags.get(k) != v})
