@@ -453,7 +453,7 @@ class LoftClusterConnectProvider(configured.ConfiguredProvider):
                 return api.create_cluster_connect(cluster_connect_body(props)), False
             except errors.LoftApiError as err:
                 if not loft_takeover.already_exists(err):
-                    raise _explained(err, name) from None
+                    raise _explained(err) from None
                 conflict = err
             existing = _cluster_or_none(api, name)
             if existing is None:
@@ -539,7 +539,7 @@ def _cluster_or_none(api: loft_api.LoftApi, name: str) -> dict[str, Any] | None:
         raise
 
 
-def _explained(err: errors.LoftApiError, name: str) -> errors.LoftApiError:
+def _explained(err: errors.LoftApiError) -> errors.LoftApiError:
     """The API's error, with what to do about the common ones."""
     hint = ""
     if err.status in (401, 403):
