@@ -57,6 +57,9 @@ class LoftConnectedClusterArgs(TypedDict, total=False):
     helm_path: agent only: the helm binary (default: `helm` on PATH).
     ca_data / insecure: how to trust the Loft server's certificate (the agent is told too).
     wait_for_initialized, timeout_seconds: wait for the phase Initialized (default on, 300 s).
+    adopt_existing: take over what exists already instead of failing: the Loft Cluster of that name (a
+        Cluster this component connected in an interrupted run is adopted anyway), and the objects or the
+        agent's Helm release someone else made in the cluster.
     """
 
     loft_url: Required[pulumi.Input[str]]
@@ -81,6 +84,7 @@ class LoftConnectedClusterArgs(TypedDict, total=False):
     insecure: NotRequired[pulumi.Input[bool]]
     wait_for_initialized: NotRequired[pulumi.Input[bool]]
     timeout_seconds: NotRequired[pulumi.Input[float]]
+    adopt_existing: NotRequired[pulumi.Input[bool]]
 
 
 def service_account_objects(namespace: str, account: str) -> list[dict[str, Any]]:
@@ -240,6 +244,7 @@ class LoftConnectedCluster(pulumi.ComponentResource):
             f"{name}-objects",
             kubeconfig=admin_kubeconfig,
             objects=service_account_objects(namespace, account),
+            adopt_existing=args.get("adopt_existing"),
             opts=pulumi.ResourceOptions(parent=self),
         )
         service_account = service_account_kubeconfig.ServiceAccountKubeconfig(
@@ -266,6 +271,7 @@ class LoftConnectedCluster(pulumi.ComponentResource):
             mode="cluster-connect",
             wait_for_initialized=args.get("wait_for_initialized"),
             timeout_seconds=args.get("timeout_seconds"),
+            adopt_existing=args.get("adopt_existing"),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[objects]),
         )
         return connection.phase, connection.reason, connection.message
@@ -288,6 +294,7 @@ class LoftConnectedCluster(pulumi.ComponentResource):
             insecure=args.get("insecure"),
             mode="agent",
             timeout_seconds=args.get("timeout_seconds"),
+            adopt_existing=args.get("adopt_existing"),
             opts=pulumi.ResourceOptions(parent=self),
         )
         extra = dict(args.get("agent_values") or {})
@@ -323,6 +330,7 @@ class LoftConnectedCluster(pulumi.ComponentResource):
             repository_ca_data=args.get("agent_chart_repository_ca_data"),
             helm_path=args.get("helm_path"),
             timeout_seconds=args.get("timeout_seconds"),
+            adopt_existing=args.get("adopt_existing"),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[connection]),
         )
         if args.get("wait_for_initialized") is False:

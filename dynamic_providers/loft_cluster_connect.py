@@ -22,7 +22,9 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from pulumi_cluster_connect._plumbing import configured, errors, inputs, kube, loft_api, polling, progress
+from pulumi_cluster_connect._plumbing import configured, errors, inputs, kube, loft_api, ownership, polling, progress
+
+from . import loft_takeover
 
 # --- inputs -----------------------------------------------------------------------------------------
 
@@ -44,6 +46,11 @@ POSTED = (
     "management_namespace",
 )
 IN_PLACE = ("access_key", "ca_data", "insecure", "wait_for_initialized", inputs.TIMEOUT)
+# Bookkeeping: the resource's stable key (for the owner annotation) and whether a create may adopt someone
+# else's Cluster; neither is ever a difference.
+IDENTITY, ADOPT = ownership.IDENTITY, ownership.ADOPT
+# A create that meets a Cluster being deleted waits it out and posts again, this many times at most.
+POST_ATTEMPTS = 5
 SPEC_FIELDS = {
     "display_name": "displayName",
     "description": "description",
@@ -205,6 +212,7 @@ def _check_tls_and_wait(props: Mapping[str, Any], failures: list[CheckFailure]) 
     if inputs.known(props, "wait_for_initialized") and not isinstance(props["wait_for_initialized"], bool):
         _failure(failures, "wait_for_initialized", "must be true or false")
     inputs.check_timeout(props, failures)
+    inputs.check_bool(props, ADOPT, failures)
 
 
 def effective_mode(olds: Mapping[str, Any], news: Mapping[str, Any]) -> str | None:
@@ -251,7 +259,8 @@ def cluster_connect_body(props: Mapping[str, Any]) -> dict[str, Any]:
     """The ClusterConnect object as the seed's API takes it."""
     spec: dict[str, Any] = {
         "config": kube.as_text(props["kubeconfig"]),
-        "clusterTemplate": {"spec": cluster_spec(props)},
+        # The platform makes the Cluster from this template, its annotations included (the owner mark).
+        "clusterTemplate": {"metadata": _template_metadata(props), "spec": cluster_spec(props)},
     }
     if props.get("admin_user"):
         spec["adminUser"] = props["admin_user"]
@@ -263,12 +272,16 @@ def cluster_connect_body(props: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def _template_metadata(props: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in loft_takeover.owned_metadata(props).items() if k != "name"}
+
+
 def cluster_body(props: Mapping[str, Any]) -> dict[str, Any]:
     """The Cluster as `vcluster platform add cluster` creates it: its agent dials in over the network peer."""
     return {
         "apiVersion": loft_api.API_VERSION,
         "kind": "Cluster",
-        "metadata": {"name": props["cluster_name"]},
+        "metadata": loft_takeover.owned_metadata(props),
         "spec": {**cluster_spec(props), "networkPeer": True},
     }
 
@@ -385,43 +398,34 @@ class LoftClusterConnectProvider(configured.ConfiguredProvider):
             )
         if mode == "agent":
             return self._create_agent(api, props, name, str(version.get("version") or ""))
-        try:
-            result = api.create_cluster_connect(cluster_connect_body(props))
-        except errors.LoftApiError as err:
-            raise _explained(err, name) from None
-        status = result.get("status") or {}
-        if status.get("failed"):
-            raise errors.LoftApiError(
-                "Loft ClusterConnect",
-                str(status.get("reason") or "Failed"),
-                api._clean(str(status.get("message") or "")),
-            )
-        progress.report(f"Loft cluster {name} connected")
+        answer, adopted = self._post_or_adopt(api, props, name, mode)
+        status = answer.get("status") or {}
+        if not adopted:
+            if status.get("failed"):
+                raise errors.LoftApiError(
+                    "Loft ClusterConnect",
+                    str(status.get("reason") or "Failed"),
+                    api._clean(str(status.get("message") or "")),
+                )
+            progress.report(f"Loft cluster {name} connected")
         cluster: dict[str, Any] = {}
         try:
             if props.get("wait_for_initialized", True):
                 cluster = wait_until_initialized(api, name, timeout)
             else:
                 cluster = api.get_cluster(name)
-        except errors.ClusterConnectError:
-            # A create that fails leaves no state behind, so nothing would ever disconnect this Cluster.
-            progress.report(f"disconnecting Loft cluster {name} again, as the connection failed")
-            disconnect(api, name, timeout)
-            raise
+        except errors.ClusterConnectError as err:
+            raise self._failed_after_post(api, props, name, err, adopted) from err
         return CreateResult(name, {**props, **status_outputs(cluster), "connected_via": "cluster-connect"})
 
     def _create_agent(
         self, api: loft_api.LoftApi, props: dict[str, Any], name: str, platform_version: str
     ) -> CreateResult:
-        try:
-            cluster = api.create_cluster(cluster_body(props))
-        except errors.LoftApiError as err:
-            raise _explained(err, name) from None
+        cluster, adopted = self._post_or_adopt(api, props, name, "agent")
         try:
             key = api.get_cluster_access_key(name)
-        except errors.ClusterConnectError:
-            disconnect(api, name, inputs.timeout_of(props, DEFAULT_TIMEOUT))
-            raise
+        except errors.ClusterConnectError as err:
+            raise self._failed_after_post(api, props, name, err, adopted) from err
         # The agent is installed from these outputs by another resource: no phase to wait for here.
         return CreateResult(
             name,
@@ -434,6 +438,49 @@ class LoftClusterConnectProvider(configured.ConfiguredProvider):
                 "platform_version": platform_version,
             },
         )
+
+    @staticmethod
+    def _post_or_adopt(
+        api: loft_api.LoftApi, props: Mapping[str, Any], name: str, mode: str
+    ) -> tuple[dict[str, Any], bool]:
+        """Post the Cluster (agent) or the ClusterConnect: the answer, and False. A Cluster of that name that
+        exists is adopted when it is ours (an interrupted run) or adopt_existing is set: it, and True. Someone
+        else's fails the create before anything is changed."""
+        for _ in range(POST_ATTEMPTS):
+            try:
+                if mode == "agent":
+                    return api.create_cluster(cluster_body(props)), False
+                return api.create_cluster_connect(cluster_connect_body(props)), False
+            except errors.LoftApiError as err:
+                if not loft_takeover.already_exists(err):
+                    raise _explained(err) from None
+                conflict = err
+            existing = _cluster_or_none(api, name)
+            if existing is None:
+                continue  # disconnected since
+            if (existing.get("metadata") or {}).get("deletionTimestamp"):
+                progress.report(f"Loft cluster {name} is being disconnected; waiting until it is gone")
+                wait_until_gone(api, name, inputs.timeout_of(props, DEFAULT_TIMEOUT))
+                continue
+            loft_takeover.take_over(conflict, existing, props)
+            return existing, True
+        raise errors.ClusterConnectError(f"could not connect Loft cluster {name}: it kept changing meanwhile")
+
+    @staticmethod
+    def _failed_after_post(
+        api: loft_api.LoftApi, props: Mapping[str, Any], name: str, err: errors.ClusterConnectError, adopted: bool
+    ) -> errors.ClusterConnectError:
+        """A create that fails leaves no state behind, so nothing would ever disconnect a Cluster it made: it
+        disconnects it now. An adopted one existed before: it stays as it was."""
+        if adopted:
+            return loft_takeover.left_as_it_was(err, name)
+        progress.report(f"disconnecting Loft cluster {name} again, as the connection failed")
+        cleanup: errors.ClusterConnectError | None = None
+        try:
+            disconnect(api, name, inputs.timeout_of(props, DEFAULT_TIMEOUT))
+        except errors.ClusterConnectError as failed:
+            cleanup = failed
+        return loft_takeover.after_accepted(err, name, cleanup, marked=loft_takeover.mark_of(props) is not None)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         name = str(props.get("cluster_name") or id_)
@@ -483,15 +530,19 @@ def agent_outputs(api: loft_api.LoftApi, name: str) -> dict[str, Any]:
     return agent_key_outputs(api, api.get_cluster_access_key(name))
 
 
-def _explained(err: errors.LoftApiError, name: str) -> errors.LoftApiError:
+def _cluster_or_none(api: loft_api.LoftApi, name: str) -> dict[str, Any] | None:
+    try:
+        return api.get_cluster(name)
+    except errors.LoftApiError as err:
+        if loft_api.is_not_found(err):
+            return None
+        raise
+
+
+def _explained(err: errors.LoftApiError) -> errors.LoftApiError:
     """The API's error, with what to do about the common ones."""
     hint = ""
-    if err.reason == "AlreadyExists":
-        hint = (
-            f" (a cluster named {name!r} is already connected to this Loft: disconnect it, choose another "
-            f"cluster_name, or adopt it with ResourceOptions(import_={name!r}))"
-        )
-    elif err.status in (401, 403):
+    if err.status in (401, 403):
         hint = " (check access_key: it must be a valid Loft access key allowed to manage clusters)"
     elif err.status == 404 and err.action == "Loft ClusterConnect":
         hint = f" ({NOT_CONNECT_API})"
@@ -542,8 +593,12 @@ class LoftClusterConnect(pulumi.dynamic.Resource, module="loft", name="ClusterCo
         mode: pulumi.Input[str] | None = None,
         wait_for_initialized: pulumi.Input[bool] | None = None,
         timeout_seconds: pulumi.Input[float] | None = None,
+        adopt_existing: pulumi.Input[bool] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        """The Cluster this makes carries the annotation `pulumi-cluster-connect/owner`: a create re-run after an
+        interrupted one adopts it. `adopt_existing=True` lets the create take over a Cluster of that name that
+        someone else connected, instead of failing."""
         props: dict[str, Any] = {
             "loft_url": loft_url,
             "access_key": None if access_key is None else pulumi.Output.secret(access_key),
@@ -560,6 +615,8 @@ class LoftClusterConnect(pulumi.dynamic.Resource, module="loft", name="ClusterCo
             "mode": mode,
             "wait_for_initialized": wait_for_initialized,
             inputs.TIMEOUT: timeout_seconds,
+            IDENTITY: ownership.identity_of(f"pulumi-python:{self._resource_type_name}", resource_name, opts),
+            ADOPT: adopt_existing,
             **dict.fromkeys((*STATUS_OUTPUTS, *AGENT_OUTPUTS)),
         }
         opts = pulumi.ResourceOptions.merge(

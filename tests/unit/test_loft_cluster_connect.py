@@ -276,7 +276,8 @@ def test_an_existing_cluster_is_reported_as_already_connected(v3: LoftSandbox, r
 
     assert raised.value.reason == "AlreadyExists"
     assert 'clusters.management.loft.sh "prod-eu" already exists' in str(raised.value)
-    assert "import_" in str(raised.value)
+    assert "adopt_existing=True" in str(raised.value)
+    assert "import" not in str(raised.value)
 
 
 def test_a_failed_cluster_connect_status_is_reported_with_its_reason(v3: LoftSandbox) -> None:
@@ -291,11 +292,13 @@ def test_a_failed_phase_stops_the_wait_with_its_message_and_disconnects_again(
 ) -> None:
     LoftControl(v3.url).inject("phase_failed", "prod-eu", reason="AgentError", message="agent crashed")
 
-    with pytest.raises(errors.LifecycleFailed) as raised:
+    with pytest.raises(errors.ClusterConnectError) as raised:
         provider().create(on(v3))
 
-    assert raised.value.state == "Failed"
-    assert raised.value.reason == "AgentError: agent crashed"
+    failed = raised.value.__cause__
+    assert isinstance(failed, errors.LifecycleFailed)
+    assert (failed.state, failed.reason) == ("Failed", "AgentError: agent crashed")
+    assert str(raised.value).endswith("Loft accepted cluster prod-eu: it was disconnected again")
     assert LoftControl(v3.url).state()["clusters"] == []
 
 

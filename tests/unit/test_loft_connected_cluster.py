@@ -163,3 +163,16 @@ def test_the_chart_repository_and_version_are_overridable(mocks: Mocks) -> None:
 
     (release,) = [r for r in mocks.created if r.name == "edge-agent"]
     assert (release.inputs["repository"], release.inputs["version"]) == ("https://mirror.example.com/loft", "4.2.3")
+
+
+@pytest.mark.parametrize("mode", ["agent", "cluster-connect"])
+def test_adopt_existing_reaches_everything_the_component_makes(mocks: Mocks, mode: str) -> None:
+    lcc.LoftConnectedCluster("edge", args(mode=mode, adopt_existing=True))
+    pulumi.runtime.sync_await._sync_await(pulumi.runtime.stack.wait_for_rpcs())
+
+    made = {r.name: r.inputs for r in mocks.created if r.typ.startswith("pulumi-python:dynamic")}
+    takers = {n for n, inputs in made.items() if inputs.get("adopt_existing") is True}
+    assert takers == ({"edge-connect", "edge-agent"} if mode == "agent" else {"edge-connect", "edge-objects"})
+    assert made["edge-connect"]["identity"] == "proj/dev/cluster-connect:index:LoftConnectedCluster::edge/" + (
+        "pulumi-python:dynamic/loft:ClusterConnect::edge-connect"
+    )

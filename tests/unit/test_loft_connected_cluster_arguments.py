@@ -64,6 +64,7 @@ def args(**overrides: Any) -> lcc.LoftConnectedClusterArgs:
         ({"agent_values": {"token": "mine"}}, "agent_values"),
         ({"agent_values": ["token"]}, "agent_values"),
         ({"service_account": 3.0}, "service_account"),
+        ({"adopt_existing": "yes"}, "adopt_existing"),
         ({"colour": "blue"}, "colour"),
     ],
 )

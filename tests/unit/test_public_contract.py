@@ -103,6 +103,7 @@ RESOURCES: dict[str, tuple[str, str, str, set[str]]] = {
             "mode",
             "wait_for_initialized",
             "timeout_seconds",
+            "adopt_existing",
         },
     ),
     "LoftClusterInitialized": (
@@ -158,6 +159,7 @@ COMPONENTS: dict[str, tuple[str, str, set[str]]] = {
             "agent_chart_repository_ca_data",
             "agent_values",
             "helm_path",
+            "adopt_existing",
         },
     ),
 }
