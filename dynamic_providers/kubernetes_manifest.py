@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -31,6 +32,10 @@ DEFAULT_TIMEOUT = 300.0
 FOUNDATION_KINDS = ("Namespace", "CustomResourceDefinition")
 INPUT_KEYS = ("kubeconfig", "objects", "yaml", "field_manager", inputs.TIMEOUT)
 IDENTITY, ADOPT = ownership.IDENTITY, ownership.ADOPT
+# Output: the value of the claim annotation the create put on every object it applied (updates keep it). A
+# delete leaves alone objects claimed since by another create of the same objects (the replacement that
+# `pulumi up --replace` creates before deleting this one).
+CLAIM, CLAIM_KEY = "claim", f"{ownership.MARK_PREFIX}claim"
 
 
 def _whole_numbers(node: Any) -> Any:
@@ -178,21 +183,24 @@ def _is_namespaced(resource_class: Any) -> bool:
     return issubclass(resource_class, NamespacedResource)
 
 
-def _marked(obj: Mapping[str, Any], mark: str) -> dict[str, Any]:
-    """The object with our owner annotation, so a later create can tell it from someone else's."""
+def _marked(obj: Mapping[str, Any], marks: Mapping[str, str]) -> dict[str, Any]:
+    """The object with our annotations: the owner mark, so a later create can tell it from someone else's, and
+    the claim of the resource that applied it last (see CLAIM_KEY)."""
     metadata = dict(obj["metadata"])
-    metadata["annotations"] = {**(metadata.get("annotations") or {}), ownership.OWNER_KEY: mark}
+    metadata["annotations"] = {**(metadata.get("annotations") or {}), **marks}
     return {**obj, "metadata": metadata}
 
 
-def _apply_all(kubeconfig: str, field_manager: str, objects: Sequence[Mapping[str, Any]], mark: str) -> list[str]:
+def _apply_all(
+    kubeconfig: str, field_manager: str, objects: Sequence[Mapping[str, Any]], marks: Mapping[str, str]
+) -> list[str]:
     client = kube.client(kubeconfig, field_manager)
     applied = []
     for obj in objects:
         resource_class = _resource_class(client, obj)
         namespaced = _is_namespaced(resource_class)
         ref = reference(obj, namespaced)
-        body = _marked(obj, mark)
+        body = _marked(obj, marks)
         if namespaced and not obj["metadata"].get("namespace"):
             body["metadata"]["namespace"] = "default"
         with kube.translated_errors(f"server-side apply of {ref}"):
@@ -268,8 +276,23 @@ def _wait_established(client: lightkube.Client, name: str) -> None:
     )
 
 
-def _delete_all(kubeconfig: str, refs: Sequence[str], timeout: float) -> None:
-    """Delete in reverse apply order with background propagation, then wait until every object is gone."""
+def _claimed_by_another(client: lightkube.Client, resource_class: Any, ref: str, claim: str | None) -> bool:
+    """Whether a later create of the same objects (`pulumi up --replace`, a taint) applied them since."""
+    _, _, namespace, name = split_reference(ref)
+    try:
+        with kube.translated_errors(f"read of {ref}"):
+            found = client.get(resource_class, name, namespace=namespace or None)
+    except errors.KubernetesApiError as err:
+        if kube.is_not_found(err):
+            return False
+        raise
+    annotations = (found.metadata.annotations if found.metadata is not None else None) or {}
+    return claim is not None and annotations.get(CLAIM_KEY, claim) != claim
+
+
+def _delete_all(kubeconfig: str, refs: Sequence[str], timeout: float, claim: str | None = None) -> None:
+    """Delete in reverse apply order with background propagation, then wait until every object is gone; an
+    object that another resource's create claimed since is left to it."""
     client = kube.client(kubeconfig)
     targets = []
     for ref in reversed(refs):
@@ -279,6 +302,9 @@ def _delete_all(kubeconfig: str, refs: Sequence[str], timeout: float) -> None:
             resource_class = _resource_class(client, stub)
         except LoadResourceError:
             continue  # its CRD is gone, and with it every object of the kind
+        if _claimed_by_another(client, resource_class, ref, claim):
+            progress.report(f"{ref} now belongs to the resource that replaced this one: not deleting it")
+            continue
         targets.append((resource_class, name, namespace or None, ref))
         try:
             with kube.translated_errors(f"delete of {ref}"):
@@ -345,8 +371,9 @@ class KubernetesManifestProvider(reporting.ReportingProvider):
         if not ownership.adopting(props):
             _refuse_foreign(props["kubeconfig"], objects, mark)
         progress.report(f"applying {len(objects)} objects to {server}")
-        applied = _apply_all(props["kubeconfig"], field_manager, objects, mark)
-        return CreateResult(manifest_id(props), {**props, "applied": applied})
+        claim = secrets.token_hex(8)
+        applied = _apply_all(props["kubeconfig"], field_manager, objects, {ownership.OWNER_KEY: mark, CLAIM_KEY: claim})
+        return CreateResult(manifest_id(props), {**props, "applied": applied, CLAIM: claim})
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         field_manager = news.get("field_manager") or kube.FIELD_MANAGER
@@ -354,12 +381,13 @@ class KubernetesManifestProvider(reporting.ReportingProvider):
         mark = _mark(news)
         if not ownership.adopting(news):
             _refuse_foreign(news["kubeconfig"], objects, mark, known=olds.get("applied", []))
-        applied = _apply_all(news["kubeconfig"], field_manager, objects, mark)
+        claim = str(olds.get(CLAIM) or secrets.token_hex(8))
+        applied = _apply_all(news["kubeconfig"], field_manager, objects, {ownership.OWNER_KEY: mark, CLAIM_KEY: claim})
         pruned = [ref for ref in olds.get("applied", []) if ref not in applied]
         if pruned:
             progress.report(f"pruning {len(pruned)} objects no longer in the manifest")
-            _delete_all(news["kubeconfig"], pruned, _delete_timeout(news))
-        return UpdateResult({**news, "applied": applied})
+            _delete_all(news["kubeconfig"], pruned, _delete_timeout(news), claim)
+        return UpdateResult({**news, "applied": applied, CLAIM: claim})
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         refs = list(props.get("applied", []))
@@ -374,7 +402,7 @@ class KubernetesManifestProvider(reporting.ReportingProvider):
         return ReadResult(id_, outputs)
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
-        _delete_all(props["kubeconfig"], props.get("applied", []), _delete_timeout(props))
+        _delete_all(props["kubeconfig"], props.get("applied", []), _delete_timeout(props), props.get(CLAIM))
 
 
 def _mark(props: Mapping[str, Any]) -> str:
@@ -420,6 +448,7 @@ class KubernetesManifest(pulumi.dynamic.Resource, module="kubernetes", name="Man
             IDENTITY: ownership.identity_of(f"pulumi-python:{self._resource_type_name}", resource_name, opts),
             ADOPT: adopt_existing,
             "applied": None,
+            CLAIM: None,
         }
         secret_outputs = pulumi.ResourceOptions(additional_secret_outputs=["kubeconfig", "objects", "yaml"])
         super().__init__(

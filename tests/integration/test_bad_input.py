@@ -73,7 +73,8 @@ def test_a_provider_error_reads_as_one_sentence_with_the_reason_and_no_secret(st
     with pytest.raises(auto.CommandError) as failed:
         stack.up()
     shown = everything_shown(stack, failed)
-    assert "server-side apply of v1/ConfigMap/default/c failed: Unreachable: ConnectError" in shown
+    # The first call is the check that the object is not someone else's, before anything is applied.
+    assert "read of v1/ConfigMap/default/c failed: Unreachable: ConnectError" in shown
     assert GRPC_WRAPPING not in shown
     assert TRACEBACK not in shown
     assert TOKEN not in shown

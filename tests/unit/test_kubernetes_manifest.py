@@ -114,6 +114,6 @@ def test_the_id_is_the_same_for_the_same_resource_and_server_and_differs_otherwi
 def test_applied_objects_carry_the_owner_mark_and_keep_their_annotations() -> None:
     metadata: dict[str, Any] = {"name": "a", "namespace": "ns", "annotations": {"team": "x"}}
     annotated: dict[str, Any] = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata}
-    marked = manifest._marked(annotated, "m")
-    assert marked["metadata"]["annotations"] == {"team": "x", ownership.OWNER_KEY: "m"}
+    marked = manifest._marked(annotated, {ownership.OWNER_KEY: "m", manifest.CLAIM_KEY: "c"})
+    assert marked["metadata"]["annotations"] == {"team": "x", ownership.OWNER_KEY: "m", manifest.CLAIM_KEY: "c"}
     assert metadata["annotations"] == {"team": "x"}, "the input is not changed"
