@@ -276,6 +276,8 @@ class RegisteredClusterProvider(configured.ConfiguredProvider):
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         eks = aws.eks(props.get(REGION), self._stack_config)
+        if not registration_takeover.still_ours_to_delete(eks, id_, props.get("activation_id")):
+            return
         try:
             eks.deregister_cluster(name=id_)
         except errors.AwsApiError as err:

@@ -24,6 +24,19 @@ def describe(eks: EKSClient, name: str) -> dict[str, Any] | None:
     return aws.patiently(lambda: aws.describe_cluster_or_none(eks, name), f"describe {name}", DESCRIBE_PATIENCE)
 
 
+def still_ours_to_delete(eks: EKSClient, name: str, activation_id: str | None) -> bool:
+    """Whether the registration of that name is still the one a state holds (its activation id): a replacement
+    may have registered the name anew since."""
+    live = describe(eks, name)
+    if live is None:
+        return False
+    live_activation = (live.get("connectorConfig") or {}).get("activationId")
+    if activation_id is not None and live_activation != activation_id:
+        progress.report(f"EKS cluster {name} was registered anew by the resource that replaced this one: leaving it")
+        return False
+    return True
+
+
 def wait_gone(eks: EKSClient, name: str, timeout: float) -> None:
     """Until DescribeCluster no longer finds the registration: a register of the same name may follow then."""
     polling.wait_for(
@@ -84,8 +97,14 @@ class Registering:
             live = describe(self.eks, self.name)
             activation = (answer.get("connectorConfig") or {}).get("activationId")
             if live is not None and (live.get("connectorConfig") or {}).get("activationId") == activation:
-                if live.get("status") != "DELETING":
-                    return {**answer, "status": live.get("status")}
+                status = live.get("status")
+                if status not in ("DELETING", "ACTIVE"):
+                    return {**answer, "status": status}
+                if status == "ACTIVE":
+                    # Connected, so its manifest was applied: a state holds it, and this create replaces it
+                    # (`pulumi up --replace`). A registration left by a crash was never connected.
+                    progress.report(f"EKS cluster {self.name} is registered and connected: registering it anew")
+                    self.eks.deregister_cluster(name=self.name)
                 wait_gone(self.eks, self.name, DEREGISTER_TIMEOUT)
             # EKS replayed the answer of an earlier registration with this token, which is gone since.
             generation += 1

@@ -175,3 +175,19 @@ def test_a_describe_storm_after_registering_is_waited_out(sandbox: Any) -> None:
     assert outcome and outcome[0]["activation_code"]
     assert registrations.registration(REGION, "edge") is not None
     assert changing_calls() == {"RegisterCluster": 1}
+
+
+def test_a_forced_replacement_of_a_connected_registration_registers_anew_and_the_old_delete_leaves_it(
+    sandbox: Any,
+) -> None:
+    """`pulumi up --replace`: the replacement is created first, with the same inputs, so the same token."""
+    old = create()
+    assert registrations.connect(REGION, "edge", old["activation_id"], old["activation_code"])
+    new = create()
+    assert new["activation_id"] != old["activation_id"], "a connected registration is in a state: not a leftover"
+    rc.RegisteredClusterProvider().delete("edge", old)
+    live = sandbox.describe_cluster(name="edge")["cluster"]
+    assert live["connectorConfig"]["activationId"] == new["activation_id"]
+    rc.RegisteredClusterProvider().delete("edge", new)
+    with pytest.raises(sandbox.exceptions.ResourceNotFoundException):
+        sandbox.describe_cluster(name="edge")
