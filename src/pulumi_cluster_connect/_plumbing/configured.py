@@ -8,9 +8,7 @@ from typing import ClassVar
 
 from pulumi.dynamic import ConfigureRequest
 
-from . import reporting
-
-from . import serving
+from . import reporting, serving
 
 
 class ConfiguredProvider(reporting.ReportingProvider):
