@@ -58,7 +58,11 @@ NAME_MAX = 100
 DEFAULT_TIMEOUT = 30 * 60.0
 # How long a ResourceInUse from outside this process (another stack, a cluster update) is waited out.
 DEFAULT_BUSY_TIMEOUT = 15 * 60.0
-STATUS_POLL = polling.Backoff(first=0.25, factor=1.5, cap=1.0)
+# Profile operations of one kind take about the same time (minutes on EKS, seconds in the sandbox): later waits
+# look where the first ones ended (pacing), so most cost one or two DescribeFargateProfile calls; the first looks
+# every 0.65 s (then every 5% of the time waited), about a dozen looks for a 7 s sandbox operation.
+CREATE_PACE = polling.Lifecycle(kind="EKS Fargate profile creation", floor=0.65)
+DELETE_PACE = polling.Lifecycle(kind="EKS Fargate profile deletion", floor=0.65)
 BUSY_RETRY = polling.Backoff(first=1.0, factor=1.5, cap=10.0)
 
 _cluster_locks: dict[tuple[str, str], threading.Lock] = {}
@@ -421,7 +425,7 @@ class FargateProfileProvider(configured.ConfiguredProvider):
                 (_health_message(p) or "no health issues reported") if p.get("status") == "CREATE_FAILED" else None
             ),
             timeout=timeout,
-            backoff=STATUS_POLL,
+            backoff=CREATE_PACE,
         )
 
     def wait_gone(self, eks: EKSClient, cluster: str, name: str, what: str, timeout: float) -> None:
@@ -437,7 +441,7 @@ class FargateProfileProvider(configured.ConfiguredProvider):
                 else None
             ),
             timeout=timeout,
-            backoff=STATUS_POLL,
+            backoff=DELETE_PACE,
         )
 
     def _delete_and_wait(self, eks: EKSClient, cluster: str, name: str, what: str, timeout: float) -> None:
