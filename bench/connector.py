@@ -13,7 +13,6 @@ AwsSandbox, a real kube-apiserver and the simulated agent.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
@@ -22,7 +21,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import boto3
 import pulumi
 from pulumi import automation as auto
 
@@ -33,18 +31,15 @@ if str(REPO) not in sys.path:
 from bench import harness  # noqa: E402
 from pulumi_cluster_connect.cli import engine  # noqa: E402
 from pulumi_cluster_connect.components.eks_connected_cluster import EksConnectedCluster  # noqa: E402
-from pulumi_cluster_connect.sandbox import kubernetes  # noqa: E402
+from pulumi_cluster_connect.sandbox import kubernetes, seed  # noqa: E402
 from pulumi_cluster_connect.sandbox.agent import SimulatedAgent  # noqa: E402
 from pulumi_cluster_connect.sandbox.aws import registrations  # noqa: E402
 from pulumi_cluster_connect.sandbox.aws.control import SandboxControl  # noqa: E402
 from pulumi_cluster_connect.sandbox.aws.server import AwsSandbox  # noqa: E402
+from pulumi_cluster_connect.sandbox.stacks import StackFactory  # noqa: E402
 
 REGION = "us-west-2"
 GOAL = 2.0
-TRUST = {
-    "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Principal": {"Service": "ssm.amazonaws.com"}, "Action": "sts:AssumeRole"}],
-}
 
 
 def program(kubeconfig: str, role_arn: str, cluster_name: str) -> Callable[[], None]:
@@ -73,14 +68,11 @@ class Connection:
     describes: int
 
 
-def connect(
-    stacks: harness.Stacks, control: SandboxControl, plane: kubernetes.ControlPlane, delay: float
-) -> Connection:
+def connect(stacks: StackFactory, control: SandboxControl, plane: kubernetes.ControlPlane, delay: float) -> Connection:
     control.reset()
-    iam = boto3.client("iam", region_name=REGION)
-    role = iam.create_role(RoleName="eks-connector-agent", AssumeRolePolicyDocument=json.dumps(TRUST))
+    role = seed.seed()["connectorRoleArn"]  # trusts ssm.amazonaws.com, as RegisterCluster checks
     name = f"edge-{delay:g}".replace(".", "-")
-    stack = stacks.inline(program(plane.kubeconfig_text(), role["Role"]["Arn"], name), stack=name)
+    stack = stacks.inline(program(plane.kubeconfig_text(), role, name), stack=name)
     seen: dict[str, float] = {}
 
     def on_event(event: auto.EngineEvent) -> None:
@@ -114,7 +106,7 @@ def main() -> None:
     print("  agent delay   up       connected -> deployment ended   -> CLI done   DescribeCluster calls   verdict")
     try:
         with tempfile.TemporaryDirectory(prefix="bench-connector-") as root:
-            stacks = harness.Stacks(Path(root))
+            stacks = harness.stacks(Path(root))
             for delay in args.delays:
                 c = connect(stacks, control, plane, delay)
                 print(

@@ -33,17 +33,18 @@ if str(REPO) not in sys.path:
 from bench import harness  # noqa: E402
 from pulumi_cluster_connect.cli import engine  # noqa: E402
 from pulumi_cluster_connect.dynamic_providers.fargate_profile import FargateProfile  # noqa: E402
+from pulumi_cluster_connect.sandbox import seed  # noqa: E402
 from pulumi_cluster_connect.sandbox.aws.control import SandboxControl  # noqa: E402
 from pulumi_cluster_connect.sandbox.aws.server import AwsSandbox  # noqa: E402
+from pulumi_cluster_connect.sandbox.stacks import StackFactory  # noqa: E402
 
 REGION = "us-west-2"
-ROLE = "arn:aws:iam::123456789012:role/fargate-pods"
 SHAPES = ((1, 6), (3, 3), (6, 2))
 RATIO_GOAL, CALLS_GOAL = 1.10, 4.0
 PROFILE_OPERATIONS = ("CreateFargateProfile", "DeleteFargateProfile", "DescribeFargateProfile")
 
 
-def program(clusters: int, profiles: int) -> Callable[[], None]:
+def program(clusters: int, profiles: int, role: str) -> Callable[[], None]:
     def run() -> None:
         for c in range(clusters):
             for p in range(profiles):
@@ -51,7 +52,7 @@ def program(clusters: int, profiles: int) -> Callable[[], None]:
                     f"c{c}-p{p}",
                     cluster_name=f"fleet-{c}",
                     fargate_profile_name=f"p{p}",
-                    pod_execution_role_arn=ROLE,
+                    pod_execution_role_arn=role,
                     selectors=[{"namespace": f"apps-{p}"}],
                 )
 
@@ -71,18 +72,24 @@ def per_operation(calls: Mapping[str, int], operations: int) -> float:
     return sum(calls.get(name, 0) for name in PROFILE_OPERATIONS) / operations
 
 
-def measure(stacks: harness.Stacks, control: SandboxControl, clusters: int, profiles: int, d: float) -> Figures:
+def measure(stacks: StackFactory, control: SandboxControl, clusters: int, profiles: int, d: float) -> Figures:
     control.reset()
     control.set_durations(fargate_create=d, fargate_delete=d)
+    seeded = seed.seed()  # private subnets, a cluster role, a pod execution role that trusts Fargate
     eks = boto3.client("eks", region_name=REGION)
     for c in range(clusters):
-        eks.create_cluster(name=f"fleet-{c}", roleArn=ROLE, resourcesVpcConfig={})
-    stack = stacks.inline(program(0, 0), stack=f"fleet-{clusters}x{profiles}-{d:g}".replace(".", "_"))
+        eks.create_cluster(
+            name=f"fleet-{c}",
+            roleArn=seeded["clusterRoleArn"],
+            resourcesVpcConfig={"subnetIds": seeded["privateSubnetIds"]},
+        )
+    role = seeded["podExecutionRoleArn"]
+    stack = stacks.inline(program(0, 0, role), stack=f"fleet-{clusters}x{profiles}-{d:g}".replace(".", "_"))
     stack.up()
     limit = profiles * d
     operations = clusters * profiles
 
-    stack.workspace.program = program(clusters, profiles)
+    stack.stack.workspace.program = program(clusters, profiles, role)
     control.reset_calls()
     up = harness.timed(stack.up)
     up_calls = control.calls()
@@ -120,7 +127,7 @@ def main() -> None:
     print(f"Fargate profiles on a fleet, goals: ratio <= {RATIO_GOAL:.2f}, <= {CALLS_GOAL:.0f} API calls per operation")
     try:
         with tempfile.TemporaryDirectory(prefix="bench-fleet-") as root:
-            stacks = harness.Stacks(Path(root))
+            stacks = harness.stacks(Path(root))
             for d in args.durations:
                 print(f"\nd = {d:g} s per profile operation ({harness.load()} at the start)")
                 print("  clusters x profiles   limit   up ratio  calls/op   destroy ratio  calls/op   verdict")

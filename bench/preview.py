@@ -44,6 +44,7 @@ from pulumi_cluster_connect.dynamic_providers import (  # noqa: E402
     RegisteredCluster,
 )
 from pulumi_cluster_connect.dynamic_providers.connection_wait import ConnectionWait  # noqa: E402
+from pulumi_cluster_connect.sandbox.stacks import StackFactory  # noqa: E402
 
 GOAL = 1.20
 ROLE = "arn:aws:iam::123456789012:role/fleet"
@@ -143,7 +144,7 @@ def measured(action: Callable[[], object]) -> Cost:
     return Cost(wall, cpu)
 
 
-def per_resource(stacks: harness.Stacks, count: int, runs: int) -> dict[str, list[Cost]]:
+def per_resource(stacks: StackFactory, count: int, runs: int) -> dict[str, list[Cost]]:
     """Per kind, `runs` samples of (preview with `count` resources - preview with none) / count.
 
     Each round measures the empty preview and every kind once, one after the other, so a change in the machine's
@@ -170,7 +171,7 @@ def main() -> None:
     os.environ.setdefault("AWS_REGION", "us-west-2")
     print(f"Preview cost per resource against a trivial dynamic resource (goal: ratio <= {GOAL:.2f})")
     with tempfile.TemporaryDirectory(prefix="bench-preview-") as root:
-        stacks = harness.Stacks(Path(root))
+        stacks = harness.stacks(Path(root))
         for count in args.counts:
             print(f"\nN = {count}, median of {args.runs} rounds ({harness.load()} at the start)")
             samples = per_resource(stacks, count, args.runs)

@@ -50,6 +50,7 @@ FINAL_FAILURES = ("Failed", "Cancelled")
 # cold schedule, every 0.5 s, then every 5% of the time waited.
 VERSION_UPDATE_PACE = polling.Lifecycle(kind="EKS cluster version update", floor=0.5)
 JOINED_UPDATE_PACE = polling.Lifecycle(floor=0.5, look_at_start=True)
+ADDON_UPDATE_PACE = polling.Lifecycle(kind="EKS add-on update", floor=0.5)
 CLUSTER_PACE = polling.Lifecycle(floor=0.5)
 
 
@@ -495,7 +496,7 @@ class _Run:
                 else None
             ),
             timeout=self._remaining(what),
-            backoff=UPDATE_POLL,
+            backoff=ADDON_UPDATE_PACE,
         )
 
     def _step(self, cluster: Mapping[str, Any], current: str, to: str) -> None:

@@ -17,12 +17,11 @@ import pulumi
 import pytest
 
 from pulumi_cluster_connect.dynamic_providers import ClusterVersion, FargateProfile
+from pulumi_cluster_connect.sandbox import seed
 from pulumi_cluster_connect.sandbox.aws.control import SandboxControl
-
-from .stacks import StackFactory, TestStack
+from pulumi_cluster_connect.sandbox.stacks import StackFactory, TestStack
 
 REGION = "us-west-2"
-ROLE = "arn:aws:iam::123456789012:role/fargate-pods"
 SECONDS = 4.0
 
 
@@ -30,6 +29,21 @@ SECONDS = 4.0
 def eks(aws: SandboxControl, monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     return boto3.client("eks", region_name=REGION)
+
+
+def new_cluster(eks: Any, name: str, version: str = "1.31") -> None:
+    """A cluster on the seeded VPC's private subnets, with the seeded cluster role."""
+    seeded = seed.seed()
+    eks.create_cluster(
+        name=name,
+        version=version,
+        roleArn=seeded["clusterRoleArn"],
+        resourcesVpcConfig={"subnetIds": seeded["privateSubnetIds"]},
+    )
+
+
+def pod_role() -> str:
+    return str(seed.seed()["podExecutionRoleArn"])
 
 
 def fleet(clusters: int, profiles: int, skip: tuple[int, int] | None = None) -> Callable[[], None]:
@@ -41,7 +55,7 @@ def fleet(clusters: int, profiles: int, skip: tuple[int, int] | None = None) -> 
                         f"c{c}-p{p}",
                         cluster_name=f"fleet-{c}",
                         fargate_profile_name=f"p{p}",
-                        pod_execution_role_arn=ROLE,
+                        pod_execution_role_arn=pod_role(),
                         selectors=[{"namespace": f"apps-{p}"}],
                     )
 
@@ -61,7 +75,7 @@ def dependencies(stack: TestStack) -> dict[str, set[str]]:
 
 
 def urn_of(stack: TestStack, name: str) -> str:
-    return next(r["urn"] for r in stack.resources("FargateProfile") if r["urn"].endswith(f"::{name}"))
+    return str(next(r["urn"] for r in stack.resources("FargateProfile") if r["urn"].endswith(f"::{name}")))
 
 
 def test_six_clusters_create_and_destroy_side_by_side_each_one_profile_at_a_time(
@@ -69,7 +83,7 @@ def test_six_clusters_create_and_destroy_side_by_side_each_one_profile_at_a_time
 ) -> None:
     aws.set_durations(fargate_create=SECONDS, fargate_delete=SECONDS)
     for c in range(6):
-        eks.create_cluster(name=f"fleet-{c}", roleArn=ROLE, resourcesVpcConfig={})
+        new_cluster(eks, f"fleet-{c}")
     stack = stacks.inline(fleet(6, 2))
     try:
         stack.up()
@@ -101,7 +115,7 @@ def test_a_profile_removed_from_the_middle_of_a_cluster_is_deleted_and_the_next_
     stacks: StackFactory, aws: SandboxControl, eks: Any
 ) -> None:
     aws.set_durations(fargate_create=1, fargate_delete=1)
-    eks.create_cluster(name="fleet-0", roleArn=ROLE, resourcesVpcConfig={})
+    new_cluster(eks, "fleet-0")
     stack = stacks.inline(fleet(1, 3))
     try:
         stack.up()
@@ -119,7 +133,7 @@ def test_profiles_of_a_cluster_named_by_another_resource_are_ordered_once_the_na
     stacks: StackFactory, aws: SandboxControl, eks: Any
 ) -> None:
     aws.set_durations(fargate_create=1, fargate_delete=1, cluster_update=1)
-    eks.create_cluster(name="fleet-0", roleArn=ROLE, resourcesVpcConfig={}, version="1.31")
+    new_cluster(eks, "fleet-0")
 
     def program() -> None:
         version = ClusterVersion("version", cluster_name="fleet-0", version="1.31")
@@ -127,7 +141,7 @@ def test_profiles_of_a_cluster_named_by_another_resource_are_ordered_once_the_na
             FargateProfile(
                 f"p{p}",
                 cluster_name=version.cluster_name,
-                pod_execution_role_arn=ROLE,
+                pod_execution_role_arn=pod_role(),
                 selectors=[{"namespace": f"apps-{p}"}],
                 opts=pulumi.ResourceOptions(depends_on=[version]),
             )

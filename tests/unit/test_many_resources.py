@@ -12,13 +12,15 @@ from pulumi.dynamic import ResourceProvider
 
 from pulumi_cluster_connect.dynamic_providers import (
     ClusterVersion,
+    ConnectionWait,
     FargateProfile,
+    HelmRelease,
     KubernetesManifest,
     LoftClusterConnect,
+    LoftClusterInitialized,
     RegisteredCluster,
+    ServiceAccountKubeconfig,
 )
-from pulumi_cluster_connect.dynamic_providers.connection_wait import ConnectionWait
-from pulumi_cluster_connect.dynamic_providers.service_account_kubeconfig import ServiceAccountKubeconfig
 
 from .test_provider_pickling import provider_classes
 
@@ -50,6 +52,8 @@ DECLARE: list[Callable[[int], pulumi.CustomResource]] = [
     lambda i: KubernetesManifest(f"manifest-{i}", kubeconfig=KUBECONFIG, objects=[CONFIGMAP]),
     lambda i: ServiceAccountKubeconfig(f"sa-{i}", admin_kubeconfig=KUBECONFIG, namespace="n", secret_name="s"),
     lambda i: LoftClusterConnect(f"loft-{i}", cluster_name=f"c{i}", loft_url="https://loft", access_key="k"),
+    lambda i: HelmRelease(f"helm-{i}", kubeconfig=KUBECONFIG, release_name="r", namespace="n", chart="c"),
+    lambda i: LoftClusterInitialized(f"init-{i}", cluster_name=f"c{i}", loft_url="https://loft", access_key="k"),
 ]
 
 
