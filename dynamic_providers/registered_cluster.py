@@ -242,7 +242,9 @@ class RegisteredClusterProvider(configured.ConfiguredProvider):
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         region = aws.region_of(props.get(REGION), self._stack_config)
         cluster = aws.describe_cluster_or_none(aws.eks(region, self._stack_config), id_)
-        if cluster is None:
+        # A deregistration cannot be undone: for the state the registration is gone, and the next `pulumi up`
+        # registers it again once EKS is done.
+        if cluster is None or cluster.get("status") == "DELETING":
             return ReadResult("", {})
         if not cluster.get("connectorConfig"):
             raise errors.ClusterConnectError(
