@@ -93,6 +93,8 @@ class ConnectionWaitProvider(configured.ConfiguredProvider):
         cluster = self._describe(props)
         if cluster is None or (cluster.get("connectorConfig") or {}).get("activationId") != props.get(ACTIVATION_ID):
             return ReadResult("", {})
+        if cluster.get("status") == "DELETING":
+            return ReadResult("", {})  # being deregistered, as RegisteredCluster.read reports it: gone
         return ReadResult(id_, {**props, "status": cluster.get("status")})
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:

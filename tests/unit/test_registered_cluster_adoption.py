@@ -14,8 +14,8 @@ import boto3
 import pytest
 
 from pulumi_cluster_connect._plumbing import aws, errors, ownership, polling
+from pulumi_cluster_connect.dynamic_providers import connection_wait, registration_takeover
 from pulumi_cluster_connect.dynamic_providers import registered_cluster as rc
-from pulumi_cluster_connect.dynamic_providers import registration_takeover
 from pulumi_cluster_connect.sandbox.aws import registrations, server
 from pulumi_cluster_connect.sandbox.aws.settings import SETTINGS, Durations, Fault
 
@@ -191,3 +191,15 @@ def test_a_forced_replacement_of_a_connected_registration_registers_anew_and_the
     rc.RegisteredClusterProvider().delete("edge", new)
     with pytest.raises(sandbox.exceptions.ResourceNotFoundException):
         sandbox.describe_cluster(name="edge")
+
+
+def test_a_refresh_during_a_deregistration_drops_the_registration_and_its_wait(sandbox: Any) -> None:
+    outs = create()
+    assert registrations.connect(REGION, "edge", outs["activation_id"], outs["activation_code"])
+    wait_props = {"cluster_name": "edge", "activation_id": outs["activation_id"], "status": "ACTIVE"}
+    assert connection_wait.ConnectionWaitProvider().read("edge/x", dict(wait_props)).id == "edge/x"
+    assert slow_deregistration(5.0)
+    sandbox.deregister_cluster(name="edge")
+    assert sandbox.describe_cluster(name="edge")["cluster"]["status"] == "DELETING"
+    assert rc.RegisteredClusterProvider().read("edge", outs).id == ""
+    assert connection_wait.ConnectionWaitProvider().read("edge/x", dict(wait_props)).id == ""
