@@ -44,14 +44,8 @@ MAX_ATTEMPTS = 20
 RESOLVE_CONFLICTS: Literal["PRESERVE"] = "PRESERVE"
 FINAL_FAILURES = ("Failed", "Cancelled")
 
-# Version updates take about the same time (8-10 minutes on EKS, seconds in the sandbox): after the first step of
-# the deployment, later steps look where it ended (pacing). An update this run joined midway (another client's,
-# or ours before a crash) teaches nothing, and neither does a cluster becoming ACTIVE: both are waited for on the
-# cold schedule, every 0.5 s, then every 5% of the time waited.
-VERSION_UPDATE_PACE = polling.Lifecycle(kind="EKS cluster version update", floor=0.5)
-JOINED_UPDATE_PACE = polling.Lifecycle(floor=0.5, look_at_start=True)
-ADDON_UPDATE_PACE = polling.Lifecycle(kind="EKS add-on update", floor=0.5)
-CLUSTER_PACE = polling.Lifecycle(floor=0.5)
+UPDATE_POLL = polling.ElapsedBackoff(first=0.25, cap=2.0, fraction=0.05)
+CLUSTER_POLL = polling.Backoff(first=1.0, factor=1.5, cap=10.0)
 
 
 def parse_version(value: str) -> tuple[int, int]:
@@ -335,7 +329,7 @@ class _Run:
                     else None
                 ),
                 timeout=self._remaining(what),
-                backoff=CLUSTER_PACE,
+                backoff=CLUSTER_POLL,
             )
 
     def _running_update(self) -> Mapping[str, Any] | None:
@@ -354,17 +348,13 @@ class _Run:
         """Wait for an update this run did not start; a failed version update stops us with its errors."""
         if update.get("type") != "VersionUpdate":
             progress.report(f"EKS cluster {self.name}: waiting for update {update['id']} ({update.get('type')})")
-            what = f"EKS cluster {self.name} {update.get('type')} {update['id']}"
-            self._await(update["id"], what, current, None, JOINED_UPDATE_PACE)
+            self._await(update["id"], f"EKS cluster {self.name} {update.get('type')} {update['id']}", current, None)
             return
         to = _param(update, "Version") or "?"
         progress.report(f"EKS cluster {self.name}: version update {current} -> {to} already in progress, waiting")
-        what = f"EKS cluster {self.name} {current} -> {to} (update {update['id']})"
-        self._await(update["id"], what, current, to, JOINED_UPDATE_PACE)
+        self._await(update["id"], f"EKS cluster {self.name} {current} -> {to} (update {update['id']})", current, to)
 
-    def _await(
-        self, update_id: str, what: str, current: str, to: str | None, pace: polling.Lifecycle = VERSION_UPDATE_PACE
-    ) -> Mapping[str, Any]:
+    def _await(self, update_id: str, what: str, current: str, to: str | None) -> Mapping[str, Any]:
         def failure(update: Mapping[str, Any]) -> str | None:
             if to is None or update["status"] not in FINAL_FAILURES:
                 return None
@@ -388,7 +378,7 @@ class _Run:
                 done=lambda u: u["status"] != "InProgress" if to is None else u["status"] == "Successful",
                 failure=failure,
                 timeout=self._remaining(what),
-                backoff=pace,
+                backoff=UPDATE_POLL,
             )
         finally:
             if to is not None:
@@ -496,7 +486,7 @@ class _Run:
                 else None
             ),
             timeout=self._remaining(what),
-            backoff=ADDON_UPDATE_PACE,
+            backoff=UPDATE_POLL,
         )
 
     def _step(self, cluster: Mapping[str, Any], current: str, to: str) -> None:
