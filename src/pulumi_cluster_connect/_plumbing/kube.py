@@ -1,19 +1,82 @@
-"""Kubernetes clients for the providers, built per call from a kubeconfig given as YAML text or as a map."""
+"""Kubernetes clients for the providers, built per call from a kubeconfig given as YAML text or as a map.
+
+Kubeconfig text is parsed once per process (keyed by a digest of the text) with libyaml's loader where PyYAML has
+it; every caller gets its own copy.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import copy
+import hashlib
+import importlib
+import threading
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx2
-import lightkube
-import lightkube.config.kubeconfig
 import yaml
-from lightkube.core.exceptions import ApiError
 from pulumi.dynamic import CheckFailure
 
 from . import errors, inputs
+
+if TYPE_CHECKING:
+    import lightkube
+
+# lightkube and httpx are imported on first use, not with this module, so a preview (check and diff) never pays for
+# them (0.1-0.2 s in every provider process). lightkube's modules import each other in cycles: two provider threads
+# importing them for the first time at once deadlock (the import system's _DeadlockError), so the first use imports
+# all of them, one thread at a time, through load_lightkube.
+LIGHTKUBE_MODULES = (
+    "httpx2",
+    "lightkube",
+    "lightkube.codecs",
+    "lightkube.generic_resource",
+    "lightkube.core.exceptions",
+    "lightkube.core.resource",
+    "lightkube.types",
+    "lightkube.resources.core_v1",
+    "lightkube.resources.apiextensions_v1",
+)
+_lightkube_loaded = threading.Event()
+_lightkube_guard = threading.Lock()
+
+
+def load_lightkube() -> None:
+    """Import lightkube and httpx once, one thread at a time; call before importing anything of lightkube."""
+    if _lightkube_loaded.is_set():
+        return
+    with _lightkube_guard:
+        for name in LIGHTKUBE_MODULES:
+            importlib.import_module(name)
+        _lightkube_loaded.set()
+
+
+# libyaml's loader parses a kubeconfig ten times faster than PyYAML's pure-Python one, where it is built in.
+SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+PARSED_LIMIT = 256
+_parsed: dict[str, Any] = {}
+_parsed_guard = threading.Lock()
+
+
+def load_yaml(text: str) -> Any:
+    """One YAML (or JSON) document, with the fastest safe loader available."""
+    return yaml.load(text, Loader=SAFE_LOADER)
+
+
+def _parsed_once(text: str) -> Any:
+    """The document `text` holds, parsed once per process (keyed by a digest of the text); a copy each time."""
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    with _parsed_guard:
+        known = digest in _parsed
+        found = _parsed.get(digest)
+    if not known:
+        found = load_yaml(text)
+        with _parsed_guard:
+            if len(_parsed) >= PARSED_LIMIT:
+                _parsed.clear()
+            _parsed[digest] = found
+    return copy.deepcopy(found)
+
 
 FIELD_MANAGER = "pulumi-cluster-connect"
 Kubeconfig = str | Mapping[str, Any]
@@ -45,7 +108,7 @@ def _load(kubeconfig: object) -> Mapping[str, Any]:
     if len(kubeconfig) > MAX_TEXT:
         raise ValueError(f"is longer than {MAX_TEXT} characters")
     try:
-        data = yaml.safe_load(kubeconfig)
+        data = _parsed_once(kubeconfig)
     except yaml.YAMLError as err:
         # The parser's own message quotes the document, credentials included: say where, never what.
         mark = getattr(err, "problem_mark", None)
@@ -138,6 +201,10 @@ def credentials_in(kubeconfig: object) -> list[str]:
 
 
 def client(kubeconfig: Kubeconfig, field_manager: str = FIELD_MANAGER, timeout: float = 30) -> lightkube.Client:
+    load_lightkube()
+    import httpx2
+    import lightkube
+
     config = lightkube.KubeConfig.from_dict(parse_kubeconfig(kubeconfig))
     return lightkube.Client(config, field_manager=field_manager, timeout=httpx2.Timeout(timeout))
 
@@ -145,6 +212,10 @@ def client(kubeconfig: Kubeconfig, field_manager: str = FIELD_MANAGER, timeout: 
 @contextlib.contextmanager
 def translated_errors(action: str) -> Iterator[None]:
     """Turn lightkube's and httpx's exceptions into KubernetesApiError with the API server's Status."""
+    load_lightkube()
+    import httpx2
+    from lightkube.core.exceptions import ApiError
+
     try:
         yield
     except ApiError as err:
