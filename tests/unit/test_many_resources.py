@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+import pickle
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pulumi
@@ -55,6 +56,15 @@ DECLARE: list[Callable[[int], pulumi.CustomResource]] = [
     lambda i: HelmRelease(f"helm-{i}", kubeconfig=KUBECONFIG, release_name="r", namespace="n", chart="c"),
     lambda i: LoftClusterInitialized(f"init-{i}", cluster_name=f"c{i}", loft_url="https://loft", access_key="k"),
 ]
+
+
+@pytest.fixture(autouse=True)
+def pickler_as_other_tests_found_it() -> Iterator[None]:
+    """serialize_provider wraps the pure-Python pickler's `_batch_setitems` once per resource and never unwraps it
+    (pulumi/pulumi#17803): after 5,000 resources, later tests of this process that pickle a dict would overflow."""
+    original = pickle._Pickler._batch_setitems  # type: ignore[attr-defined]
+    yield
+    pickle._Pickler._batch_setitems = original  # type: ignore[attr-defined]
 
 
 def test_a_program_declares_five_thousand_of_our_resources() -> None:
