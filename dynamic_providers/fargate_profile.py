@@ -510,15 +510,19 @@ class FargateProfileProvider(configured.ConfiguredProvider):
 class FargateProfile(pulumi.dynamic.Resource, module="eks", name="FargateProfile"):
     """An EKS Fargate profile. Any change but tags replaces it; EKS runs one profile operation per cluster."""
 
-    cluster_name: pulumi.Output[str]
-    fargate_profile_name: pulumi.Output[str]
-    pod_execution_role_arn: pulumi.Output[str]
-    selectors: pulumi.Output[list[dict[str, Any]]]
-    subnet_ids: pulumi.Output[list[str]]
-    tags: pulumi.Output[dict[str, str]]
-    region: pulumi.Output[str]
-    arn: pulumi.Output[str]
-    status: pulumi.Output[str]
+    # For type checkers only: the SDK evaluates a Resource class's annotations again for every resource it
+    # registers (0.5 ms each here), and these outputs are plain values that need no conversion. A fleet declares
+    # many profiles.
+    if TYPE_CHECKING:
+        cluster_name: pulumi.Output[str]
+        fargate_profile_name: pulumi.Output[str]
+        pod_execution_role_arn: pulumi.Output[str]
+        selectors: pulumi.Output[list[dict[str, Any]]]
+        subnet_ids: pulumi.Output[list[str]]
+        tags: pulumi.Output[dict[str, str]]
+        region: pulumi.Output[str]
+        arn: pulumi.Output[str]
+        status: pulumi.Output[str]
 
     def __init__(
         self,
