@@ -64,6 +64,8 @@ DEFAULT_BUSY_TIMEOUT = 15 * 60.0
 # every 0.65 s (then every 5% of the time waited), about a dozen looks for a 7 s sandbox operation.
 CREATE_PACE = polling.Lifecycle(kind="EKS Fargate profile creation", floor=0.65)
 DELETE_PACE = polling.Lifecycle(kind="EKS Fargate profile deletion", floor=0.65)
+# A profile this run did not start (taken over after a crash, or being deleted) teaches nothing of how long one takes.
+JOINED_PACE = polling.Lifecycle(floor=0.65, look_at_start=True)
 BUSY_RETRY = polling.Backoff(first=1.0, factor=1.5, cap=10.0)
 
 _cluster_locks: dict[tuple[str, str], threading.Lock] = {}
@@ -297,9 +299,10 @@ class FargateProfileProvider(configured.ConfiguredProvider):
         timeout = inputs.timeout_of(props, DEFAULT_TIMEOUT)
         deadline = time.monotonic() + timeout
         with _one_operation_per_cluster(region, cluster):
-            fargate_takeover.Creation(self, eks, props, what, deadline).run()
+            made_now = fargate_takeover.Creation(self, eks, props, what, deadline).run()
             try:
-                profile = self._wait_active(eks, cluster, name, what, fargate_takeover.left(deadline))
+                pace = CREATE_PACE if made_now else JOINED_PACE
+                profile = self._wait_active(eks, cluster, name, what, fargate_takeover.left(deadline), pace=pace)
             except errors.LifecycleFailed as failed:
                 raise self._failed_creation(eks, (cluster, name), what, failed, timeout) from failed
             except errors.ClusterConnectError as err:
@@ -411,7 +414,16 @@ class FargateProfileProvider(configured.ConfiguredProvider):
                 progress.report(f"{action}: cluster busy, retrying: {err.message}")
                 time.sleep(min(next_interval(), remaining))
 
-    def _wait_active(self, eks: EKSClient, cluster: str, name: str, what: str, timeout: float) -> dict[str, Any]:
+    def _wait_active(
+        self,
+        eks: EKSClient,
+        cluster: str,
+        name: str,
+        what: str,
+        timeout: float,
+        *,
+        pace: polling.Lifecycle = CREATE_PACE,
+    ) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
 
         def describe() -> dict[str, Any]:
@@ -429,10 +441,13 @@ class FargateProfileProvider(configured.ConfiguredProvider):
                 (_health_message(p) or "no health issues reported") if p.get("status") == "CREATE_FAILED" else None
             ),
             timeout=timeout,
-            backoff=CREATE_PACE,
+            backoff=pace,
         )
 
-    def wait_gone(self, eks: EKSClient, cluster: str, name: str, what: str, timeout: float) -> None:
+    def wait_gone(
+        self, eks: EKSClient, cluster: str, name: str, what: str, timeout: float, *, joined: bool = False
+    ) -> None:
+        """Wait until the profile is gone; `joined`: this run did not start the deletion (nothing to learn)."""
         deadline = time.monotonic() + timeout
         polling.wait_for(
             f"{what} deletion",
@@ -445,7 +460,7 @@ class FargateProfileProvider(configured.ConfiguredProvider):
                 else None
             ),
             timeout=timeout,
-            backoff=DELETE_PACE,
+            backoff=JOINED_PACE if joined else DELETE_PACE,
         )
 
     def _delete_and_wait(self, eks: EKSClient, cluster: str, name: str, what: str, timeout: float) -> None:
@@ -495,15 +510,19 @@ class FargateProfileProvider(configured.ConfiguredProvider):
 class FargateProfile(pulumi.dynamic.Resource, module="eks", name="FargateProfile"):
     """An EKS Fargate profile. Any change but tags replaces it; EKS runs one profile operation per cluster."""
 
-    cluster_name: pulumi.Output[str]
-    fargate_profile_name: pulumi.Output[str]
-    pod_execution_role_arn: pulumi.Output[str]
-    selectors: pulumi.Output[list[dict[str, Any]]]
-    subnet_ids: pulumi.Output[list[str]]
-    tags: pulumi.Output[dict[str, str]]
-    region: pulumi.Output[str]
-    arn: pulumi.Output[str]
-    status: pulumi.Output[str]
+    # For type checkers only: the SDK evaluates a Resource class's annotations again for every resource it
+    # registers (0.5 ms each here), and these outputs are plain values that need no conversion. A fleet declares
+    # many profiles.
+    if TYPE_CHECKING:
+        cluster_name: pulumi.Output[str]
+        fargate_profile_name: pulumi.Output[str]
+        pod_execution_role_arn: pulumi.Output[str]
+        selectors: pulumi.Output[list[dict[str, Any]]]
+        subnet_ids: pulumi.Output[list[str]]
+        tags: pulumi.Output[dict[str, str]]
+        region: pulumi.Output[str]
+        arn: pulumi.Output[str]
+        status: pulumi.Output[str]
 
     def __init__(
         self,

@@ -102,16 +102,17 @@ class Creation:
     def identity(self) -> str:
         return str(self.props.get(ownership.IDENTITY) or "")
 
-    def run(self) -> None:
-        """Leave a profile of this name that is ours and matches the inputs. Someone else's profile fails the
-        create before anything is changed."""
+    def run(self) -> bool:
+        """Leave a profile of this name that is ours and matches the inputs: True when this run made it, False
+        when it took over one that was there. Someone else's profile fails the create before anything is
+        changed."""
         request = create_request(self.props, self.identity)
         generation = 0
         for _ in range(MAX_GENERATIONS + 5):
             existing = self._describe(request)
             if existing is not None:
                 if self._take_over(existing, request):
-                    return
+                    return False
                 continue  # ours but unfit (failed, other inputs, being deleted), and gone now
             token = ownership.request_token(self.identity, request, generation)
             try:
@@ -125,7 +126,7 @@ class Creation:
             except errors.ClusterConnectError as err:
                 raise left_in_place(err, self.what) from err
             if live is not None and live.get("fargateProfileArn") == made.get("fargateProfileArn"):
-                return
+                return True
             # EKS replayed the answer of an earlier create with this token, whose profile is gone since.
             generation += 1
         raise errors.ClusterConnectError(f"could not create {self.what}: it kept changing while being created")
@@ -156,7 +157,7 @@ class Creation:
         ours = tags.get(ownership.OWNER_KEY) == request["tags"][ownership.OWNER_KEY]
         if status == "DELETING":
             progress.report(f"{self.what} is being deleted; waiting until it is gone")
-            self.provider.wait_gone(self.eks, cluster, name, self.what, left(self.deadline))
+            self.provider.wait_gone(self.eks, cluster, name, self.what, left(self.deadline), joined=True)
             return False
         if not ours and not ownership.adopting(self.props):
             raise errors.ClusterConnectError(foreign_message(self.what, tags))

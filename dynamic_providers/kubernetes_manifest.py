@@ -177,11 +177,11 @@ def _resource_class(client: lightkube.Client, obj: Mapping[str, Any]) -> Any:
 
     api_version, kind = str(obj.get("apiVersion")), str(obj.get("kind"))
     try:
-        return codecs.resource_registry.load(api_version, kind)
+        return kube.ready(codecs.resource_registry.load(api_version, kind))
     except LoadResourceError:
         # A custom resource: learn its kinds from the cluster's CRDs, then try once more.
         generic_resource.load_in_cluster_generic_resources(client)
-        return codecs.resource_registry.load(api_version, kind)
+        return kube.ready(codecs.resource_registry.load(api_version, kind))
 
 
 def _is_namespaced(resource_class: Any) -> bool:
@@ -271,6 +271,8 @@ def _refuse_foreign(
 
 def _wait_established(client: lightkube.Client, name: str) -> None:
     from lightkube.resources.apiextensions_v1 import CustomResourceDefinition
+
+    kube.ready(CustomResourceDefinition)
 
     def established() -> bool:
         crd = client.get(CustomResourceDefinition, name)

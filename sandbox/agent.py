@@ -19,6 +19,8 @@ from lightkube.resources.core_v1 import Secret
 from . import kube_clients
 from .aws import registrations
 
+kube_clients.ready(StatefulSet, Secret)
+
 NAMESPACE = "eks-connector"
 STATEFULSET = "eks-connector"
 ACTIVATION_SECRET = "eks-connector-activation-config"

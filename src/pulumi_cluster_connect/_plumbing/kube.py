@@ -48,7 +48,37 @@ def load_lightkube() -> None:
     with _lightkube_guard:
         for name in LIGHTKUBE_MODULES:
             importlib.import_module(name)
+        from lightkube.models import meta_v1
+
+        _build_type_info(meta_v1.Status)  # what every error answer is decoded as
         _lightkube_loaded.set()
+
+
+# lightkube's models are msgspec Structs. msgspec builds a type's decoding information on its first use and calls
+# back into Python meanwhile (for the class annotations), so another thread may run msgspec's C code on the type
+# while it is half built: two applies of new kinds at once crashed the provider process (a segmentation fault in
+# msgspec._core, e.g. the connectors of two clusters applied side by side). `ready(cls)` builds it first, for the
+# class and everything it contains, one thread at a time; the information then stays on the classes.
+_ready: set[type] = set()
+
+
+def _build_type_info(resource_class: type) -> None:
+    import msgspec
+
+    if issubclass(resource_class, msgspec.Struct):
+        msgspec.json.Decoder(resource_class)  # builds and keeps the type information of the class and its fields
+    _ready.add(resource_class)
+
+
+def ready(resource_class: type) -> type:
+    """`resource_class`, safe to convert and decode from any thread (see above); call before first using it."""
+    if resource_class in _ready:
+        return resource_class
+    load_lightkube()
+    with _lightkube_guard:
+        if resource_class not in _ready:
+            _build_type_info(resource_class)
+    return resource_class
 
 
 # libyaml's loader parses a kubeconfig ten times faster than PyYAML's pure-Python one, where it is built in.

@@ -16,6 +16,8 @@ def ensure(kubeconfig: str, namespace: str) -> bool:
     from lightkube.models.meta_v1 import ObjectMeta
     from lightkube.resources.core_v1 import Namespace
 
+    kube.ready(Namespace)
+
     try:
         with kube.translated_errors(f"get Namespace {namespace}"):
             existing = client.get(Namespace, namespace)
@@ -33,6 +35,8 @@ def remove(kubeconfig: str, namespace: str, timeout: float) -> None:
     """Delete our namespace and wait until it is gone (a replacement may create it again right away)."""
     client = kube.client(kubeconfig)
     from lightkube.resources.core_v1 import Namespace
+
+    kube.ready(Namespace)
 
     def present() -> bool:
         try:
