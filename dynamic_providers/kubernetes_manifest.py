@@ -272,8 +272,6 @@ def _refuse_foreign(
 def _wait_established(client: lightkube.Client, name: str) -> None:
     from lightkube.resources.apiextensions_v1 import CustomResourceDefinition
 
-    kube.ready(CustomResourceDefinition)
-
     def established() -> bool:
         crd = client.get(CustomResourceDefinition, name)
         conditions = (crd.status.conditions if crd.status else None) or []

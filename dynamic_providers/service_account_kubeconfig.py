@@ -53,8 +53,6 @@ def _read_token_secret(admin_kubeconfig: kube.Kubeconfig, namespace: str, name: 
     kube.load_lightkube()  # here, not at import: a preview (check and diff) never needs lightkube
     from lightkube.resources.core_v1 import Secret
 
-    kube.ready(Secret)
-
     try:
         with kube.translated_errors(f"get Secret {namespace}/{name} from {kube.server_of(admin_kubeconfig)}"):
             secret = kube.client(admin_kubeconfig).get(Secret, name, namespace=namespace)

@@ -16,8 +16,6 @@ def ensure(kubeconfig: str, namespace: str) -> bool:
     from lightkube.models.meta_v1 import ObjectMeta
     from lightkube.resources.core_v1 import Namespace
 
-    kube.ready(Namespace)
-
     try:
         with kube.translated_errors(f"get Namespace {namespace}"):
             existing = client.get(Namespace, namespace)
@@ -35,8 +33,6 @@ def remove(kubeconfig: str, namespace: str, timeout: float) -> None:
     """Delete our namespace and wait until it is gone (a replacement may create it again right away)."""
     client = kube.client(kubeconfig)
     from lightkube.resources.core_v1 import Namespace
-
-    kube.ready(Namespace)
 
     def present() -> bool:
         try:
