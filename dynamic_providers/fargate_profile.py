@@ -299,15 +299,31 @@ class FargateProfileProvider(configured.ConfiguredProvider):
         timeout = inputs.timeout_of(props, DEFAULT_TIMEOUT)
         deadline = time.monotonic() + timeout
         with _one_operation_per_cluster(region, cluster):
-            made_now = fargate_takeover.Creation(self, eks, props, what, deadline).run()
-            try:
-                pace = CREATE_PACE if made_now else JOINED_PACE
-                profile = self._wait_active(eks, cluster, name, what, fargate_takeover.left(deadline), pace=pace)
-            except errors.LifecycleFailed as failed:
-                raise self._failed_creation(eks, (cluster, name), what, failed, timeout) from failed
-            except errors.ClusterConnectError as err:
-                raise fargate_takeover.left_in_place(err, what) from err
-        return CreateResult(f"{cluster}/{name}", self._outputs(profile, region, props))
+            generation = 0
+            while True:
+                made = fargate_takeover.Creation(self, eks, props, what, deadline).run(generation)
+                try:
+                    profile = self._wait_active(
+                        eks,
+                        cluster,
+                        name,
+                        what,
+                        fargate_takeover.left(deadline),
+                        pace=CREATE_PACE if made.arn else JOINED_PACE,
+                        made_arn=made.arn,
+                    )
+                except fargate_takeover.ReplayedAnswer:
+                    if made.generation >= fargate_takeover.MAX_GENERATIONS:
+                        raise errors.ClusterConnectError(
+                            f"could not create {what}: it kept changing while being created"
+                        ) from None
+                    generation = made.generation + 1
+                    continue
+                except errors.LifecycleFailed as failed:
+                    raise self._failed_creation(eks, (cluster, name), what, failed, timeout) from failed
+                except errors.ClusterConnectError as err:
+                    raise fargate_takeover.left_in_place(err, what) from err
+                return CreateResult(f"{cluster}/{name}", self._outputs(profile, region, props))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         cluster, name = _split_id(id_)
@@ -423,11 +439,21 @@ class FargateProfileProvider(configured.ConfiguredProvider):
         timeout: float,
         *,
         pace: polling.Lifecycle = CREATE_PACE,
+        made_arn: str | None = None,
     ) -> dict[str, Any]:
+        """Wait until the profile is ACTIVE. With `made_arn` (this run's create answered with it), the first look
+        also confirms the answer was for a profile that exists (see fargate_takeover.ReplayedAnswer): one look
+        instead of a describe right after the create."""
         deadline = time.monotonic() + timeout
+        unconfirmed = made_arn
 
         def describe() -> dict[str, Any]:
+            nonlocal unconfirmed
             profile = self.describe_patiently(eks, cluster, name, what, deadline)
+            if unconfirmed is not None:
+                if profile is None or profile.get("fargateProfileArn") != unconfirmed:
+                    raise fargate_takeover.ReplayedAnswer(what)
+                unconfirmed = None
             if profile is None:
                 raise errors.ClusterConnectError(f"{what} disappeared while it was being created")
             return profile
