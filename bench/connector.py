@@ -13,7 +13,6 @@ AwsSandbox, a real kube-apiserver and the simulated agent.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 import time
@@ -35,7 +34,6 @@ from pulumi_cluster_connect.sandbox import kubernetes, seed  # noqa: E402
 from pulumi_cluster_connect.sandbox.agent import SimulatedAgent  # noqa: E402
 from pulumi_cluster_connect.sandbox.aws import registrations  # noqa: E402
 from pulumi_cluster_connect.sandbox.aws.control import SandboxControl  # noqa: E402
-from pulumi_cluster_connect.sandbox.aws.server import AwsSandbox  # noqa: E402
 from pulumi_cluster_connect.sandbox.stacks import StackFactory  # noqa: E402
 
 REGION = "us-west-2"
@@ -96,27 +94,27 @@ def main() -> None:
     args = parser.parse_args()
 
     engine.ensure_on_path()
-    sandbox = AwsSandbox().start()
-    os.environ.update(sandbox.client_environment(REGION))
-    os.environ.pop("AWS_PROFILE", None)
-    control = SandboxControl(sandbox.url)
-    plane = kubernetes.start_temporary()
+    with harness.aws_sandbox(REGION) as control:
+        plane = kubernetes.start_temporary()
+        try:
+            measure_delays(control, plane, args.delays)
+        finally:
+            kubernetes.stop_temporary(plane)
+
+
+def measure_delays(control: SandboxControl, plane: kubernetes.ControlPlane, delays: list[float]) -> None:
     print(f"EKS Connector up: seconds from the agent connecting to the end of the deployment (goal <= {GOAL:.0f} s)")
     print(f"({harness.load()} at the start)")
     print("  agent delay   up       connected -> deployment ended   -> CLI done   DescribeCluster calls   verdict")
-    try:
-        with tempfile.TemporaryDirectory(prefix="bench-connector-") as root:
-            stacks = harness.stacks(Path(root))
-            for delay in args.delays:
-                c = connect(stacks, control, plane, delay)
-                print(
-                    f"  {delay:8.0f} s  {c.up:5.1f} s  {c.to_summary:28.2f} s  {c.to_last_event:8.2f} s  "
-                    f"{c.describes:22d}   {'met' if c.to_summary <= GOAL else 'MISSED'}"
-                )
-        print(f"({harness.load()} at the end)")
-    finally:
-        kubernetes.stop_temporary(plane)
-        sandbox.stop()
+    with tempfile.TemporaryDirectory(prefix="bench-connector-") as root:
+        stacks = harness.stacks(Path(root))
+        for delay in delays:
+            c = connect(stacks, control, plane, delay)
+            print(
+                f"  {delay:8.0f} s  {c.up:5.1f} s  {c.to_summary:28.2f} s  {c.to_last_event:8.2f} s  "
+                f"{c.describes:22d}   {'met' if c.to_summary <= GOAL else 'MISSED'}"
+            )
+    print(f"({harness.load()} at the end)")
 
 
 if __name__ == "__main__":

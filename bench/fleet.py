@@ -18,7 +18,6 @@ Goals: ratio <= 1.10 and <= 4 calls per operation. Runs the real engine against 
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import tempfile
@@ -37,7 +36,6 @@ from pulumi_cluster_connect.cli import engine  # noqa: E402
 from pulumi_cluster_connect.dynamic_providers.fargate_profile import FargateProfile  # noqa: E402
 from pulumi_cluster_connect.sandbox import seed  # noqa: E402
 from pulumi_cluster_connect.sandbox.aws.control import SandboxControl  # noqa: E402
-from pulumi_cluster_connect.sandbox.aws.server import AwsSandbox  # noqa: E402
 from pulumi_cluster_connect.sandbox.stacks import StackFactory  # noqa: E402
 
 REGION = "us-west-2"
@@ -134,37 +132,30 @@ def main() -> None:
     args = parser.parse_args()
 
     engine.ensure_on_path()
-    sandbox = AwsSandbox().start()
-    os.environ.update(sandbox.client_environment(REGION))
-    os.environ.pop("AWS_PROFILE", None)
-    control = SandboxControl(sandbox.url)
     print(f"Fargate profiles on a fleet, goals: ratio <= {RATIO_GOAL:.2f}, <= {CALLS_GOAL:.0f} API calls per operation")
-    try:
-        with tempfile.TemporaryDirectory(prefix="bench-fleet-") as root:
-            stacks = harness.stacks(Path(root))
-            for d in args.durations:
-                print(f"\nd = {d:g} s per profile operation ({harness.load()} at the start)")
+    with harness.aws_sandbox(REGION) as control, tempfile.TemporaryDirectory(prefix="bench-fleet-") as root:
+        stacks = harness.stacks(Path(root))
+        for d in args.durations:
+            print(f"\nd = {d:g} s per profile operation ({harness.load()} at the start)")
+            print(
+                "  clusters x profiles   limit   up: ratio  calls/op (waits' looks)"
+                "   destroy: ratio  calls/op (waits' looks)   verdict"
+            )
+            for clusters, profiles in SHAPES:
+                runs = [measure(stacks, control, clusters, profiles, d) for _ in range(args.runs)]
+                up_ratio = statistics.median(r.up_ratio for r in runs)
+                destroy_ratio = statistics.median(r.destroy_ratio for r in runs)
+                worst = max(runs, key=lambda r: r.up_calls + r.destroy_calls)
+                label = f"{clusters} x {profiles}" + (" (baseline)" if clusters == 1 else "")
                 print(
-                    "  clusters x profiles   limit   up: ratio  calls/op (waits' looks)"
-                    "   destroy: ratio  calls/op (waits' looks)   verdict"
+                    f"  {label:<20} {profiles * d:5.1f}s   {up_ratio:9.3f}  {worst.up_calls:8.2f} "
+                    f"({worst.up_looks:4.2f})       {destroy_ratio:14.3f}  {worst.destroy_calls:8.2f} "
+                    f"({worst.destroy_looks:4.2f})         "
+                    f"{verdict(max(up_ratio, destroy_ratio), max(worst.up_calls, worst.destroy_calls))}"
                 )
-                for clusters, profiles in SHAPES:
-                    runs = [measure(stacks, control, clusters, profiles, d) for _ in range(args.runs)]
-                    up_ratio = statistics.median(r.up_ratio for r in runs)
-                    destroy_ratio = statistics.median(r.destroy_ratio for r in runs)
-                    worst = max(runs, key=lambda r: r.up_calls + r.destroy_calls)
-                    label = f"{clusters} x {profiles}" + (" (baseline)" if clusters == 1 else "")
-                    print(
-                        f"  {label:<20} {profiles * d:5.1f}s   {up_ratio:9.3f}  {worst.up_calls:8.2f} "
-                        f"({worst.up_looks:4.2f})       {destroy_ratio:14.3f}  {worst.destroy_calls:8.2f} "
-                        f"({worst.destroy_looks:4.2f})         "
-                        f"{verdict(max(up_ratio, destroy_ratio), max(worst.up_calls, worst.destroy_calls))}"
-                    )
-                    if runs[-1].others:
-                        print(f"    other calls: {runs[-1].others}")
-                print(f"  ({harness.load()} at the end)")
-    finally:
-        sandbox.stop()
+                if runs[-1].others:
+                    print(f"    other calls: {runs[-1].others}")
+            print(f"  ({harness.load()} at the end)")
 
 
 if __name__ == "__main__":
