@@ -32,7 +32,17 @@ REGION = "us-west-2"
 class BaselineFargateProfileProvider(fp.FargateProfileProvider):
     """Our provider with its waits replaced by botocore's FargateProfileActive/Deleted waiters."""
 
-    def _wait_active(self, eks: Any, cluster: str, name: str, what: str, timeout: float) -> dict[str, Any]:
+    def _wait_active(
+        self,
+        eks: Any,
+        cluster: str,
+        name: str,
+        what: str,
+        timeout: float,
+        *,
+        pace: Any = None,
+        made_arn: str | None = None,
+    ) -> dict[str, Any]:
         eks.get_waiter("fargate_profile_active").wait(clusterName=cluster, fargateProfileName=name)
         profile = self._describe(eks, cluster, name)
         if profile is None:

@@ -44,8 +44,14 @@ MAX_ATTEMPTS = 20
 RESOLVE_CONFLICTS: Literal["PRESERVE"] = "PRESERVE"
 FINAL_FAILURES = ("Failed", "Cancelled")
 
-UPDATE_POLL = polling.ElapsedBackoff(first=0.25, cap=2.0, fraction=0.05)
-CLUSTER_POLL = polling.Backoff(first=1.0, factor=1.5, cap=10.0)
+# Version updates take about the same time (8-10 minutes on EKS, seconds in the sandbox): after the first step of
+# the deployment, later steps look where it ended (pacing). An update this run joined midway (another client's,
+# or ours before a crash) teaches nothing, and neither does a cluster becoming ACTIVE: both are waited for on the
+# cold schedule, every 0.5 s, then every 5% of the time waited.
+VERSION_UPDATE_PACE = polling.Lifecycle(kind="EKS cluster version update", floor=0.5)
+JOINED_UPDATE_PACE = polling.Lifecycle(floor=0.5, look_at_start=True)
+ADDON_UPDATE_PACE = polling.Lifecycle(kind="EKS add-on update", floor=0.5)
+CLUSTER_PACE = polling.Lifecycle(floor=0.5)
 
 
 def parse_version(value: str) -> tuple[int, int]:
@@ -329,7 +335,7 @@ class _Run:
                     else None
                 ),
                 timeout=self._remaining(what),
-                backoff=CLUSTER_POLL,
+                backoff=CLUSTER_PACE,
             )
 
     def _running_update(self) -> Mapping[str, Any] | None:
@@ -348,13 +354,17 @@ class _Run:
         """Wait for an update this run did not start; a failed version update stops us with its errors."""
         if update.get("type") != "VersionUpdate":
             progress.report(f"EKS cluster {self.name}: waiting for update {update['id']} ({update.get('type')})")
-            self._await(update["id"], f"EKS cluster {self.name} {update.get('type')} {update['id']}", current, None)
+            what = f"EKS cluster {self.name} {update.get('type')} {update['id']}"
+            self._await(update["id"], what, current, None, JOINED_UPDATE_PACE)
             return
         to = _param(update, "Version") or "?"
         progress.report(f"EKS cluster {self.name}: version update {current} -> {to} already in progress, waiting")
-        self._await(update["id"], f"EKS cluster {self.name} {current} -> {to} (update {update['id']})", current, to)
+        what = f"EKS cluster {self.name} {current} -> {to} (update {update['id']})"
+        self._await(update["id"], what, current, to, JOINED_UPDATE_PACE)
 
-    def _await(self, update_id: str, what: str, current: str, to: str | None) -> Mapping[str, Any]:
+    def _await(
+        self, update_id: str, what: str, current: str, to: str | None, pace: polling.Lifecycle = VERSION_UPDATE_PACE
+    ) -> Mapping[str, Any]:
         def failure(update: Mapping[str, Any]) -> str | None:
             if to is None or update["status"] not in FINAL_FAILURES:
                 return None
@@ -378,7 +388,7 @@ class _Run:
                 done=lambda u: u["status"] != "InProgress" if to is None else u["status"] == "Successful",
                 failure=failure,
                 timeout=self._remaining(what),
-                backoff=UPDATE_POLL,
+                backoff=pace,
             )
         finally:
             if to is not None:
@@ -486,7 +496,7 @@ class _Run:
                 else None
             ),
             timeout=self._remaining(what),
-            backoff=UPDATE_POLL,
+            backoff=ADDON_UPDATE_PACE,
         )
 
     def _step(self, cluster: Mapping[str, Any], current: str, to: str) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -58,7 +59,13 @@ NAME_MAX = 100
 DEFAULT_TIMEOUT = 30 * 60.0
 # How long a ResourceInUse from outside this process (another stack, a cluster update) is waited out.
 DEFAULT_BUSY_TIMEOUT = 15 * 60.0
-STATUS_POLL = polling.Backoff(first=0.25, factor=1.5, cap=1.0)
+# Profile operations of one kind take about the same time (minutes on EKS, seconds in the sandbox): later waits
+# look where the first ones ended (pacing), so most cost one or two DescribeFargateProfile calls; the first looks
+# every 0.65 s (then every 5% of the time waited), about a dozen looks for a 7 s sandbox operation.
+CREATE_PACE = polling.Lifecycle(kind="EKS Fargate profile creation", floor=0.65)
+DELETE_PACE = polling.Lifecycle(kind="EKS Fargate profile deletion", floor=0.65)
+# A profile this run did not start (taken over after a crash, or being deleted) teaches nothing of how long one takes.
+JOINED_PACE = polling.Lifecycle(floor=0.65, look_at_start=True)
 BUSY_RETRY = polling.Backoff(first=1.0, factor=1.5, cap=10.0)
 
 _cluster_locks: dict[tuple[str, str], threading.Lock] = {}
@@ -214,7 +221,10 @@ def _split_id(id_: str) -> tuple[str, str]:
 
 @contextmanager
 def _one_operation_per_cluster(region: str, cluster: str) -> Iterator[None]:
-    """EKS allows one Fargate profile operation per cluster; every thread of this process takes its turn."""
+    """EKS allows one Fargate profile operation per cluster. The engine already runs them one at a time (each
+    profile depends on the one declared before it for its cluster, see `_after_the_previous_profile`), so this lock
+    is rarely contended; it covers what the engine does not order, such as deletes of profiles from a state written
+    before that chain existed."""
     with _cluster_locks_guard:
         lock = _cluster_locks.setdefault((region, cluster), threading.Lock())
     with lock:
@@ -289,14 +299,31 @@ class FargateProfileProvider(configured.ConfiguredProvider):
         timeout = inputs.timeout_of(props, DEFAULT_TIMEOUT)
         deadline = time.monotonic() + timeout
         with _one_operation_per_cluster(region, cluster):
-            fargate_takeover.Creation(self, eks, props, what, deadline).run()
-            try:
-                profile = self._wait_active(eks, cluster, name, what, fargate_takeover.left(deadline))
-            except errors.LifecycleFailed as failed:
-                raise self._failed_creation(eks, (cluster, name), what, failed, timeout) from failed
-            except errors.ClusterConnectError as err:
-                raise fargate_takeover.left_in_place(err, what) from err
-        return CreateResult(f"{cluster}/{name}", self._outputs(profile, region, props))
+            generation = 0
+            while True:
+                made = fargate_takeover.Creation(self, eks, props, what, deadline).run(generation)
+                try:
+                    profile = self._wait_active(
+                        eks,
+                        cluster,
+                        name,
+                        what,
+                        fargate_takeover.left(deadline),
+                        pace=CREATE_PACE if made.arn else JOINED_PACE,
+                        made_arn=made.arn,
+                    )
+                except fargate_takeover.ReplayedAnswer:
+                    if made.generation >= fargate_takeover.MAX_GENERATIONS:
+                        raise errors.ClusterConnectError(
+                            f"could not create {what}: it kept changing while being created"
+                        ) from None
+                    generation = made.generation + 1
+                    continue
+                except errors.LifecycleFailed as failed:
+                    raise self._failed_creation(eks, (cluster, name), what, failed, timeout) from failed
+                except errors.ClusterConnectError as err:
+                    raise fargate_takeover.left_in_place(err, what) from err
+                return CreateResult(f"{cluster}/{name}", self._outputs(profile, region, props))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         cluster, name = _split_id(id_)
@@ -403,11 +430,30 @@ class FargateProfileProvider(configured.ConfiguredProvider):
                 progress.report(f"{action}: cluster busy, retrying: {err.message}")
                 time.sleep(min(next_interval(), remaining))
 
-    def _wait_active(self, eks: EKSClient, cluster: str, name: str, what: str, timeout: float) -> dict[str, Any]:
+    def _wait_active(
+        self,
+        eks: EKSClient,
+        cluster: str,
+        name: str,
+        what: str,
+        timeout: float,
+        *,
+        pace: polling.Lifecycle = CREATE_PACE,
+        made_arn: str | None = None,
+    ) -> dict[str, Any]:
+        """Wait until the profile is ACTIVE. With `made_arn` (this run's create answered with it), the first look
+        also confirms the answer was for a profile that exists (see fargate_takeover.ReplayedAnswer): one look
+        instead of a describe right after the create."""
         deadline = time.monotonic() + timeout
+        unconfirmed = made_arn
 
         def describe() -> dict[str, Any]:
+            nonlocal unconfirmed
             profile = self.describe_patiently(eks, cluster, name, what, deadline)
+            if unconfirmed is not None:
+                if profile is None or profile.get("fargateProfileArn") != unconfirmed:
+                    raise fargate_takeover.ReplayedAnswer(what)
+                unconfirmed = None
             if profile is None:
                 raise errors.ClusterConnectError(f"{what} disappeared while it was being created")
             return profile
@@ -421,10 +467,13 @@ class FargateProfileProvider(configured.ConfiguredProvider):
                 (_health_message(p) or "no health issues reported") if p.get("status") == "CREATE_FAILED" else None
             ),
             timeout=timeout,
-            backoff=STATUS_POLL,
+            backoff=pace,
         )
 
-    def wait_gone(self, eks: EKSClient, cluster: str, name: str, what: str, timeout: float) -> None:
+    def wait_gone(
+        self, eks: EKSClient, cluster: str, name: str, what: str, timeout: float, *, joined: bool = False
+    ) -> None:
+        """Wait until the profile is gone; `joined`: this run did not start the deletion (nothing to learn)."""
         deadline = time.monotonic() + timeout
         polling.wait_for(
             f"{what} deletion",
@@ -437,7 +486,7 @@ class FargateProfileProvider(configured.ConfiguredProvider):
                 else None
             ),
             timeout=timeout,
-            backoff=STATUS_POLL,
+            backoff=JOINED_PACE if joined else DELETE_PACE,
         )
 
     def _delete_and_wait(self, eks: EKSClient, cluster: str, name: str, what: str, timeout: float) -> None:
@@ -487,15 +536,19 @@ class FargateProfileProvider(configured.ConfiguredProvider):
 class FargateProfile(pulumi.dynamic.Resource, module="eks", name="FargateProfile"):
     """An EKS Fargate profile. Any change but tags replaces it; EKS runs one profile operation per cluster."""
 
-    cluster_name: pulumi.Output[str]
-    fargate_profile_name: pulumi.Output[str]
-    pod_execution_role_arn: pulumi.Output[str]
-    selectors: pulumi.Output[list[dict[str, Any]]]
-    subnet_ids: pulumi.Output[list[str]]
-    tags: pulumi.Output[dict[str, str]]
-    region: pulumi.Output[str]
-    arn: pulumi.Output[str]
-    status: pulumi.Output[str]
+    # For type checkers only: the SDK evaluates a Resource class's annotations again for every resource it
+    # registers (0.5 ms each here), and these outputs are plain values that need no conversion. A fleet declares
+    # many profiles.
+    if TYPE_CHECKING:
+        cluster_name: pulumi.Output[str]
+        fargate_profile_name: pulumi.Output[str]
+        pod_execution_role_arn: pulumi.Output[str]
+        selectors: pulumi.Output[list[dict[str, Any]]]
+        subnet_ids: pulumi.Output[list[str]]
+        tags: pulumi.Output[dict[str, str]]
+        region: pulumi.Output[str]
+        arn: pulumi.Output[str]
+        status: pulumi.Output[str]
 
     def __init__(
         self,
@@ -533,4 +586,42 @@ class FargateProfile(pulumi.dynamic.Resource, module="eks", name="FargateProfile
             STATUS: None,
             CLAIM: None,
         }
+        after = _after_the_previous_profile(self, cluster_name, region)
+        if after is not None:
+            opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=after))
         super().__init__(FargateProfileProvider(), resource_name, props, opts)
+
+
+# Program side: the profile declared last for each (region, cluster) in this program run (one per engine monitor,
+# so an Automation API process running several programs keeps them apart). Each new profile of that cluster depends
+# on it, so the engine runs one profile operation per cluster at a time (destroy runs them in reverse) and no
+# provider thread waits for another's turn; different clusters proceed side by side. The link is made when the
+# cluster name is known (it may come from another resource); with an unknown name in a preview there is nothing
+# to order.
+_last_declared: weakref.WeakKeyDictionary[object, dict[tuple[str | None, str], FargateProfile]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+class _NoMonitor:
+    """The key for profiles declared outside a program run (no engine monitor yet)."""
+
+
+_NO_MONITOR = _NoMonitor()
+
+
+def _after_the_previous_profile(
+    profile: FargateProfile, cluster_name: pulumi.Input[str], region: pulumi.Input[str] | None
+) -> pulumi.Input[list[pulumi.Resource]] | None:
+    """What `profile` must wait for: the profile declared before it for the same cluster, if any."""
+    last = _last_declared.setdefault(pulumi.runtime.settings.get_monitor() or _NO_MONITOR, {})
+
+    def link(cluster: Any, chosen_region: Any) -> list[pulumi.Resource]:
+        key = (chosen_region if isinstance(chosen_region, str) else None, str(cluster))
+        previous = last.get(key)
+        last[key] = profile
+        return [previous] if previous is not None else []
+
+    if isinstance(cluster_name, str) and (region is None or isinstance(region, str)):
+        return link(cluster_name, region) or None  # known now: no outputs to wait for
+    return pulumi.Output.all(cluster_name, region).apply(lambda values: link(*values))

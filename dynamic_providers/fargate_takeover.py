@@ -22,6 +22,7 @@ whose state holds another claim leaves the profile alone (it belongs to the repl
 FAILED = ("CREATE_FAILED", "DELETE_FAILED")
 # A create probes request tokens of successive generations while EKS replays one whose profile is gone.
 MAX_GENERATIONS = 20
+MAX_TAKE_OVERS = 25
 
 
 def left(deadline: float) -> float:
@@ -88,6 +89,21 @@ def foreign_message(what: str, tags: Mapping[str, str]) -> str:
     )
 
 
+class ReplayedAnswer(Exception):
+    """The first look after a create found no profile, or another one: EKS answered with the answer of an earlier
+    create with this request token, whose profile is gone since. The create is asked again with the next
+    generation's token. (Not a ClusterConnectError: it never reaches the user.)"""
+
+
+@dataclass(frozen=True)
+class Made:
+    """What Creation.run left: `arn`, what EKS answered when this run made the profile (None: it took one over);
+    `generation`, the request token generation it used."""
+
+    arn: str | None
+    generation: int
+
+
 @dataclass(frozen=True)
 class Creation:
     """One create: its provider (for the EKS calls), the client, what it asks for and until when."""
@@ -102,16 +118,16 @@ class Creation:
     def identity(self) -> str:
         return str(self.props.get(ownership.IDENTITY) or "")
 
-    def run(self) -> None:
-        """Leave a profile of this name that is ours and matches the inputs. Someone else's profile fails the
-        create before anything is changed."""
+    def run(self, generation: int = 0) -> Made:
+        """Leave a profile of this name that is ours and matches the inputs: made now (`Made.arn` is what EKS
+        answered; the caller's first look confirms it, see ReplayedAnswer), or taken over (`Made.arn` None).
+        Someone else's profile fails the create before anything is changed."""
         request = create_request(self.props, self.identity)
-        generation = 0
-        for _ in range(MAX_GENERATIONS + 5):
+        for _ in range(MAX_TAKE_OVERS):
             existing = self._describe(request)
             if existing is not None:
                 if self._take_over(existing, request):
-                    return
+                    return Made(None, generation)
                 continue  # ours but unfit (failed, other inputs, being deleted), and gone now
             token = ownership.request_token(self.identity, request, generation)
             try:
@@ -120,14 +136,7 @@ class Creation:
                 if "already exists" in err.message:
                     continue  # made since we looked: the next look says whose it is
                 raise
-            try:
-                live = self._describe(request)
-            except errors.ClusterConnectError as err:
-                raise left_in_place(err, self.what) from err
-            if live is not None and live.get("fargateProfileArn") == made.get("fargateProfileArn"):
-                return
-            # EKS replayed the answer of an earlier create with this token, whose profile is gone since.
-            generation += 1
+            return Made(str(made.get("fargateProfileArn")), generation)
         raise errors.ClusterConnectError(f"could not create {self.what}: it kept changing while being created")
 
     def _describe(self, request: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -156,7 +165,7 @@ class Creation:
         ours = tags.get(ownership.OWNER_KEY) == request["tags"][ownership.OWNER_KEY]
         if status == "DELETING":
             progress.report(f"{self.what} is being deleted; waiting until it is gone")
-            self.provider.wait_gone(self.eks, cluster, name, self.what, left(self.deadline))
+            self.provider.wait_gone(self.eks, cluster, name, self.what, left(self.deadline), joined=True)
             return False
         if not ours and not ownership.adopting(self.props):
             raise errors.ClusterConnectError(foreign_message(self.what, tags))

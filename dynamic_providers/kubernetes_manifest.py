@@ -7,15 +7,10 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import lightkube
 import pulumi
 import yaml
-from lightkube import codecs, generic_resource
-from lightkube.core.exceptions import LoadResourceError
-from lightkube.core.resource import NamespacedResource
-from lightkube.types import CascadeType
 from pulumi.dynamic import (
     CheckFailure,
     CheckResult,
@@ -26,6 +21,12 @@ from pulumi.dynamic import (
 )
 
 from pulumi_cluster_connect._plumbing import errors, inputs, kube, ownership, polling, progress, reporting
+
+if TYPE_CHECKING:
+    import lightkube
+
+# lightkube is imported where objects are applied, read or deleted (after kube.load_lightkube, which kube.client
+# calls): a preview (check and diff) never needs it.
 
 DEFAULT_TIMEOUT = 300.0
 # Kinds every other object may depend on are applied first and deleted last.
@@ -170,16 +171,23 @@ def diff(olds: Mapping[str, Any], news: Mapping[str, Any]) -> DiffResult:
 
 def _resource_class(client: lightkube.Client, obj: Mapping[str, Any]) -> Any:
     """The lightkube class of the object's apiVersion and kind (its other fields are not validated here)."""
+    kube.load_lightkube()
+    from lightkube import codecs, generic_resource
+    from lightkube.core.exceptions import LoadResourceError
+
     api_version, kind = str(obj.get("apiVersion")), str(obj.get("kind"))
     try:
-        return codecs.resource_registry.load(api_version, kind)
+        return kube.ready(codecs.resource_registry.load(api_version, kind))
     except LoadResourceError:
         # A custom resource: learn its kinds from the cluster's CRDs, then try once more.
         generic_resource.load_in_cluster_generic_resources(client)
-        return codecs.resource_registry.load(api_version, kind)
+        return kube.ready(codecs.resource_registry.load(api_version, kind))
 
 
 def _is_namespaced(resource_class: Any) -> bool:
+    kube.load_lightkube()
+    from lightkube.core.resource import NamespacedResource
+
     return issubclass(resource_class, NamespacedResource)
 
 
@@ -214,6 +222,9 @@ def _apply_all(
 def _owner_of_existing(client: lightkube.Client, obj: Mapping[str, Any]) -> tuple[str, str | None] | None:
     """(reference, owner mark) of the object as it exists, None when it does not (or its kind is not served yet,
     so it cannot exist)."""
+    kube.load_lightkube()
+    from lightkube.core.exceptions import LoadResourceError
+
     try:
         resource_class = _resource_class(client, obj)
     except LoadResourceError:
@@ -293,6 +304,10 @@ def _claimed_by_another(client: lightkube.Client, resource_class: Any, ref: str,
 def _delete_all(kubeconfig: str, refs: Sequence[str], timeout: float, claim: str | None = None) -> None:
     """Delete in reverse apply order with background propagation, then wait until every object is gone; an
     object that another resource's create claimed since is left to it."""
+    kube.load_lightkube()
+    from lightkube.core.exceptions import LoadResourceError
+    from lightkube.types import CascadeType
+
     client = kube.client(kubeconfig)
     targets = []
     for ref in reversed(refs):
@@ -336,6 +351,9 @@ def _delete_all(kubeconfig: str, refs: Sequence[str], timeout: float, claim: str
 
 
 def _existing(kubeconfig: str, refs: Sequence[str]) -> list[str]:
+    kube.load_lightkube()
+    from lightkube.core.exceptions import LoadResourceError
+
     client = kube.client(kubeconfig)
     present = []
     for ref in refs:

@@ -39,7 +39,8 @@ NAME_MAX = 100
 REPLACING = (CLUSTER_NAME, CONNECTOR_PROVIDER, ROLE_ARN, TAGS)
 # eksctl retries IAM propagation for three minutes; so do we.
 PROPAGATION_TIMEOUT = 180.0
-PROPAGATION_BACKOFF = polling.Backoff(first=1.0, factor=1.5, cap=10.0)
+# IAM changes usually propagate within seconds: retry RegisterCluster soon, at most 3 s apart.
+PROPAGATION_BACKOFF = polling.Backoff(first=1.0, factor=1.5, cap=3.0)
 PROPAGATION_MESSAGES = ("not existing role", "nonexistent role")
 
 

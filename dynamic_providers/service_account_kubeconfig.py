@@ -9,7 +9,6 @@ from typing import Any
 
 import pulumi
 import yaml
-from lightkube.resources.core_v1 import Secret
 from pulumi.dynamic import (
     CheckFailure,
     CheckResult,
@@ -51,6 +50,9 @@ def service_account_kubeconfig(admin_kubeconfig: kube.Kubeconfig, secret: Mappin
 
 
 def _read_token_secret(admin_kubeconfig: kube.Kubeconfig, namespace: str, name: str) -> dict[str, Any] | None:
+    kube.load_lightkube()  # here, not at import: a preview (check and diff) never needs lightkube
+    from lightkube.resources.core_v1 import Secret
+
     try:
         with kube.translated_errors(f"get Secret {namespace}/{name} from {kube.server_of(admin_kubeconfig)}"):
             secret = kube.client(admin_kubeconfig).get(Secret, name, namespace=namespace)

@@ -6,6 +6,7 @@ import base64
 import binascii
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +18,8 @@ from lightkube.resources.core_v1 import Secret
 
 from . import kube_clients
 from .aws import registrations
+
+kube_clients.ready(StatefulSet, Secret)
 
 NAMESPACE = "eks-connector"
 STATEFULSET = "eks-connector"
@@ -66,8 +69,12 @@ class SimulatedAgent:
 
     kubeconfig: str
     interval: float = 0.5
+    connect_delay: float = 0.0
+    """Seconds between first seeing a correctly wired activation and connecting (a real agent pulls images,
+    starts and reaches AWS first: seconds to a minute)."""
     connected: list[Activation] = field(default_factory=list)
     last_error: Exception | None = None
+    _first_seen: dict[str, float] = field(default_factory=dict)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
 
@@ -108,9 +115,12 @@ class SimulatedAgent:
                 return None
             raise
         activation = activation_of(statefulset, secret)
-        if activation is None or not registrations.connect(
-            activation.region, None, activation.activation_id, activation.activation_code
-        ):
+        if activation is None:
+            return None
+        first_seen = self._first_seen.setdefault(activation.activation_id, time.monotonic())
+        if time.monotonic() - first_seen < self.connect_delay:
+            return None
+        if not registrations.connect(activation.region, None, activation.activation_id, activation.activation_code):
             return None
         if activation not in self.connected:
             self.connected.append(activation)

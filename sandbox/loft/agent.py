@@ -21,8 +21,11 @@ from lightkube.core.exceptions import ApiError
 from lightkube.resources.apps_v1 import Deployment
 from lightkube.resources.core_v1 import Pod, Secret
 
+from .. import kube_clients
 from . import exceptions
 from .models import LoftBackend
+
+kube_clients.ready(Deployment, Pod, Secret)  # the agents poll from threads: see kube_clients.ready
 
 AGENT_APP = "loft"  # the label app=loft the chart puts on the agent
 CONTAINER = "agent"

@@ -12,7 +12,10 @@ from lightkube.core.exceptions import ApiError, ConfigError
 from lightkube.models.meta_v1 import ObjectMeta
 from lightkube.resources.core_v1 import Namespace, Secret
 
+from .. import kube_clients
 from . import exceptions
+
+kube_clients.ready(Namespace, Secret)  # requests are served from threads: see kube_clients.ready
 
 SECRET_NAME = "loft-cluster-config-{name}"
 CLUSTER_LABEL = "loft.sh/cluster"

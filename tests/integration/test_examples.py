@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -9,7 +10,8 @@ from pathlib import Path
 import boto3
 import pytest
 
-from pulumi_cluster_connect.sandbox import seed
+from pulumi_cluster_connect.sandbox import kubernetes, seed
+from pulumi_cluster_connect.sandbox.agent import SimulatedAgent
 from pulumi_cluster_connect.sandbox.aws.control import SandboxControl
 from pulumi_cluster_connect.sandbox.kubernetes import ControlPlane
 from pulumi_cluster_connect.sandbox.loft import LoftControl, LoftSandbox
@@ -116,12 +118,52 @@ def configure_loft_v4(stack: TestStack, request: pytest.FixtureRequest) -> Calla
     return verify
 
 
+def configure_fleet(stack: TestStack, request: pytest.FixtureRequest) -> Callable[[dict[str, object]], None]:
+    """Two external clusters (the session's and one more, each with its simulated agent) and two EKS clusters."""
+    kube: ControlPlane = request.getfixturevalue("kube")
+    request.getfixturevalue("agent")
+    second = kubernetes.start_temporary()
+    request.addfinalizer(lambda: kubernetes.stop_temporary(second))
+    second_agent = SimulatedAgent(second.kubeconfig_text()).start()
+    request.addfinalizer(second_agent.stop)
+    folder = Path(request.getfixturevalue("tmp_path"))
+    for name, plane in (("edge-a", kube), ("edge-b", second)):
+        (folder / f"{name}.kubeconfig").write_text(plane.kubeconfig_text())
+    for name in ("apps-a", "apps-b"):
+        eks_cluster(name, "1.30")
+    clusters = [
+        {"name": "edge-a", "connect": {"kubeconfigPath": str(folder / "edge-a.kubeconfig")}},
+        {"name": "edge-b", "connect": {"kubeconfigPath": str(folder / "edge-b.kubeconfig"), "provider": "GKE"}},
+        {"name": "apps-a", "version": "1.31", "fargateNamespaces": ["apps", "jobs"]},
+        {"name": "apps-b", "version": "1.31", "fargateNamespaces": ["apps", "jobs"]},
+    ]
+    stack.set_config("clusters", json.dumps(clusters))
+    stack.set_config("connectorRoleArn", seed.seed()["connectorRoleArn"])
+    stack.set_config("podExecutionRoleArn", seed.seed()["podExecutionRoleArn"])
+
+    def verify(outputs: dict[str, object]) -> None:
+        fleet: dict[str, dict[str, object]] = outputs["fleet"]  # type: ignore[assignment]
+        eks = boto3.client("eks")
+        for name in ("edge-a", "edge-b"):
+            assert fleet[name] == {"status": "ACTIVE"}
+            assert eks.describe_cluster(name=name)["cluster"]["status"] == "ACTIVE"
+        for name in ("apps-a", "apps-b"):
+            assert fleet[name] == {"version": "1.31", "profiles": [f"{name}-apps", f"{name}-jobs"]}
+            assert eks.describe_cluster(name=name)["cluster"]["version"] == "1.31"
+            profiles = eks.list_fargate_profiles(clusterName=name)["fargateProfileNames"]
+            assert sorted(profiles) == [f"{name}-apps", f"{name}-jobs"]
+        assert second.token not in stack.state_text()
+
+    return verify
+
+
 CASES: dict[str, Callable[[TestStack, pytest.FixtureRequest], Callable[[dict[str, object]], None]]] = {
     "eks-connector": configure_eks_connector,
     "fargate": configure_fargate,
     "upgrade": configure_upgrade,
     "loft": configure_loft,
     "loft:v4": configure_loft_v4,
+    "fleet": configure_fleet,
 }
 
 

@@ -73,3 +73,29 @@ def test_client_errors_are_translated_with_the_service_code_and_message() -> Non
     assert translated.value.status == 409
     assert translated.value.__cause__ is error
     assert errors.aws_error_code(translated.value) == "ResourceInUseException"
+
+
+def test_a_client_is_built_once_per_process_for_the_same_settings() -> None:
+    first = aws.eks("us-west-2", {"aws:region": "us-east-2"})
+
+    assert aws.eks("us-west-2", {"aws:region": "us-east-2"}) is first
+    assert aws.eks("eu-west-1") is not first
+    assert aws.iam("us-west-2") is not aws.eks("us-west-2")  # type: ignore[comparison-overlap]
+
+
+def test_a_changed_environment_gets_a_new_client(monkeypatch: pytest.MonkeyPatch) -> None:
+    before = aws.eks("us-west-2")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_EKS", "http://127.0.0.1:3")
+    after = aws.eks("us-west-2")
+
+    assert after is not before
+    assert after.meta.endpoint_url == "http://127.0.0.1:3"
+
+
+def test_the_client_cache_is_keyed_by_plain_values_without_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "do-not-keep-me")
+    aws.eks("us-west-2")
+
+    for key in aws._built:
+        assert all(isinstance(part, str) for part in key)
+        assert "do-not-keep-me" not in repr(key)

@@ -14,7 +14,7 @@ from botocore.config import Config as BotoConfig
 from pulumi.dynamic import ConfigureRequest
 from pulumi.dynamic.config import Config
 
-from pulumi_cluster_connect._plumbing import aws, errors, ownership, polling
+from pulumi_cluster_connect._plumbing import aws, errors, ownership, pacing, polling
 from pulumi_cluster_connect.dynamic_providers import fargate_profile as fp
 from pulumi_cluster_connect.dynamic_providers import fargate_takeover
 from pulumi_cluster_connect.sandbox.aws.control import SandboxControl
@@ -288,3 +288,20 @@ def test_a_replacement_that_adopted_the_profile_keeps_it_when_the_old_resource_i
 def test_claims_are_our_tags_not_the_users() -> None:
     tags = {"team": "x", ownership.OWNER_KEY: "m", fargate_takeover.CLAIM_KEY: "c"}
     assert fargate_takeover.user_tags(tags) == {"team": "x"}
+
+
+def test_a_create_that_takes_over_a_profile_still_being_created_teaches_the_waits_nothing(
+    world: dict[str, Any],
+) -> None:
+    """The wait began midway through someone else's (or an interrupted run's) creation: its length says nothing
+    of how long a creation takes, so later waits must not look for the end that early."""
+    pacing.EXPECTATIONS.forget()
+    world["control"].set_durations(fargate_create=1.0)
+    props = inputs(world, adopt_existing=True)
+    made_by_someone_else(world)  # CREATING for a second
+
+    time.sleep(0.5)
+    outs = create(props)
+
+    assert outs["status"] == "ACTIVE"
+    assert pacing.EXPECTATIONS.known(fp.CREATE_PACE.kind or "") is None

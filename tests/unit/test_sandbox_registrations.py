@@ -429,6 +429,24 @@ def test_the_agent_connects_a_correctly_applied_manifest_and_saves_its_state(rol
     assert cluster.applied == list(agent.STATE_SECRETS)
 
 
+def test_an_agent_with_a_connect_delay_connects_only_that_long_after_it_first_saw_the_activation(
+    role_arn: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = register("edge", role_arn)["connectorConfig"]
+    cluster = connector_cluster(config["activationId"], config["activationCode"])
+    now = [1000.0]
+    monkeypatch.setattr(time, "monotonic", lambda: now[0])
+    delayed = agent.SimulatedAgent("unused", connect_delay=15.0)
+
+    assert delayed.poll(cluster) is None  # type: ignore[arg-type]
+    now[0] += 14.9
+    assert delayed.poll(cluster) is None  # type: ignore[arg-type]
+    assert registrations.registration(REGION, "edge").connected_at is None  # type: ignore[union-attr]
+    now[0] += 0.1
+    assert delayed.poll(cluster) is not None  # type: ignore[arg-type]
+    assert registrations.registration(REGION, "edge").status(time.time()) == "ACTIVE"  # type: ignore[union-attr]
+
+
 @pytest.mark.parametrize(
     "fault",
     ["wrong key", "wrong encoding", "mismatched id", "wrong code", "expired"],

@@ -1,18 +1,28 @@
-"""AWS clients for the providers: region, profile, endpoint and retry settings; every error as AwsApiError."""
+"""AWS clients for the providers: region, profile, endpoint and retry settings; every error as AwsApiError.
+
+Clients are built once per process for each set of settings and reused: building one costs 0.4-0.5 s of CPU
+(botocore loads and parses the service model), which a deployment of many resources would pay on every call.
+boto3 clients are thread-safe; sessions are not, so building happens under a lock. boto3 itself is imported on first
+use, so a preview (check and diff only) never pays for it. The cache is keyed by plain
+values only: the service, the resource's region, `aws:profile` and `aws:region`, and a digest of every AWS_* and
+CLUSTER_CONNECT_AWS_* environment variable (credentials, endpoints, config files), so a changed environment gets
+a new client. Nothing of it lives on a provider object, which is pickled into the state.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import boto3
-import botocore.config
-
 from . import errors, polling, progress
 
 if TYPE_CHECKING:
+    import boto3
+    import botocore.config
     from botocore.config import _RetryDict
     from mypy_boto3_eks import EKSClient
     from mypy_boto3_iam import IAMClient
@@ -22,20 +32,53 @@ RETRY_MODE_ENV = "CLUSTER_CONNECT_AWS_RETRY_MODE"
 MAX_ATTEMPTS_ENV = "CLUSTER_CONNECT_AWS_MAX_ATTEMPTS"
 
 
+CACHE_LIMIT = 64
+_built: dict[tuple[str, ...], Any] = {}
+_building = threading.Lock()
+
+
+def _environment_digest() -> str:
+    """A digest of the environment boto3 reads (credentials included), never the values themselves."""
+    relevant = sorted((k, v) for k, v in os.environ.items() if k.startswith(("AWS_", "CLUSTER_CONNECT_AWS_")))
+    return hashlib.sha256(repr(relevant).encode()).hexdigest()
+
+
+def _cached(key: tuple[str, ...], build: Callable[[], T]) -> T:
+    with _building:
+        if key not in _built:
+            if len(_built) >= CACHE_LIMIT:
+                _built.clear()
+            _built[key] = build()
+        return _built[key]  # type: ignore[no-any-return]
+
+
 def _session(region: str | None, stack_config: Mapping[str, str]) -> boto3.session.Session:
     """Region from the resource input, else `aws:region` config, else the standard chain; `aws:profile` too."""
-    profile = stack_config.get("aws:profile") or None
-    session = boto3.session.Session(profile_name=profile)
-    # boto3 reads AWS_DEFAULT_REGION and the profile; AWS_REGION is what the other AWS SDKs and CLIs read.
-    chosen_region = region or stack_config.get("aws:region") or session.region_name or os.environ.get("AWS_REGION")
-    if chosen_region is None:
-        raise errors.ClusterConnectError(
-            "no AWS region: set the resource's `region`, the `aws:region` stack config or AWS_REGION"
-        )
-    return boto3.session.Session(profile_name=profile, region_name=chosen_region)
+    profile = stack_config.get("aws:profile") or ""
+    configured_region = stack_config.get("aws:region") or ""
+    digest = _environment_digest()
+    key = ("session", region or "", profile, configured_region, digest)
+    if key in _built:
+        return _built[key]  # type: ignore[no-any-return]
+
+    def build() -> boto3.session.Session:
+        import boto3  # on first use: a preview (check and diff) never needs it, and it takes 0.15 s to import
+
+        session = boto3.session.Session(profile_name=profile or None)
+        # boto3 reads AWS_DEFAULT_REGION and the profile; AWS_REGION is what the other AWS SDKs and CLIs read.
+        chosen_region = region or configured_region or session.region_name or os.environ.get("AWS_REGION")
+        if chosen_region is None:
+            raise errors.ClusterConnectError(
+                "no AWS region: set the resource's `region`, the `aws:region` stack config or AWS_REGION"
+            )
+        return boto3.session.Session(profile_name=profile or None, region_name=chosen_region)
+
+    return _cached(key, build)
 
 
 def _botocore_config() -> botocore.config.Config:
+    import botocore.config
+
     # "standard" retries throttling and 5xx with backoff; "adaptive" adds client-side rate limiting.
     mode = os.environ.get(RETRY_MODE_ENV, "standard")
     attempts = int(os.environ.get(MAX_ATTEMPTS_ENV, "8"))
@@ -80,9 +123,17 @@ class _Translating:
 
 
 def client(service: str, region: str | None = None, stack_config: Mapping[str, str] | None = None) -> Any:
-    """A boto3 client; AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE> are honoured by botocore itself."""
-    raw = _session(region, stack_config or {}).client(service, config=_botocore_config())  # type: ignore[call-overload]
-    return _Translating(raw, service.upper())
+    """A boto3 client, reused within the process for the same settings; AWS_ENDPOINT_URL and
+    AWS_ENDPOINT_URL_<SERVICE> are honoured by botocore itself."""
+    config = stack_config or {}
+    session = _session(region, config)
+    key = ("client", service, str(session.region_name), config.get("aws:profile") or "", _environment_digest())
+
+    def build() -> _Translating:
+        raw = session.client(service, config=_botocore_config())  # type: ignore[call-overload]
+        return _Translating(raw, service.upper())
+
+    return _cached(key, build)
 
 
 def eks(region: str | None = None, stack_config: Mapping[str, str] | None = None) -> EKSClient:

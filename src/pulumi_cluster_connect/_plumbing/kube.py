@@ -1,19 +1,127 @@
-"""Kubernetes clients for the providers, built per call from a kubeconfig given as YAML text or as a map."""
+"""Kubernetes clients for the providers, built per call from a kubeconfig given as YAML text or as a map.
+
+Kubeconfig text is parsed once per process (keyed by a digest of the text) with libyaml's loader where PyYAML has
+it; every caller gets its own copy.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import copy
+import hashlib
+import importlib
+import pkgutil
+import threading
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx2
-import lightkube
-import lightkube.config.kubeconfig
 import yaml
-from lightkube.core.exceptions import ApiError
 from pulumi.dynamic import CheckFailure
 
 from . import errors, inputs
+
+if TYPE_CHECKING:
+    import lightkube
+
+# lightkube and httpx are imported on first use, not with this module, so a preview (check and diff) never pays for
+# them (0.1-0.2 s in every provider process). lightkube's modules import each other in cycles: two provider threads
+# importing them for the first time at once deadlock (the import system's _DeadlockError), so the first use imports
+# all of them, one thread at a time, through load_lightkube.
+LIGHTKUBE_MODULES = (
+    "httpx2",
+    "lightkube",
+    "lightkube.codecs",
+    "lightkube.generic_resource",
+    "lightkube.core.exceptions",
+    "lightkube.core.resource",
+    "lightkube.types",
+    "lightkube.models.meta_v1",
+)
+_lightkube_loaded = threading.Event()
+_lightkube_guard = threading.Lock()
+
+# lightkube's models are msgspec Structs. msgspec builds a type's decoding information on its first use and calls
+# back into Python meanwhile (for the class annotations), so another thread may run msgspec's C code on the type
+# while it is half built: two threads converting a kind for the first time at once crash the process (a
+# segmentation fault in msgspec._core; the connectors of two clusters applied side by side did). So load_lightkube
+# builds it for every built-in kind up front (155 kinds, 0.05 s), and a kind made at run time (a custom resource)
+# goes through `ready` before its first use. The information then stays on the classes.
+_ready: set[type] = set()
+
+
+def _build_type_info(model: type) -> None:
+    import msgspec
+
+    if issubclass(model, msgspec.Struct):
+        msgspec.json.Decoder(model)  # builds and keeps the type information of the class and everything it holds
+    _ready.add(model)
+
+
+def _built_in_models() -> Iterator[type]:
+    import lightkube.resources
+    from lightkube.models import meta_v1
+
+    yield meta_v1.Status  # what every error answer is decoded as
+    for module_info in pkgutil.iter_modules(lightkube.resources.__path__, "lightkube.resources."):
+        module = importlib.import_module(module_info.name)
+        for value in vars(module).values():
+            if isinstance(value, type) and value.__module__ == module.__name__ and hasattr(value, "from_dict"):
+                yield value
+
+
+def load_lightkube() -> None:
+    """Import lightkube and httpx once, one thread at a time, with every built-in kind ready for any thread.
+
+    Call before importing anything of lightkube."""
+    if _lightkube_loaded.is_set():
+        return
+    with _lightkube_guard:
+        if _lightkube_loaded.is_set():
+            return
+        for name in LIGHTKUBE_MODULES:
+            importlib.import_module(name)
+        for model in _built_in_models():
+            _build_type_info(model)
+        _lightkube_loaded.set()
+
+
+def ready(resource_class: type) -> type:
+    """`resource_class`, safe to convert and decode from any thread (see above): for kinds made at run time."""
+    load_lightkube()
+    if resource_class in _ready:
+        return resource_class
+    with _lightkube_guard:
+        if resource_class not in _ready:
+            _build_type_info(resource_class)
+    return resource_class
+
+
+# libyaml's loader parses a kubeconfig ten times faster than PyYAML's pure-Python one, where it is built in.
+SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+PARSED_LIMIT = 256
+_parsed: dict[str, Any] = {}
+_parsed_guard = threading.Lock()
+
+
+def load_yaml(text: str) -> Any:
+    """One YAML (or JSON) document, with the fastest safe loader available."""
+    return yaml.load(text, Loader=SAFE_LOADER)
+
+
+def _parsed_once(text: str) -> Any:
+    """The document `text` holds, parsed once per process (keyed by a digest of the text); a copy each time."""
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    with _parsed_guard:
+        known = digest in _parsed
+        found = _parsed.get(digest)
+    if not known:
+        found = load_yaml(text)
+        with _parsed_guard:
+            if len(_parsed) >= PARSED_LIMIT:
+                _parsed.clear()
+            _parsed[digest] = found
+    return copy.deepcopy(found)
+
 
 FIELD_MANAGER = "pulumi-cluster-connect"
 Kubeconfig = str | Mapping[str, Any]
@@ -45,7 +153,7 @@ def _load(kubeconfig: object) -> Mapping[str, Any]:
     if len(kubeconfig) > MAX_TEXT:
         raise ValueError(f"is longer than {MAX_TEXT} characters")
     try:
-        data = yaml.safe_load(kubeconfig)
+        data = _parsed_once(kubeconfig)
     except yaml.YAMLError as err:
         # The parser's own message quotes the document, credentials included: say where, never what.
         mark = getattr(err, "problem_mark", None)
@@ -138,6 +246,10 @@ def credentials_in(kubeconfig: object) -> list[str]:
 
 
 def client(kubeconfig: Kubeconfig, field_manager: str = FIELD_MANAGER, timeout: float = 30) -> lightkube.Client:
+    load_lightkube()
+    import httpx2
+    import lightkube
+
     config = lightkube.KubeConfig.from_dict(parse_kubeconfig(kubeconfig))
     return lightkube.Client(config, field_manager=field_manager, timeout=httpx2.Timeout(timeout))
 
@@ -145,6 +257,10 @@ def client(kubeconfig: Kubeconfig, field_manager: str = FIELD_MANAGER, timeout: 
 @contextlib.contextmanager
 def translated_errors(action: str) -> Iterator[None]:
     """Turn lightkube's and httpx's exceptions into KubernetesApiError with the API server's Status."""
+    load_lightkube()
+    import httpx2
+    from lightkube.core.exceptions import ApiError
+
     try:
         yield
     except ApiError as err:

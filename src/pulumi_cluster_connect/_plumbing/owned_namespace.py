@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from lightkube.models.meta_v1 import ObjectMeta
-from lightkube.resources.core_v1 import Namespace
-
 from . import errors, kube, polling
+
+# lightkube is imported after kube.client has loaded it (one thread at a time: see kube.load_lightkube).
 
 # Kept on a namespace made here: whoever finds it later knows it is ours to remove.
 NAMESPACE_MARK = ("app.kubernetes.io/managed-by", "pulumi-cluster-connect")
@@ -14,6 +13,9 @@ NAMESPACE_MARK = ("app.kubernetes.io/managed-by", "pulumi-cluster-connect")
 def ensure(kubeconfig: str, namespace: str) -> bool:
     """Create the namespace (marked as ours) when missing; True when it is ours to remove."""
     client = kube.client(kubeconfig)
+    from lightkube.models.meta_v1 import ObjectMeta
+    from lightkube.resources.core_v1 import Namespace
+
     try:
         with kube.translated_errors(f"get Namespace {namespace}"):
             existing = client.get(Namespace, namespace)
@@ -30,6 +32,7 @@ def ensure(kubeconfig: str, namespace: str) -> bool:
 def remove(kubeconfig: str, namespace: str, timeout: float) -> None:
     """Delete our namespace and wait until it is gone (a replacement may create it again right away)."""
     client = kube.client(kubeconfig)
+    from lightkube.resources.core_v1 import Namespace
 
     def present() -> bool:
         try:

@@ -1,4 +1,4 @@
-"""Waiting for a lifecycle: fast first polls, capped backoff, an overall timeout, failure states."""
+"""Waiting for a lifecycle: paced looks (see pacing), an overall timeout, failure states, progress lines."""
 
 from __future__ import annotations
 
@@ -7,7 +7,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from . import errors, progress
+from . import errors, pacing, progress
+from .pacing import Lifecycle
+
+__all__ = ["Backoff", "ElapsedBackoff", "Lifecycle", "wait_for"]
 
 T = TypeVar("T")
 
@@ -52,6 +55,28 @@ class ElapsedBackoff(Backoff):
         return next_interval
 
 
+class _BackoffPace:
+    """A fixed sequence of pauses (retries, short waits), with the same interface as pacing.Pace."""
+
+    def __init__(self, backoff: Backoff) -> None:
+        self._next_interval = backoff.intervals()
+
+    def first_delay(self) -> float:
+        return 0.0
+
+    def pending(self, sent_elapsed: float) -> None:
+        pass
+
+    def completed(self, received_elapsed: float) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def rest(self, elapsed: Callable[[], float], limit: float, sleep: Callable[[float], None] | None) -> None:
+        (sleep or time.sleep)(min(self._next_interval(), limit))
+
+
 def wait_for(
     what: str,
     describe: Callable[[], T],
@@ -60,31 +85,46 @@ def wait_for(
     done: Callable[[T], bool],
     failure: Callable[[T], str | None] = lambda _: None,
     timeout: float,
-    backoff: Backoff = Backoff(),
+    backoff: Backoff | Lifecycle = Backoff(),
     clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], None] | None = None,
 ) -> T:
     """Call `describe` until `done`; raise LifecycleFailed when `failure` gives a reason, WaitTimeout at the end.
 
-    Progress lines (what, elapsed, state) are printed when the state changes and every half minute.
+    A `Lifecycle` paces the looks by what the process has learned of its kind (pacing); a `Backoff` is a plain
+    sequence of pauses. Progress lines (what, elapsed, state) are printed when the state changes and every half
+    minute. `sleep` replaces the real pause in tests.
     """
     started = clock()
-    next_interval = backoff.intervals()
+    pace: _BackoffPace | pacing.Pace = pacing.Pace(backoff) if isinstance(backoff, Lifecycle) else _BackoffPace(backoff)
+
+    def elapsed() -> float:
+        return clock() - started
+
     last_state: str | None = None
     last_report = started
-    while True:
-        observed = describe()
-        state = state_of(observed)
-        now = clock()
-        if state != last_state or now - last_report >= 30:
-            progress.report(f"{what}: {state or 'pending'} ({now - started:.0f}s)")
-            last_state, last_report = state, now
-        if done(observed):
-            return observed
-        reason = failure(observed)
-        if reason is not None:
-            raise errors.LifecycleFailed(what, state, reason)
-        remaining = timeout - (now - started)
-        if remaining <= 0:
-            raise errors.WaitTimeout(what, timeout, state)
-        sleep(min(next_interval(), remaining))
+    try:
+        first = min(pace.first_delay(), timeout)
+        if first > 0:
+            pace.rest(elapsed, first, sleep)
+        while True:
+            sent = elapsed()
+            observed = describe()
+            state = state_of(observed)
+            now = clock()
+            if state != last_state or now - last_report >= 30:
+                progress.report(f"{what}: {state or 'pending'} ({now - started:.0f}s)")
+                last_state, last_report = state, now
+            if done(observed):
+                pace.completed(now - started)
+                return observed
+            reason = failure(observed)
+            if reason is not None:
+                raise errors.LifecycleFailed(what, state, reason)
+            remaining = timeout - (now - started)
+            if remaining <= 0:
+                raise errors.WaitTimeout(what, timeout, state)
+            pace.pending(sent)
+            pace.rest(elapsed, remaining, sleep)
+    finally:
+        pace.close()

@@ -1,0 +1,194 @@
+"""Benchmark: what one of our resources costs a `pulumi preview`, against a trivial dynamic resource.
+
+For N = 50 and 150 resources of one kind in a new stack:
+
+    per resource = (time of `pulumi preview` with N resources  -  with none) / N
+    ratio        = per resource of the kind / per resource of bench.trivial.Trivial
+
+in wall time and in CPU time (this process, which runs the inline program, plus the engine and the plugins it
+starts: steadier than wall time on a shared machine). Goal: both ratios <= 1.20. Two more rows give the
+yardstick's provider the properties FargateProfile and KubernetesManifest send, to show what part of their cost is
+what they carry rather than what they do. The kubeconfigs are like a
+fleet's: one per cluster, two manifests per cluster (the connector and console access of EksConnectedCluster),
+with a CA certificate and a client key inline.
+
+    .venv/bin/python bench/preview.py [--counts 50 150] [--runs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import os
+import resource
+import statistics
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pulumi
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from bench import harness, trivial  # noqa: E402
+from pulumi_cluster_connect.cli import engine  # noqa: E402
+from pulumi_cluster_connect.dynamic_providers import (  # noqa: E402
+    ClusterVersion,
+    FargateProfile,
+    KubernetesManifest,
+    RegisteredCluster,
+)
+from pulumi_cluster_connect.dynamic_providers.connection_wait import ConnectionWait  # noqa: E402
+from pulumi_cluster_connect.sandbox.stacks import StackFactory  # noqa: E402
+
+GOAL = 1.20
+ROLE = "arn:aws:iam::123456789012:role/fleet"
+PEM = base64.b64encode(b"-----BEGIN CERTIFICATE-----\n" + b"A" * 1400 + b"\n-----END CERTIFICATE-----\n").decode()
+
+
+def kubeconfig(cluster: int) -> str:
+    return f"""apiVersion: v1
+kind: Config
+current-context: c{cluster}
+clusters:
+- name: c{cluster}
+  cluster:
+    server: https://10.0.{cluster // 250}.{cluster % 250}:6443
+    certificate-authority-data: {PEM}
+contexts:
+- name: c{cluster}
+  context: {{cluster: c{cluster}, user: admin, namespace: default}}
+users:
+- name: admin
+  user:
+    client-certificate-data: {PEM}
+    client-key-data: {PEM}
+"""
+
+
+def configmap(i: int) -> dict[str, object]:
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"m{i}", "namespace": "default"}}
+
+
+SUBNETS = ["subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002"]
+
+
+def fargate_inputs(i: int) -> dict[str, Any]:
+    return {
+        "cluster_name": f"c{i // 3}",
+        "pod_execution_role_arn": ROLE,
+        "selectors": [{"namespace": f"apps-{i}"}],
+        "subnet_ids": SUBNETS,
+    }
+
+
+def trivial_like_fargate(i: int) -> object:
+    """The yardstick's provider with what FargateProfile sends: its inputs and its declared outputs."""
+    declared = ("fargate_profile_name", "tags", "region", "timeout_seconds", "auto_named", "arn", "status")
+    return trivial.Trivial(f"tf{i}", **fargate_inputs(i), auto_name_prefix=f"p{i}", **dict.fromkeys(declared))
+
+
+def trivial_like_manifest(i: int) -> object:
+    """The yardstick's provider with what KubernetesManifest sends: a secret kubeconfig and secret objects."""
+    secret = pulumi.ResourceOptions(additional_secret_outputs=["kubeconfig", "objects", "yaml"])
+    return trivial.Trivial(
+        f"tm{i}",
+        secret,
+        kubeconfig=pulumi.Output.secret(kubeconfig(i // 2)),
+        objects=pulumi.Output.secret([configmap(i)]),
+        field_manager="pulumi-cluster-connect",
+        yaml=None,
+        timeout_seconds=None,
+        applied=None,
+    )
+
+
+KINDS: dict[str, Callable[[int], object]] = {
+    "Trivial (yardstick)": lambda i: trivial.Trivial(f"t{i}", name=f"t{i}", value="v"),
+    "Trivial, Fargate's props": trivial_like_fargate,
+    "FargateProfile": lambda i: FargateProfile(f"p{i}", **fargate_inputs(i)),
+    "Trivial, manifest props": trivial_like_manifest,
+    "KubernetesManifest": lambda i: KubernetesManifest(f"m{i}", kubeconfig=kubeconfig(i // 2), objects=[configmap(i)]),
+    "ClusterVersion": lambda i: ClusterVersion(f"v{i}", cluster_name=f"c{i}", version="1.32"),
+    "RegisteredCluster": lambda i: RegisteredCluster(f"r{i}", connector_provider="OTHER", role_arn=ROLE),
+    "ConnectionWait": lambda i: ConnectionWait(f"w{i}", cluster_name=f"c{i}", activation_id=f"a{i}"),
+}
+
+
+def program(declare: Callable[[int], object], count: int) -> Callable[[], None]:
+    def run() -> None:
+        for i in range(count):
+            declare(i)
+        pulumi.export("count", count)
+
+    return run
+
+
+@dataclass
+class Cost:
+    wall: float
+    cpu: float
+
+
+def measured(action: Callable[[], object]) -> Cost:
+    """Wall time, and CPU time of this process (the inline program) plus the engine and plugins it ran."""
+    before = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    wall = harness.timed(action)
+    after = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = sum(a.ru_utime + a.ru_stime - b.ru_utime - b.ru_stime for a, b in zip(after, before, strict=True))
+    return Cost(wall, cpu)
+
+
+def per_resource(stacks: StackFactory, count: int, runs: int) -> dict[str, list[Cost]]:
+    """Per kind, `runs` samples of (preview with `count` resources - preview with none) / count.
+
+    Each round measures the empty preview and every kind once, one after the other, so a change in the machine's
+    load between rounds shifts the yardstick and the kinds alike.
+    """
+    empty = stacks.inline(program(KINDS["Trivial (yardstick)"], 0), stack=f"empty-{count}")
+    full = {kind: stacks.inline(program(KINDS[kind], count), stack=f"k{i}-{count}") for i, kind in enumerate(KINDS)}
+    samples: dict[str, list[Cost]] = {kind: [] for kind in KINDS}
+    for _ in range(runs):
+        base = measured(empty.preview)
+        for kind, stack in full.items():
+            cost = measured(stack.preview)
+            samples[kind].append(Cost((cost.wall - base.wall) / count, (cost.cpu - base.cpu) / count))
+    return samples
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--counts", type=int, nargs="+", default=[50, 150])
+    parser.add_argument("--runs", type=int, default=3, help="rounds per count (medians are printed)")
+    args = parser.parse_args()
+
+    engine.ensure_on_path()
+    os.environ.setdefault("AWS_REGION", "us-west-2")
+    print(f"Preview cost per resource against a trivial dynamic resource (goal: ratio <= {GOAL:.2f})")
+    with tempfile.TemporaryDirectory(prefix="bench-preview-") as root:
+        stacks = harness.stacks(Path(root))
+        for count in args.counts:
+            print(f"\nN = {count}, median of {args.runs} rounds ({harness.load()} at the start)")
+            samples = per_resource(stacks, count, args.runs)
+            yardstick = samples["Trivial (yardstick)"]
+            print(f"  {'':<22} {'wall':>9}  {'ratio':>5}   {'CPU':>9}  {'ratio':>5}")
+            for kind, costs in samples.items():
+                wall = statistics.median(c.wall for c in costs)
+                cpu = statistics.median(c.cpu for c in costs)
+                wall_ratio = statistics.median(c.wall / y.wall for c, y in zip(costs, yardstick, strict=True))
+                cpu_ratio = statistics.median(c.cpu / y.cpu for c, y in zip(costs, yardstick, strict=True))
+                verdict = "" if costs is yardstick else ("met" if max(wall_ratio, cpu_ratio) <= GOAL else "MISSED")
+                print(
+                    f"  {kind:<22} {wall * 1000:6.1f} ms  {wall_ratio:5.2f}   {cpu * 1000:6.1f} ms  {cpu_ratio:5.2f}   "
+                    f"{verdict}"
+                )
+            print(f"  ({harness.load()} at the end)")
+
+
+if __name__ == "__main__":
+    main()
