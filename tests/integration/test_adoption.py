@@ -41,22 +41,9 @@ def eks(aws: SandboxControl, aws_endpoint: str) -> Any:
 
 
 @pytest.fixture
-def pod_role(eks: Any, aws_endpoint: str) -> str:
+def pod_role(eks: Any, fargate_cluster: Callable[[str], str]) -> str:
     """An EKS cluster on two private subnets and a pod execution role, as pulumi-aws would have made them."""
-    ec2 = boto3.client("ec2", region_name=REGION, endpoint_url=aws_endpoint)
-    vpc = ec2.create_vpc(CidrBlock="10.7.0.0/16")["Vpc"]["VpcId"]
-    subnets = [
-        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.7.{i}.0/24", AvailabilityZone=f"{REGION}{z}")["Subnet"]["SubnetId"]
-        for i, z in enumerate("ab")
-    ]
-    iam = boto3.client("iam", region_name=REGION, endpoint_url=aws_endpoint)
-    role = str(
-        iam.create_role(RoleName="adoption-pods", AssumeRolePolicyDocument=trust("eks-fargate-pods.amazonaws.com"))[
-            "Role"
-        ]["Arn"]
-    )
-    eks.create_cluster(name=CLUSTER, roleArn=role, resourcesVpcConfig={"subnetIds": subnets})
-    return role
+    return fargate_cluster(CLUSTER)
 
 
 @pytest.fixture

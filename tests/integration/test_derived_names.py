@@ -3,7 +3,7 @@ a destroy then up asks for that name again and gets a new profile (a new request
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -12,7 +12,6 @@ import pytest
 from pulumi import automation as auto
 
 from pulumi_cluster_connect.dynamic_providers import FargateProfile
-from pulumi_cluster_connect.sandbox.aws.control import SandboxControl
 from pulumi_cluster_connect.sandbox.stacks import StackFactory
 
 REGION = "us-west-2"
@@ -20,26 +19,9 @@ CLUSTER = "derived"
 
 
 @pytest.fixture
-def pod_role(aws: SandboxControl, aws_endpoint: str) -> str:
+def pod_role(fargate_cluster: Callable[[str], str]) -> str:
     """An EKS cluster on two private subnets and a pod execution role."""
-    aws.set_durations(fargate_create=0.5, fargate_delete=0.5)
-    ec2 = boto3.client("ec2", region_name=REGION, endpoint_url=aws_endpoint)
-    vpc = ec2.create_vpc(CidrBlock="10.8.0.0/16")["Vpc"]["VpcId"]
-    subnets = [
-        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.8.{i}.0/24", AvailabilityZone=f"{REGION}{z}")["Subnet"]["SubnetId"]
-        for i, z in enumerate("ab")
-    ]
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Effect": "Allow", "Principal": {"Service": "eks-fargate-pods.amazonaws.com"}, "Action": "sts:AssumeRole"}
-        ],
-    }
-    iam = boto3.client("iam", region_name=REGION, endpoint_url=aws_endpoint)
-    role = str(iam.create_role(RoleName="derived-pods", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"])
-    eks = boto3.client("eks", region_name=REGION, endpoint_url=aws_endpoint)
-    eks.create_cluster(name=CLUSTER, roleArn=role, resourcesVpcConfig={"subnetIds": subnets})
-    return role
+    return fargate_cluster(CLUSTER)
 
 
 def previewed_names(stack: Any) -> list[str]:

@@ -4,7 +4,7 @@ resource leaves it alone, so the world still holds what the state says."""
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -15,7 +15,6 @@ from lightkube.resources.core_v1 import ConfigMap
 
 from pulumi_cluster_connect.dynamic_providers import FargateProfile, KubernetesManifest
 from pulumi_cluster_connect.sandbox import kubernetes
-from pulumi_cluster_connect.sandbox.aws.control import SandboxControl
 from pulumi_cluster_connect.sandbox.stacks import StackFactory
 
 REGION = "us-west-2"
@@ -23,25 +22,8 @@ CLUSTER = "replaced"
 
 
 @pytest.fixture
-def pod_role(aws: SandboxControl, aws_endpoint: str) -> str:
-    aws.set_durations(fargate_create=0.5, fargate_delete=0.5)
-    ec2 = boto3.client("ec2", region_name=REGION, endpoint_url=aws_endpoint)
-    vpc = ec2.create_vpc(CidrBlock="10.6.0.0/16")["Vpc"]["VpcId"]
-    subnets = [
-        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.6.{i}.0/24", AvailabilityZone=f"{REGION}{z}")["Subnet"]["SubnetId"]
-        for i, z in enumerate("ab")
-    ]
-    statement = {
-        "Effect": "Allow",
-        "Principal": {"Service": "eks-fargate-pods.amazonaws.com"},
-        "Action": "sts:AssumeRole",
-    }
-    trust = json.dumps({"Version": "2012-10-17", "Statement": [statement]})
-    iam = boto3.client("iam", region_name=REGION, endpoint_url=aws_endpoint)
-    role = str(iam.create_role(RoleName="replaced-pods", AssumeRolePolicyDocument=trust)["Role"]["Arn"])
-    eks = boto3.client("eks", region_name=REGION, endpoint_url=aws_endpoint)
-    eks.create_cluster(name=CLUSTER, roleArn=role, resourcesVpcConfig={"subnetIds": subnets})
-    return role
+def pod_role(fargate_cluster: Callable[[str], str]) -> str:
+    return fargate_cluster(CLUSTER)
 
 
 def urn_of(stack: Any, type_suffix: str) -> str:
