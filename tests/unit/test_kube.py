@@ -30,7 +30,7 @@ def loads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         return original(text)
 
     monkeypatch.setattr(kube, "load_yaml", counting)
-    monkeypatch.setattr(kube, "_parsed", {})
+    kube._parsed.cache_clear()
     return seen
 
 

@@ -1,6 +1,6 @@
 """Kubernetes clients for the providers, built per call from a kubeconfig given as YAML text or as a map.
 
-Kubeconfig text is parsed once per process (keyed by a digest of the text) with libyaml's loader where PyYAML has
+Kubeconfig text is parsed once per process (the 256 most recently used are kept) with libyaml's loader where PyYAML has
 it; every caller gets its own copy.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import hashlib
+import functools
 import importlib
 import pkgutil
 import threading
@@ -99,8 +99,6 @@ def ready(resource_class: type) -> type:
 # libyaml's loader parses a kubeconfig ten times faster than PyYAML's pure-Python one, where it is built in.
 SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 PARSED_LIMIT = 256
-_parsed: dict[str, Any] = {}
-_parsed_guard = threading.Lock()
 
 
 def load_yaml(text: str) -> Any:
@@ -108,19 +106,15 @@ def load_yaml(text: str) -> Any:
     return yaml.load(text, Loader=SAFE_LOADER)
 
 
+@functools.lru_cache(maxsize=PARSED_LIMIT)
+def _parsed(text: str) -> Any:
+    """The document `text` holds, parsed once per process (an error is not kept: the next call parses again)."""
+    return load_yaml(text)
+
+
 def _parsed_once(text: str) -> Any:
-    """The document `text` holds, parsed once per process (keyed by a digest of the text); a copy each time."""
-    digest = hashlib.sha256(text.encode()).hexdigest()
-    with _parsed_guard:
-        known = digest in _parsed
-        found = _parsed.get(digest)
-    if not known:
-        found = load_yaml(text)
-        with _parsed_guard:
-            if len(_parsed) >= PARSED_LIMIT:
-                _parsed.clear()
-            _parsed[digest] = found
-    return copy.deepcopy(found)
+    """The document `text` holds, parsed once per process; a copy each time, so no caller changes another's."""
+    return copy.deepcopy(_parsed(text))
 
 
 FIELD_MANAGER = "pulumi-cluster-connect"
