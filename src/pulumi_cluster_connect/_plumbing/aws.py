@@ -52,11 +52,11 @@ def _cached(key: tuple[str, ...], build: Callable[[], T]) -> T:
         return _built[key]  # type: ignore[no-any-return]
 
 
-def _session(region: str | None, stack_config: Mapping[str, str]) -> boto3.session.Session:
-    """Region from the resource input, else `aws:region` config, else the standard chain; `aws:profile` too."""
+def _session(region: str | None, stack_config: Mapping[str, str], digest: str) -> boto3.session.Session:
+    """Region from the resource input, else `aws:region` config, else the standard chain; `aws:profile` too.
+    `digest`: `_environment_digest()`, which the caller keys its own cache by as well."""
     profile = stack_config.get("aws:profile") or ""
     configured_region = stack_config.get("aws:region") or ""
-    digest = _environment_digest()
     key = ("session", region or "", profile, configured_region, digest)
     if key in _built:
         return _built[key]  # type: ignore[no-any-return]
@@ -126,8 +126,9 @@ def client(service: str, region: str | None = None, stack_config: Mapping[str, s
     """A boto3 client, reused within the process for the same settings; AWS_ENDPOINT_URL and
     AWS_ENDPOINT_URL_<SERVICE> are honoured by botocore itself."""
     config = stack_config or {}
-    session = _session(region, config)
-    key = ("client", service, str(session.region_name), config.get("aws:profile") or "", _environment_digest())
+    digest = _environment_digest()
+    session = _session(region, config, digest)
+    key = ("client", service, str(session.region_name), config.get("aws:profile") or "", digest)
 
     def build() -> _Translating:
         raw = session.client(service, config=_botocore_config())  # type: ignore[call-overload]
@@ -164,7 +165,7 @@ def describe_cluster_or_none(eks_client: EKSClient, name: str) -> dict[str, Any]
 
 def region_of(region: str | None, stack_config: Mapping[str, str] | None = None) -> str:
     """The region a client built with the same arguments talks to."""
-    return str(_session(region, stack_config or {}).region_name)
+    return str(_session(region, stack_config or {}, _environment_digest()).region_name)
 
 
 TRANSIENT_CODES = frozenset(
