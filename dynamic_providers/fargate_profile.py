@@ -314,9 +314,7 @@ class FargateProfileProvider(configured.ConfiguredProvider):
                     )
                 except fargate_takeover.ReplayedAnswer:
                     if made.generation >= fargate_takeover.MAX_GENERATIONS:
-                        raise errors.ClusterConnectError(
-                            f"could not create {what}: it kept changing while being created"
-                        ) from None
+                        raise fargate_takeover.kept_changing(what) from None
                     generation = made.generation + 1
                     continue
                 except errors.LifecycleFailed as failed:

@@ -37,6 +37,11 @@ def left_in_place(err: errors.ClusterConnectError, what: str) -> errors.ClusterC
     )
 
 
+def kept_changing(what: str) -> errors.ClusterConnectError:
+    """The error for a create that gave up: the profile of its name kept appearing, changing or vanishing."""
+    return errors.ClusterConnectError(f"could not create {what}: it kept changing while being created")
+
+
 def user_tags(tags: Mapping[str, str]) -> dict[str, str]:
     """The tags as the user gave them: our owner and claim tags are never shown as a difference."""
     return {k: v for k, v in ownership.without_mark(tags).items() if k != CLAIM_KEY}
@@ -137,7 +142,7 @@ class Creation:
                     continue  # made since we looked: the next look says whose it is
                 raise
             return Made(str(made.get("fargateProfileArn")), generation)
-        raise errors.ClusterConnectError(f"could not create {self.what}: it kept changing while being created")
+        raise kept_changing(self.what)
 
     def _describe(self, request: Mapping[str, Any]) -> dict[str, Any] | None:
         cluster, name = request["clusterName"], request["fargateProfileName"]
