@@ -42,6 +42,7 @@ class BaselineFargateProfileProvider(fp.FargateProfileProvider):
         *,
         pace: Any = None,
         made_arn: str | None = None,
+        took: Any = None,
     ) -> dict[str, Any]:
         eks.get_waiter("fargate_profile_active").wait(clusterName=cluster, fargateProfileName=name)
         profile = self._describe(eks, cluster, name)
@@ -49,7 +50,9 @@ class BaselineFargateProfileProvider(fp.FargateProfileProvider):
             raise errors.ClusterConnectError(f"{what} disappeared")
         return profile
 
-    def _delete_and_wait(self, eks: Any, cluster: str, name: str, what: str, timeout: float) -> None:
+    def _delete_and_wait(
+        self, eks: Any, cluster: str, name: str, what: str, timeout: float, *, expected: Any = None
+    ) -> None:
         eks.delete_fargate_profile(clusterName=cluster, fargateProfileName=name)
         eks.get_waiter("fargate_profile_deleted").wait(clusterName=cluster, fargateProfileName=name)
 

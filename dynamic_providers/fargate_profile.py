@@ -40,8 +40,10 @@ TIMEOUT = inputs.TIMEOUT
 # Set by the Resource and by check for auto-naming, kept in state so a re-check keeps the same name.
 AUTO_NAME_PREFIX, AUTO_NAMED = "auto_name_prefix", "auto_named"
 IDENTITY, ADOPT = ownership.IDENTITY, ownership.ADOPT
-# Outputs only; `claim`: see fargate_takeover.CLAIM_KEY.
-ARN, STATUS, CLAIM = "arn", "status", "claim"
+# Outputs only; `claim`: see fargate_takeover.CLAIM_KEY. `creation_seconds`: [after, by], when the profile this
+# resource created became ACTIVE, in seconds after EKS accepted the create; its deletion is expected to take about as
+# long, which paces the first looks of the wait for it (a profile taken over has none).
+ARN, STATUS, CLAIM, CREATION = "arn", "status", "claim", "creation_seconds"
 CLAIM_KEY = fargate_takeover.CLAIM_KEY
 
 REPLACING = (CLUSTER_NAME, PROFILE_NAME, ROLE_ARN, SELECTORS, SUBNETS, REGION)
@@ -219,6 +221,15 @@ def _split_id(id_: str) -> tuple[str, str]:
     return cluster, name
 
 
+def _interval(value: Any) -> tuple[float, float] | None:
+    """A `creation_seconds` from state as (after, by), None when absent or not of that form (an edited state)."""
+    if not isinstance(value, list) or len(value) != 2:
+        return None
+    after, by = value
+    numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+    return (float(after), float(by)) if numbers and 0 <= after < by else None
+
+
 @contextmanager
 def _one_operation_per_cluster(region: str, cluster: str) -> Iterator[None]:
     """EKS allows one Fargate profile operation per cluster. The engine already runs them one at a time (each
@@ -298,6 +309,7 @@ class FargateProfileProvider(configured.ConfiguredProvider):
         what = f"Fargate profile {name} on cluster {cluster}"
         timeout = inputs.timeout_of(props, DEFAULT_TIMEOUT)
         deadline = time.monotonic() + timeout
+        creation: list[float] = []
         with _one_operation_per_cluster(region, cluster):
             generation = 0
             while True:
@@ -311,6 +323,7 @@ class FargateProfileProvider(configured.ConfiguredProvider):
                         fargate_takeover.left(deadline),
                         pace=CREATE_PACE if made.arn else JOINED_PACE,
                         made_arn=made.arn,
+                        took=(lambda after, by: creation.extend((round(after, 2), round(by, 2)))) if made.arn else None,
                     )
                 except fargate_takeover.ReplayedAnswer:
                     if made.generation >= fargate_takeover.MAX_GENERATIONS:
@@ -321,7 +334,7 @@ class FargateProfileProvider(configured.ConfiguredProvider):
                     raise self._failed_creation(eks, (cluster, name), what, failed, timeout) from failed
                 except errors.ClusterConnectError as err:
                     raise fargate_takeover.left_in_place(err, what) from err
-                return CreateResult(f"{cluster}/{name}", self._outputs(profile, region, props))
+                return CreateResult(f"{cluster}/{name}", self._outputs(profile, region, props, creation or None))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         cluster, name = _split_id(id_)
@@ -329,12 +342,12 @@ class FargateProfileProvider(configured.ConfiguredProvider):
         profile = self._describe(aws.eks(region, self._stack_config), cluster, name)
         if profile is None:
             return ReadResult("", {})
-        outputs = self._outputs(profile, region, props)
+        outputs = self._outputs(profile, region, props, props.get(CREATION))
         # What was left to defaults (region, the subnets EKS picked) stays out of the inputs, as the user wrote it.
         read_inputs = {
             k: v
             for k, v in outputs.items()
-            if k not in (ARN, STATUS, CLAIM) and (k not in (REGION, SUBNETS) or k in props)
+            if k not in (ARN, STATUS, CLAIM, CREATION) and (k not in (REGION, SUBNETS) or k in props)
         }
         read_inputs.update({k: props[k] for k in BOOKKEEPING if k in props})
         return ReadResult(id_, outputs, read_inputs)
@@ -354,7 +367,7 @@ class FargateProfileProvider(configured.ConfiguredProvider):
         profile = self._describe(eks, cluster, name)
         if profile is None:
             raise errors.ClusterConnectError(f"Fargate profile {name} on cluster {cluster} no longer exists")
-        return UpdateResult(self._outputs(profile, region, news))
+        return UpdateResult(self._outputs(profile, region, news, olds.get(CREATION)))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         cluster, name = _split_id(id_)
@@ -371,7 +384,7 @@ class FargateProfileProvider(configured.ConfiguredProvider):
                 # A create of the same name (`pulumi up --replace`, a taint) adopted it: it is the replacement's now.
                 progress.report(f"{what} now belongs to the resource that replaced this one: not deleting it")
                 return
-            self._delete_and_wait(eks, cluster, name, what, timeout)
+            self._delete_and_wait(eks, cluster, name, what, timeout, expected=_interval(props.get(CREATION)))
 
     def _failed_creation(
         self, eks: EKSClient, profile: tuple[str, str], what: str, failed: errors.LifecycleFailed, timeout: float
@@ -438,6 +451,7 @@ class FargateProfileProvider(configured.ConfiguredProvider):
         *,
         pace: polling.Lifecycle = CREATE_PACE,
         made_arn: str | None = None,
+        took: Callable[[float, float], None] | None = None,
     ) -> dict[str, Any]:
         """Wait until the profile is ACTIVE. With `made_arn` (this run's create answered with it), the first look
         also confirms the answer was for a profile that exists (see fargate_takeover.ReplayedAnswer): one look
@@ -466,12 +480,22 @@ class FargateProfileProvider(configured.ConfiguredProvider):
             ),
             timeout=timeout,
             backoff=pace,
+            took=took,
         )
 
     def wait_gone(
-        self, eks: EKSClient, cluster: str, name: str, what: str, timeout: float, *, joined: bool = False
+        self,
+        eks: EKSClient,
+        cluster: str,
+        name: str,
+        what: str,
+        timeout: float,
+        *,
+        joined: bool = False,
+        expected: tuple[float, float] | None = None,
     ) -> None:
-        """Wait until the profile is gone; `joined`: this run did not start the deletion (nothing to learn)."""
+        """Wait until the profile is gone; `joined`: this run did not start the deletion (nothing to learn);
+        `expected`: when the deletion should end, in seconds (see CREATION)."""
         deadline = time.monotonic() + timeout
         polling.wait_for(
             f"{what} deletion",
@@ -485,9 +509,19 @@ class FargateProfileProvider(configured.ConfiguredProvider):
             ),
             timeout=timeout,
             backoff=JOINED_PACE if joined else DELETE_PACE,
+            expected=expected,
         )
 
-    def _delete_and_wait(self, eks: EKSClient, cluster: str, name: str, what: str, timeout: float) -> None:
+    def _delete_and_wait(
+        self,
+        eks: EKSClient,
+        cluster: str,
+        name: str,
+        what: str,
+        timeout: float,
+        *,
+        expected: tuple[float, float] | None = None,
+    ) -> None:
         def start_delete() -> bool:
             try:
                 eks.delete_fargate_profile(clusterName=cluster, fargateProfileName=name)
@@ -499,10 +533,12 @@ class FargateProfileProvider(configured.ConfiguredProvider):
 
         if not self._when_cluster_free(f"delete {what}", start_delete, timeout, "EKS DeleteFargateProfile"):
             return
-        self.wait_gone(eks, cluster, name, what, timeout)
+        self.wait_gone(eks, cluster, name, what, timeout, expected=expected)
 
     @staticmethod
-    def _outputs(profile: Mapping[str, Any], region: str, props: Mapping[str, Any]) -> dict[str, Any]:
+    def _outputs(
+        profile: Mapping[str, Any], region: str, props: Mapping[str, Any], creation: Any = None
+    ) -> dict[str, Any]:
         tags = dict(profile.get("tags") or {})
         outputs: dict[str, Any] = {
             CLUSTER_NAME: profile["clusterName"],
@@ -522,6 +558,8 @@ class FargateProfileProvider(configured.ConfiguredProvider):
         }
         if tags.get(CLAIM_KEY) is not None:
             outputs[CLAIM] = tags[CLAIM_KEY]
+        if _interval(creation) is not None:
+            outputs[CREATION] = list(creation)
         for key in BOOKKEEPING:
             if props.get(key) is not None:
                 outputs[key] = props[key]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import secrets
+import threading
 import time
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -94,6 +96,46 @@ def foreign_message(what: str, tags: Mapping[str, str]) -> str:
     )
 
 
+# Per EKS client (one per credentials and endpoint), the profile names of each cluster as listed at the first create
+# on that cluster in this process. A name missing from the listing is created straight away; see Creation.run.
+_listed: weakref.WeakKeyDictionary[object, dict[str, frozenset[str]]] = weakref.WeakKeyDictionary()
+_listed_guard = threading.Lock()
+
+
+def may_exist(eks: EKSClient, cluster: str, name: str) -> bool:
+    """False only when this process's listing of the cluster's profiles lacks `name`.
+
+    One ListFargateProfiles per cluster per process instead of a DescribeFargateProfile before every create. The
+    listing may be stale, and both ways are safe: a profile made since it was taken makes the create fail with
+    "already exists" (then the describe says whose it is), one deleted since costs a describe that finds nothing.
+    """
+    with _listed_guard:
+        names = _listed.setdefault(eks, {}).get(cluster)
+    if names is None:
+        try:
+            pages = eks.get_paginator("list_fargate_profiles").paginate(clusterName=cluster)
+            names = frozenset(n for page in pages for n in page.get("fargateProfileNames") or [])
+        except errors.AwsApiError:
+            return True  # the describe that follows meets the same fault, and says it properly
+        with _listed_guard:
+            _listed.setdefault(eks, {})[cluster] = names
+    return name in names
+
+
+def listed_now(eks: EKSClient, cluster: str, name: str) -> None:
+    """A profile this process just made: a later create of the same name here (a replacement) looks first."""
+    with _listed_guard:
+        names = _listed.setdefault(eks, {}).get(cluster)
+        if names is not None:
+            _listed[eks][cluster] = names | {name}
+
+
+def forget_listings() -> None:
+    """Drop every listing (tests that reset the service under a reused client)."""
+    with _listed_guard:
+        _listed.clear()
+
+
 class ReplayedAnswer(Exception):
     """The first look after a create found no profile, or another one: EKS answered with the answer of an earlier
     create with this request token, whose profile is gone since. The create is asked again with the next
@@ -128,8 +170,9 @@ class Creation:
         answered; the caller's first look confirms it, see ReplayedAnswer), or taken over (`Made.arn` None).
         Someone else's profile fails the create before anything is changed."""
         request = create_request(self.props, self.identity)
-        for _ in range(MAX_TAKE_OVERS):
-            existing = self._describe(request)
+        for attempt in range(MAX_TAKE_OVERS):
+            listed = attempt > 0 or may_exist(self.eks, request["clusterName"], request["fargateProfileName"])
+            existing = self._describe(request) if listed else None
             if existing is not None:
                 if self._take_over(existing, request):
                     return Made(None, generation)
@@ -141,6 +184,7 @@ class Creation:
                 if "already exists" in err.message:
                     continue  # made since we looked: the next look says whose it is
                 raise
+            listed_now(self.eks, request["clusterName"], request["fargateProfileName"])
             return Made(str(made.get("fargateProfileArn")), generation)
         raise kept_changing(self.what)
 

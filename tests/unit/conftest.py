@@ -6,7 +6,16 @@ from collections.abc import Iterator
 
 import pytest
 
+from pulumi_cluster_connect.dynamic_providers import fargate_takeover
 from pulumi_cluster_connect.sandbox.aws.server import AwsSandbox
+
+
+@pytest.fixture(autouse=True)
+def _no_listing_from_an_earlier_test() -> Iterator[None]:
+    """FargateProfile's per-process listing of a cluster's profiles must not outlive the test that made it: the
+    next test resets the sandbox under the same cached client."""
+    fargate_takeover.forget_listings()
+    yield
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from pulumi.dynamic import ConfigureRequest
 from pulumi.dynamic.config import Config
 from pulumi.output import Unknown
 
-from pulumi_cluster_connect._plumbing import errors, ownership
+from pulumi_cluster_connect._plumbing import errors, ownership, pacing
 from pulumi_cluster_connect.dynamic_providers import fargate_profile as fp
 from pulumi_cluster_connect.sandbox import seed
 from pulumi_cluster_connect.sandbox.aws.control import SandboxControl
@@ -353,6 +353,69 @@ def test_update_changes_tags_in_place_and_returns_every_output(eks: Any) -> None
     assert result.outs["tags"] == {"env": "dev"}
     assert result.outs["arn"] == outs["arn"]
     assert eks.list_tags_for_resource(resourceArn=outs["arn"])["tags"] == {"env": "dev", **OWNER_TAG}
+
+
+def test_creates_on_one_cluster_list_it_once_instead_of_describing_each_name_first(eks: Any, endpoint: str) -> None:
+    control = SandboxControl(endpoint)
+    control.reset_calls()
+    for name in ("a", "b", "c"):
+        created(name, selectors=[{"namespace": name}])
+    calls = control.calls()
+    assert calls.get("ListFargateProfiles") == 1
+    assert calls["CreateFargateProfile"] == 3
+    # Only the waits' looks: each create's first look confirms what EKS answered (at most a few at 0.3 s).
+    assert calls["DescribeFargateProfile"] <= 3 * 2
+
+
+def test_a_profile_made_by_someone_else_after_the_listing_still_fails_the_create_unchanged(eks: Any) -> None:
+    created("a", selectors=[{"namespace": "a"}])  # the listing is taken: "web" is free
+    eks.create_fargate_profile(
+        clusterName=CLUSTER, fargateProfileName="web", podExecutionRoleArn=ROLE, selectors=[{"namespace": "o"}]
+    )
+    with pytest.raises(errors.ClusterConnectError, match="already exists and is not made by pulumi-cluster-connect"):
+        created("web")
+    profile = eks.describe_fargate_profile(clusterName=CLUSTER, fargateProfileName="web")["fargateProfile"]
+    assert profile["selectors"] == [{"namespace": "o", "labels": {}}]
+
+
+def test_a_profile_this_process_made_is_looked_at_before_a_second_create_of_its_name(eks: Any) -> None:
+    """`pulumi up --replace` keeping the name: the replacement must adopt (and claim) the profile, not take EKS's
+    replayed answer for a new one, or the old resource's delete would remove it."""
+    id_, first = created("web")
+    _, second = created("web")
+    assert second["arn"] == first["arn"] and second.get("claim")
+    provider().delete(id_, first)
+    assert eks.list_fargate_profiles(clusterName=CLUSTER)["fargateProfileNames"] == ["web"]
+
+
+def test_a_created_profile_records_how_long_its_creation_took_and_its_deletion_looks_there(
+    eks: Any, endpoint: str
+) -> None:
+    control = SandboxControl(endpoint)
+    control.set_durations(fargate_create=2.0, fargate_delete=2.0)
+    pacing.EXPECTATIONS.forget()
+    id_, outs = created("web")
+    after, by = outs["creation_seconds"]
+    assert after < by and 1.5 < by < 3.0
+    assert provider().read(id_, outs).outs == outs, "kept by refresh"
+    updated = provider().update(id_, outs, provider().check(outs, news(fargate_profile_name="web", tags={})).inputs)
+    assert updated.outs is not None and updated.outs["creation_seconds"] == [after, by], "kept by update"
+
+    pacing.EXPECTATIONS.forget()  # a destroy is a new process: only the state's record guides its first wait
+    control.reset_calls()
+    provider().delete(id_, outs)
+    # The claim check, then one or two looks around the expected end (a cold wait takes 2.0 / 0.65: 4 looks).
+    assert control.calls()["DescribeFargateProfile"] <= 1 + 2
+
+
+@pytest.mark.parametrize("recorded", [None, "7", [3.0], [5.0, 1.0], [-1.0, 2.0], [True, 2.0], ["1", "2"]])
+def test_a_missing_or_edited_creation_record_means_a_cold_wait(eks: Any, recorded: Any) -> None:
+    id_, outs = created("web")
+    state = {k: v for k, v in outs.items() if k != "creation_seconds"}
+    if recorded is not None:
+        state["creation_seconds"] = recorded
+    provider().delete(id_, state)
+    assert eks.list_fargate_profiles(clusterName=CLUSTER)["fargateProfileNames"] == []
 
 
 def test_the_provider_pickles_without_clients_or_locks() -> None:

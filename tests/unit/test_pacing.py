@@ -40,7 +40,12 @@ class Operation:
         self.looks.append(self.now)
         return "DONE" if self.now >= self.duration else "RUNNING"
 
-    def wait(self, lifecycle: polling.Lifecycle) -> Operation:
+    took: tuple[float, float] | None = None
+
+    def wait(self, lifecycle: polling.Lifecycle, expected: tuple[float, float] | None = None) -> Operation:
+        def took(after: float, by: float) -> None:
+            self.took = (after, by)
+
         polling.wait_for(
             "operation",
             self.describe,
@@ -48,6 +53,8 @@ class Operation:
             done=lambda s: s == "DONE",
             timeout=3600,
             backoff=lifecycle,
+            expected=expected,
+            took=took,
             clock=self.clock,
             sleep=self.sleep,
         )
@@ -200,3 +207,48 @@ def test_when_the_pathfinder_gives_up_a_follower_finds_the_way_itself() -> None:
     assert not follower_thread.is_alive()
     assert follower.looks[-1] >= 0.8
     assert len(follower.looks) >= 3  # it polled on the cold schedule once the pathfinder gave up
+
+
+@pytest.mark.parametrize("duration", [0.3, 4.5, 7.3, 200.0])
+def test_a_wait_tells_the_interval_its_lifecycle_ended_in(duration: float) -> None:
+    operation = Operation(duration).wait(FARGATE)
+
+    assert operation.took is not None
+    after, by = operation.took
+    assert after < duration <= by == operation.looks[-1]
+    assert after == (operation.looks[-2] if len(operation.looks) > 1 else 0.0)
+
+
+@pytest.mark.parametrize(("duration", "most_looks"), [(4.5, 2), (7.3, 2), (30.0, 4)])
+def test_a_cold_wait_with_a_prior_looks_where_it_expects_the_end(duration: float, most_looks: int) -> None:
+    """A deletion expected to take as long as its creation did: one or two looks instead of a cold schedule (past
+    the insurance time, the insurance looks too)."""
+    cold = Operation(duration).wait(FARGATE)
+    pacing.EXPECTATIONS.forget()
+    guided = Operation(duration).wait(FARGATE, expected=(duration - 0.3, duration + 0.1))
+
+    assert len(guided.looks) <= most_looks < len(cold.looks)
+    assert 0 <= guided.lateness <= 0.1 + FARGATE.margin + 1e-9
+
+
+@pytest.mark.parametrize("duration", [2.0, 12.0])
+def test_a_prior_that_was_too_short_falls_back_to_the_cold_bound(duration: float) -> None:
+    slower = Operation(duration).wait(FARGATE, expected=(0.5, 0.9))
+
+    assert 0 <= slower.lateness <= bound(FARGATE, duration) + 1e-9
+
+
+def test_a_prior_that_was_too_long_costs_at_most_the_difference_below_the_insurance_time() -> None:
+    faster = Operation(3.0).wait(FARGATE, expected=(6.0, 6.4))
+
+    assert faster.looks == [pytest.approx(6.2)]  # the middle of the expected interval: 3.2 s late
+
+
+def test_a_prior_that_disagrees_with_what_this_process_saw_gives_way_to_it() -> None:
+    Operation(3.0).wait(FARGATE)  # learns: the fastest of this kind ended by about 3 s
+    guided = Operation(3.0).wait(FARGATE, expected=(6.0, 6.4))
+
+    assert guided.looks[-1] < 4.0
+    assert pacing.narrowed(pacing.Known(2.5, 3.2), pacing.Known(3.0, 3.5)) == pacing.Known(3.0, 3.2)
+    assert pacing.narrowed(pacing.Known(2.5, 3.2), pacing.Known(6.0, 6.4)) == pacing.Known(2.5, 3.2)
+    assert pacing.narrowed(None, pacing.Known(6.0, 6.4)) == pacing.Known(6.0, 6.4)

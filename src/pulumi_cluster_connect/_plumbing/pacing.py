@@ -7,6 +7,11 @@ middle of it and then just after it, which halves the interval each time, instea
 While the first wait of a kind (the pathfinder) is still running, the others of that kind wait for its answer
 instead of polling. After `insurance_after` seconds every wait looks at least every `insurance_fraction` of the
 time it has waited, whatever was learned. The knowledge lives in this process only (one deployment).
+
+A wait may also bring a `prior` of its own: an interval its caller expects it to end in, from an earlier deployment
+(a Fargate profile's deletion is expected to take about as long as its creation did, which its state records). It
+is used like learned knowledge, narrowed by what this process has learned where the two overlap; where they do not,
+what this process has seen wins.
 """
 
 from __future__ import annotations
@@ -49,6 +54,15 @@ class Known:
 
     lo: float
     hi: float
+
+
+def narrowed(known: Known | None, prior: Known | None) -> Known | None:
+    """What a wait goes by: the overlap of the process's knowledge and its own prior, or the knowledge alone when
+    they disagree (seen in this deployment beats expected from an earlier one)."""
+    if known is None or prior is None:
+        return known or prior
+    lo, hi = max(known.lo, prior.lo), min(known.hi, prior.hi)
+    return Known(lo, hi) if lo < hi else known
 
 
 @dataclass
@@ -97,9 +111,12 @@ EXPECTATIONS = Expectations()
 class Pace:
     """The pauses of one wait: cold, following a pathfinder, or probing where the fastest of its kind ended."""
 
-    def __init__(self, lifecycle: Lifecycle, expectations: Expectations = EXPECTATIONS) -> None:
+    def __init__(
+        self, lifecycle: Lifecycle, expectations: Expectations = EXPECTATIONS, prior: Known | None = None
+    ) -> None:
         self._lifecycle = lifecycle
         self._expectations = expectations
+        self._prior = prior
         self._pathfinder = False
         self._following = False
         self._pending_at = 0.0
@@ -116,14 +133,16 @@ class Pace:
     def next_delay(self, elapsed: float) -> float:
         lifecycle, kind = self._lifecycle, self._lifecycle.kind
         if kind is None:
-            return lifecycle.cold_delay(elapsed)
+            if self._prior is None:
+                return lifecycle.cold_delay(elapsed)
+            return lifecycle.insured(elapsed, self._expected_delay(elapsed, self._prior))
         with self._expectations._news:
             self._generation = self._expectations._generation
             known = self._expectations._known.get(kind)
             if known is None and not self._pathfinder and kind not in self._expectations._pathfinding:
                 self._pathfinder = True
                 self._expectations._pathfinding.add(kind)
-            known = Known(known.lo, known.hi) if known else None
+            known = narrowed(Known(known.lo, known.hi) if known else None, self._prior)
         self._following = known is None and not self._pathfinder
         if known is None:
             if self._pathfinder:
@@ -142,6 +161,17 @@ class Pace:
         step = 2 * lifecycle.margin * float(2**self._overdue)
         self._overdue += 1
         return min(step, lifecycle.cold_delay(elapsed))
+
+    def ended_within(self, received_elapsed: float) -> tuple[float, float]:
+        """Where this wait's lifecycle ended, as (after, by] seconds: after the last look that found it running, or
+        after the start of the interval the fastest of its kind ended in (a wait that looked once, where it was
+        expected, cannot tell more; one faster than every earlier one is rare, and this is an estimate)."""
+        after = self._pending_at
+        kind = self._lifecycle.kind
+        known = self._expectations.known(kind) if kind is not None else None
+        if known is not None and after < known.lo < received_elapsed:
+            after = known.lo
+        return after, received_elapsed
 
     def completed(self, received_elapsed: float) -> None:
         """The lifecycle was over by `received_elapsed`: teach the process, and release the pathfinder role."""

@@ -60,18 +60,22 @@ class _BackoffPace:
 
     def __init__(self, backoff: Backoff) -> None:
         self._next_interval = backoff.intervals()
+        self._running_at = 0.0
 
     def first_delay(self) -> float:
         return 0.0
 
     def pending(self, sent_elapsed: float) -> None:
-        pass
+        self._running_at = sent_elapsed
 
     def completed(self, received_elapsed: float) -> None:
         pass
 
     def close(self) -> None:
         pass
+
+    def ended_within(self, received_elapsed: float) -> tuple[float, float]:
+        return self._running_at, received_elapsed
 
     def rest(self, elapsed: Callable[[], float], limit: float, sleep: Callable[[float], None] | None) -> None:
         (sleep or time.sleep)(min(self._next_interval(), limit))
@@ -86,17 +90,25 @@ def wait_for(
     failure: Callable[[T], str | None] = lambda _: None,
     timeout: float,
     backoff: Backoff | Lifecycle = Backoff(),
+    expected: tuple[float, float] | None = None,
+    took: Callable[[float, float], None] | None = None,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] | None = None,
 ) -> T:
     """Call `describe` until `done`; raise LifecycleFailed when `failure` gives a reason, WaitTimeout at the end.
 
-    A `Lifecycle` paces the looks by what the process has learned of its kind (pacing); a `Backoff` is a plain
-    sequence of pauses. Progress lines (what, elapsed, state) are printed when the state changes and every half
-    minute. `sleep` replaces the real pause in tests.
+    A `Lifecycle` paces the looks by what the process has learned of its kind (pacing), and by `expected`, the
+    (after, by] seconds the caller expects this wait to end in (a pacing prior); a `Backoff` is a plain sequence
+    of pauses. `took(after, by)` hears when the lifecycle ended (pacing.Pace.ended_within). Progress lines (what,
+    elapsed, state) are printed when the state changes and every half minute. `sleep` replaces the real pause in
+    tests.
     """
     started = clock()
-    pace: _BackoffPace | pacing.Pace = pacing.Pace(backoff) if isinstance(backoff, Lifecycle) else _BackoffPace(backoff)
+    pace: _BackoffPace | pacing.Pace
+    if isinstance(backoff, Lifecycle):
+        pace = pacing.Pace(backoff, prior=pacing.Known(*expected) if expected else None)
+    else:
+        pace = _BackoffPace(backoff)
 
     def elapsed() -> float:
         return clock() - started
@@ -116,6 +128,8 @@ def wait_for(
                 progress.report(f"{what}: {state or 'pending'} ({now - started:.0f}s)")
                 last_state, last_report = state, now
             if done(observed):
+                if took is not None:
+                    took(*pace.ended_within(now - started))
                 pace.completed(now - started)
                 return observed
             reason = failure(observed)
