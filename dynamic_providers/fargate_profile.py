@@ -63,9 +63,10 @@ DEFAULT_TIMEOUT = 30 * 60.0
 DEFAULT_BUSY_TIMEOUT = 15 * 60.0
 # Profile operations of one kind take about the same time (minutes on EKS, seconds in the sandbox): later waits
 # look where the first ones ended (pacing), so most cost one or two DescribeFargateProfile calls; the first looks
-# every 0.65 s (then every 5% of the time waited), about a dozen looks for a 7 s sandbox operation.
-CREATE_PACE = polling.Lifecycle(kind="EKS Fargate profile creation", floor=0.65)
-DELETE_PACE = polling.Lifecycle(kind="EKS Fargate profile deletion", floor=0.65)
+# every 0.7 s (then every 5% of the time waited), about ten looks for a 7 s sandbox operation. A deletion looks
+# first where the profile's creation ended (CREATION).
+CREATE_PACE = polling.Lifecycle(kind="EKS Fargate profile creation", floor=0.7)
+DELETE_PACE = polling.Lifecycle(kind="EKS Fargate profile deletion", floor=0.7)
 # A profile this run did not start (taken over after a crash, or being deleted) teaches nothing of how long one takes.
 JOINED_PACE = polling.Lifecycle(floor=0.65, look_at_start=True)
 BUSY_RETRY = polling.Backoff(first=1.0, factor=1.5, cap=10.0)

@@ -392,11 +392,11 @@ def test_a_created_profile_records_how_long_its_creation_took_and_its_deletion_l
     eks: Any, endpoint: str
 ) -> None:
     control = SandboxControl(endpoint)
-    control.set_durations(fargate_create=2.0, fargate_delete=2.0)
+    control.set_durations(fargate_create=3.0, fargate_delete=3.0)
     pacing.EXPECTATIONS.forget()
     id_, outs = created("web")
     after, by = outs["creation_seconds"]
-    assert after < by and 1.5 < by < 3.0
+    assert after < by and 2.5 < by < 4.0
     assert provider().read(id_, outs).outs == outs, "kept by refresh"
     updated = provider().update(id_, outs, provider().check(outs, news(fargate_profile_name="web", tags={})).inputs)
     assert updated.outs is not None and updated.outs["creation_seconds"] == [after, by], "kept by update"
@@ -404,7 +404,7 @@ def test_a_created_profile_records_how_long_its_creation_took_and_its_deletion_l
     pacing.EXPECTATIONS.forget()  # a destroy is a new process: only the state's record guides its first wait
     control.reset_calls()
     provider().delete(id_, outs)
-    # The claim check, then one or two looks around the expected end (a cold wait takes 2.0 / 0.65: 4 looks).
+    # The claim check, then one or two looks around the expected end (a cold wait: 3.0 / 0.7, 5 looks).
     assert control.calls()["DescribeFargateProfile"] <= 1 + 2
 
 
