@@ -87,24 +87,35 @@ def fargate_inputs(i: int) -> dict[str, Any]:
     }
 
 
+def identity(kind: str, name: str) -> str:
+    """As long as the `identity` our resources send (ownership.identity_of)."""
+    return f"tests/k0-50/pulumi-python:dynamic/{kind}::{name}"
+
+
 def trivial_like_fargate(i: int) -> object:
-    """The yardstick's provider with what FargateProfile sends: its inputs and its declared outputs."""
-    declared = ("fargate_profile_name", "tags", "region", "timeout_seconds", "auto_named", "arn", "status")
-    return trivial.Trivial(f"tf{i}", **fargate_inputs(i), auto_name_prefix=f"p{i}", **dict.fromkeys(declared))
+    """The yardstick's provider with the properties FargateProfile sends (its public outputs even when None)."""
+    public_none = ("fargate_profile_name", "tags", "region", "arn", "status")
+    return trivial.Trivial(
+        f"tf{i}",
+        **fargate_inputs(i),
+        auto_name_prefix=f"p{i}",
+        identity=identity("eks:FargateProfile", f"p{i}"),
+        **dict.fromkeys(public_none),
+    )
 
 
 def trivial_like_manifest(i: int) -> object:
-    """The yardstick's provider with what KubernetesManifest sends: a secret kubeconfig and secret objects."""
+    """The yardstick's provider with the properties KubernetesManifest sends: a secret kubeconfig and secret
+    objects, the field manager, the identity and its public output."""
     secret = pulumi.ResourceOptions(additional_secret_outputs=["kubeconfig", "objects", "yaml"])
     return trivial.Trivial(
         f"tm{i}",
         secret,
         kubeconfig=pulumi.Output.secret(kubeconfig(i // 2)),
-        objects=pulumi.Output.secret([configmap(i)]),
         field_manager="pulumi-cluster-connect",
-        yaml=None,
-        timeout_seconds=None,
+        identity=identity("kubernetes:Manifest", f"m{i}"),
         applied=None,
+        objects=pulumi.Output.secret([configmap(i)]),
     )
 
 
