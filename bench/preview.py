@@ -106,13 +106,12 @@ def trivial_like_fargate(i: int) -> object:
 
 def trivial_like_manifest(i: int) -> object:
     """The yardstick's provider with the properties KubernetesManifest sends: a secret kubeconfig and secret
-    objects, the field manager, the identity and its public output."""
+    objects, the identity and its public output."""
     secret = pulumi.ResourceOptions(additional_secret_outputs=["kubeconfig", "objects", "yaml"])
     return trivial.Trivial(
         f"tm{i}",
         secret,
         kubeconfig=pulumi.Output.secret(kubeconfig(i // 2)),
-        field_manager="pulumi-cluster-connect",
         identity=identity("kubernetes:Manifest", f"m{i}"),
         applied=None,
         objects=pulumi.Output.secret([configmap(i)]),

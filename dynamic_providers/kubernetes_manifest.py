@@ -147,7 +147,9 @@ def check(olds: Mapping[str, Any], news: Mapping[str, Any]) -> CheckResult:
             failures.append(
                 CheckFailure("objects", f"must be a list of Kubernetes objects{inputs.got(news['objects'])}")
             )
-    return CheckResult(dict(news), failures)
+    # The program sends `field_manager` only when given (one property less per resource): the stored inputs say
+    # which one applied the objects, as they always did.
+    return CheckResult({"field_manager": kube.FIELD_MANAGER, **news}, failures)
 
 
 def diff(olds: Mapping[str, Any], news: Mapping[str, Any]) -> DiffResult:
@@ -461,7 +463,6 @@ class KubernetesManifest(pulumi.dynamic.Resource, module="kubernetes", name="Man
         that exists without it fails the create unchanged, unless `adopt_existing=True` (then it is taken over)."""
         props: dict[str, Any] = {
             "kubeconfig": pulumi.Output.secret(kubeconfig),
-            "field_manager": field_manager or kube.FIELD_MANAGER,
             IDENTITY: ownership.identity_of(f"pulumi-python:{self._resource_type_name}", resource_name, opts),
             "applied": None,  # the public output: the SDK makes an attribute only for a key sent
         }
@@ -470,6 +471,8 @@ class KubernetesManifest(pulumi.dynamic.Resource, module="kubernetes", name="Man
             props["objects"] = pulumi.Output.secret(objects)
         if yaml is not None:
             props["yaml"] = pulumi.Output.secret(yaml)
+        if field_manager:
+            props["field_manager"] = field_manager
         props.update(inputs.without_none({inputs.TIMEOUT: timeout_seconds, ADOPT: adopt_existing}))
         secret_outputs = pulumi.ResourceOptions(additional_secret_outputs=["kubeconfig", "objects", "yaml"])
         super().__init__(
