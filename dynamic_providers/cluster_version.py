@@ -578,16 +578,20 @@ class ClusterVersion(pulumi.dynamic.Resource, module="eks", name="ClusterVersion
     Deleting this resource leaves the cluster at its version.
     """
 
-    cluster_name: pulumi.Output[str]
-    version: pulumi.Output[str]
-    platform_version: pulumi.Output[str]
-    region: pulumi.Output[str]
-    updates: pulumi.Output[list[dict[str, str]]]
-    """The version updates the last create or update ran or waited for: {id, from, to, status}."""
-    addon_updates: pulumi.Output[list[dict[str, str]]]
-    """The add-on updates it ran (update_addons): {id, addon, from, to, status}."""
-    readiness: pulumi.Output[dict[str, Any]]
-    """What the next minor step would meet, as of the last up or refresh: {version, checked_at, blocking, warnings}."""
+    # For type checkers only: the SDK evaluates a Resource class's annotations again for every resource it
+    # registers, and these outputs need no conversion (see FargateProfile).
+    if TYPE_CHECKING:
+        cluster_name: pulumi.Output[str]
+        version: pulumi.Output[str]
+        platform_version: pulumi.Output[str]
+        region: pulumi.Output[str]
+        updates: pulumi.Output[list[dict[str, str]]]
+        """The version updates the last create or update ran or waited for: {id, from, to, status}."""
+        addon_updates: pulumi.Output[list[dict[str, str]]]
+        """The add-on updates it ran (update_addons): {id, addon, from, to, status}."""
+        readiness: pulumi.Output[dict[str, Any]]
+        """What the next minor step would meet, as of the last up or refresh: {version, checked_at, blocking,
+        warnings}."""
 
     def __init__(
         self,
@@ -604,13 +608,15 @@ class ClusterVersion(pulumi.dynamic.Resource, module="eks", name="ClusterVersion
         props: dict[str, Any] = {
             "cluster_name": cluster_name,
             "version": version,
-            "force": force,
-            "update_addons": update_addons,
             "region": region,
-            inputs.TIMEOUT: timeout_seconds,
             "platform_version": None,
             "updates": None,
             "addon_updates": None,
             "readiness": None,
         }
+        # The public outputs are keys above even when None (the SDK makes an attribute only for a key given); a None
+        # never reaches the engine, so the other keys go in only with a value (each costs the SDK an Output).
+        props.update(
+            inputs.without_none({"force": force, "update_addons": update_addons, inputs.TIMEOUT: timeout_seconds})
+        )
         super().__init__(ClusterVersionProvider(), resource_name, props, opts)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
@@ -109,7 +109,10 @@ class ConnectionWait(pulumi.dynamic.Resource, module="eks", name="ConnectionWait
     activation expired. A new activation id (re-registration) replaces it, so it waits again. It makes
     nothing: its id is `<cluster>/<activation id>`, and a wait cut short by a crash is simply run again."""
 
-    status: pulumi.Output[str]
+    # For type checkers only: the SDK evaluates a Resource class's annotations again for every resource it
+    # registers, and these outputs need no conversion (see FargateProfile).
+    if TYPE_CHECKING:
+        status: pulumi.Output[str]
 
     def __init__(
         self,
@@ -124,8 +127,8 @@ class ConnectionWait(pulumi.dynamic.Resource, module="eks", name="ConnectionWait
         props: dict[str, Any] = {
             CLUSTER_NAME: cluster_name,
             ACTIVATION_ID: activation_id,
-            REGION: region,
-            TIMEOUT: timeout_seconds,
-            "status": None,
+            "status": None,  # the public output: the SDK makes an attribute only for a key given
         }
+        # A None never reaches the engine: these go in only with a value (each key costs the SDK an Output).
+        props.update(inputs.without_none({REGION: region, TIMEOUT: timeout_seconds}))
         super().__init__(ConnectionWaitProvider(), resource_name, props, opts)

@@ -614,15 +614,22 @@ class FargateProfile(pulumi.dynamic.Resource, module="eks", name="FargateProfile
             SUBNETS: subnet_ids,
             TAGS: tags,
             REGION: region,
-            TIMEOUT: timeout_seconds,
-            AUTO_NAME_PREFIX: resource_name if fargate_profile_name is None else None,
-            AUTO_NAMED: None,
             IDENTITY: ownership.identity_of(f"pulumi-python:{self._resource_type_name}", resource_name, opts),
-            ADOPT: adopt_existing,
             ARN: None,
             STATUS: None,
-            CLAIM: None,
         }
+        # The public outputs are keys above even when None: the SDK makes an attribute only for a key given. A None
+        # never reaches the engine, so the other keys go in only with a value: each key costs the SDK an Output, its
+        # resolvers and tasks per resource, which a fleet's preview pays for.
+        props.update(
+            inputs.without_none(
+                {
+                    TIMEOUT: timeout_seconds,
+                    AUTO_NAME_PREFIX: resource_name if fargate_profile_name is None else None,
+                    ADOPT: adopt_existing,
+                }
+            )
+        )
         after = _after_the_previous_profile(self, cluster_name, region)
         if after is not None:
             opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=after))

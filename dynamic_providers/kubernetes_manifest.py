@@ -147,7 +147,9 @@ def check(olds: Mapping[str, Any], news: Mapping[str, Any]) -> CheckResult:
             failures.append(
                 CheckFailure("objects", f"must be a list of Kubernetes objects{inputs.got(news['objects'])}")
             )
-    return CheckResult(dict(news), failures)
+    # The program sends `field_manager` only when given (one property less per resource): the stored inputs say
+    # which one applied the objects, as they always did.
+    return CheckResult({"field_manager": kube.FIELD_MANAGER, **news}, failures)
 
 
 def diff(olds: Mapping[str, Any], news: Mapping[str, Any]) -> DiffResult:
@@ -439,8 +441,11 @@ def _delete_timeout(props: Mapping[str, Any]) -> float:
 class KubernetesManifest(pulumi.dynamic.Resource, module="kubernetes", name="Manifest"):
     """Kubernetes objects applied server-side to the cluster of `kubeconfig`, owned by `field_manager`."""
 
-    applied: pulumi.Output[list[str]]
-    """References of the applied objects, `apiVersion/kind/namespace/name`."""
+    # For type checkers only: the SDK evaluates a Resource class's annotations again for every resource it
+    # registers, and this output needs no conversion (see FargateProfile).
+    if TYPE_CHECKING:
+        applied: pulumi.Output[list[str]]
+        """References of the applied objects, `apiVersion/kind/namespace/name`."""
 
     def __init__(
         self,
@@ -456,18 +461,19 @@ class KubernetesManifest(pulumi.dynamic.Resource, module="kubernetes", name="Man
     ) -> None:
         """Objects this resource applies carry the annotation pulumi-cluster-connect/owner; an object to apply
         that exists without it fails the create unchanged, unless `adopt_existing=True` (then it is taken over)."""
-        props = {
+        props: dict[str, Any] = {
             "kubeconfig": pulumi.Output.secret(kubeconfig),
-            # Objects may hold Secret data: keep them encrypted in the state's inputs and outputs.
-            "objects": None if objects is None else pulumi.Output.secret(objects),
-            "yaml": None if yaml is None else pulumi.Output.secret(yaml),
-            "field_manager": field_manager or kube.FIELD_MANAGER,
-            inputs.TIMEOUT: timeout_seconds,
             IDENTITY: ownership.identity_of(f"pulumi-python:{self._resource_type_name}", resource_name, opts),
-            ADOPT: adopt_existing,
-            "applied": None,
-            CLAIM: None,
+            "applied": None,  # the public output: the SDK makes an attribute only for a key sent
         }
+        # Objects may hold Secret data: keep them encrypted in the state's inputs and outputs.
+        if objects is not None:
+            props["objects"] = pulumi.Output.secret(objects)
+        if yaml is not None:
+            props["yaml"] = pulumi.Output.secret(yaml)
+        if field_manager:
+            props["field_manager"] = field_manager
+        props.update(inputs.without_none({inputs.TIMEOUT: timeout_seconds, ADOPT: adopt_existing}))
         secret_outputs = pulumi.ResourceOptions(additional_secret_outputs=["kubeconfig", "objects", "yaml"])
         super().__init__(
             KubernetesManifestProvider(),

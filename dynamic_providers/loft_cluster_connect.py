@@ -10,7 +10,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pulumi
 from pulumi.dynamic import (
@@ -566,24 +566,27 @@ def _explained(err: errors.LoftApiError) -> errors.LoftApiError:
 class LoftClusterConnect(pulumi.dynamic.Resource, module="loft", name="ClusterConnect"):
     """A cluster connected to Loft: ClusterConnect (Loft v3) or Cluster + agent key (vCluster Platform v4)."""
 
-    phase: pulumi.Output[str]
-    """The Cluster's phase: "" while initializing, Initialized or Failed."""
-    reason: pulumi.Output[str]
-    message: pulumi.Output[str]
-    uid: pulumi.Output[str]
-    created: pulumi.Output[str]
-    connected_via: pulumi.Output[str]
-    """"cluster-connect" or "agent" (the mode `auto` chose)."""
-    agent_access_key: pulumi.Output[str | None]
-    """Agent flow only: the token for the agent's Helm release (secret)."""
-    loft_host: pulumi.Output[str | None]
-    """Agent flow only: the host the agent dials."""
-    agent_insecure: pulumi.Output[bool | None]
-    """Agent flow only: whether the agent should skip verifying the platform's certificate."""
-    agent_ca_cert: pulumi.Output[str | None]
-    """Agent flow only: the CA the platform says its agents should trust (may be empty)."""
-    platform_version: pulumi.Output[str | None]
-    """Agent flow only: the platform's version, which is also the version of its agent chart."""
+    # For type checkers only: the SDK evaluates a Resource class's annotations again for every resource it
+    # registers, and these outputs need no conversion (see FargateProfile).
+    if TYPE_CHECKING:
+        phase: pulumi.Output[str]
+        """The Cluster's phase: "" while initializing, Initialized or Failed."""
+        reason: pulumi.Output[str]
+        message: pulumi.Output[str]
+        uid: pulumi.Output[str]
+        created: pulumi.Output[str]
+        connected_via: pulumi.Output[str]
+        """"cluster-connect" or "agent" (the mode `auto` chose)."""
+        agent_access_key: pulumi.Output[str | None]
+        """Agent flow only: the token for the agent's Helm release (secret)."""
+        loft_host: pulumi.Output[str | None]
+        """Agent flow only: the host the agent dials."""
+        agent_insecure: pulumi.Output[bool | None]
+        """Agent flow only: whether the agent should skip verifying the platform's certificate."""
+        agent_ca_cert: pulumi.Output[str | None]
+        """Agent flow only: the CA the platform says its agents should trust (may be empty)."""
+        platform_version: pulumi.Output[str | None]
+        """Agent flow only: the platform's version, which is also the version of its agent chart."""
 
     def __init__(
         self,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
@@ -107,9 +107,12 @@ class LoftClusterInitialized(pulumi.dynamic.Resource, module="loft", name="Clust
     """Waits until the Loft Cluster `cluster_name` is Initialized (its agent connected); Failed stops the wait
     with the platform's reason. `agent_revision` (e.g. the agent release's revision) makes a new agent wait again."""
 
-    phase: pulumi.Output[str]
-    reason: pulumi.Output[str]
-    message: pulumi.Output[str]
+    # For type checkers only: the SDK evaluates a Resource class's annotations again for every resource it
+    # registers, and these outputs need no conversion (see FargateProfile).
+    if TYPE_CHECKING:
+        phase: pulumi.Output[str]
+        reason: pulumi.Output[str]
+        message: pulumi.Output[str]
 
     def __init__(
         self,

@@ -294,16 +294,19 @@ class RegisteredClusterProvider(configured.ConfiguredProvider):
 class RegisteredCluster(pulumi.dynamic.Resource, module="eks", name="RegisteredCluster"):
     """A Kubernetes cluster registered with EKS (EKS Connector), pending until its agent connects."""
 
-    cluster_name: pulumi.Output[str]
-    region: pulumi.Output[str]
-    arn: pulumi.Output[str]
-    status: pulumi.Output[str]
-    """PENDING until the agent connects, ACTIVE after, FAILED once the activation expired unconnected."""
-    activation_id: pulumi.Output[str]
-    activation_code: pulumi.Output[str]
-    """Secret; only RegisterCluster returns it."""
-    activation_expiry: pulumi.Output[str]
-    created_at: pulumi.Output[str]
+    # For type checkers only: the SDK evaluates a Resource class's annotations again for every resource it
+    # registers, and these outputs need no conversion (see FargateProfile).
+    if TYPE_CHECKING:
+        cluster_name: pulumi.Output[str]
+        region: pulumi.Output[str]
+        arn: pulumi.Output[str]
+        status: pulumi.Output[str]
+        """PENDING until the agent connects, ACTIVE after, FAILED once the activation expired unconnected."""
+        activation_id: pulumi.Output[str]
+        activation_code: pulumi.Output[str]
+        """Secret; only RegisterCluster returns it."""
+        activation_expiry: pulumi.Output[str]
+        created_at: pulumi.Output[str]
 
     def __init__(
         self,
@@ -323,10 +326,8 @@ class RegisteredCluster(pulumi.dynamic.Resource, module="eks", name="RegisteredC
             CLUSTER_NAME: cluster_name if cluster_name is not None else resource_name,
             CONNECTOR_PROVIDER: connector_provider,
             ROLE_ARN: role_arn,
-            TAGS: tags,
             REGION: region,
             IDENTITY: ownership.identity_of(f"pulumi-python:{self._resource_type_name}", resource_name, opts),
-            ADOPT: adopt_existing,
             "arn": None,
             "status": None,
             "activation_id": None,
@@ -334,5 +335,8 @@ class RegisteredCluster(pulumi.dynamic.Resource, module="eks", name="RegisteredC
             "activation_expiry": None,
             "created_at": None,
         }
+        # The public outputs are keys above even when None (the SDK makes an attribute only for a key given); a None
+        # never reaches the engine, so the other keys go in only with a value (each costs the SDK an Output).
+        props.update(inputs.without_none({TAGS: tags, ADOPT: adopt_existing}))
         secret = pulumi.ResourceOptions(additional_secret_outputs=["activation_code"])
         super().__init__(RegisteredClusterProvider(), resource_name, props, pulumi.ResourceOptions.merge(opts, secret))

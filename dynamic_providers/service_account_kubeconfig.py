@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 import yaml
@@ -127,8 +127,11 @@ class ServiceAccountKubeconfigProvider(reporting.ReportingProvider):
 class ServiceAccountKubeconfig(pulumi.dynamic.Resource, module="kubernetes", name="ServiceAccountKubeconfig"):
     """Waits until a service-account-token Secret is filled; outputs a kubeconfig for its token (secret)."""
 
-    kubeconfig: pulumi.Output[str]
-    server: pulumi.Output[str]
+    # For type checkers only: the SDK evaluates a Resource class's annotations again for every resource it
+    # registers, and these outputs need no conversion (see FargateProfile).
+    if TYPE_CHECKING:
+        kubeconfig: pulumi.Output[str]
+        server: pulumi.Output[str]
 
     def __init__(
         self,

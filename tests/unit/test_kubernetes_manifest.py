@@ -85,6 +85,14 @@ def test_no_change_is_no_change() -> None:
     assert manifest.diff(olds, {"kubeconfig": KUBECONFIG, "objects": [CONFIGMAP]}).changes is False
 
 
+def test_check_records_the_default_field_manager_the_program_no_longer_sends_so_older_states_see_no_change() -> None:
+    older_state = {"kubeconfig": KUBECONFIG, "objects": [CONFIGMAP], "field_manager": "pulumi-cluster-connect"}
+    checked = manifest.check({}, {"kubeconfig": KUBECONFIG, "objects": [CONFIGMAP]}).inputs
+    assert checked["field_manager"] == "pulumi-cluster-connect"
+    assert manifest.diff(older_state, checked).changes is False
+    assert manifest.check({}, {**older_state, "field_manager": "ci"}).inputs["field_manager"] == "ci"
+
+
 def test_another_api_server_replaces() -> None:
     olds = {"kubeconfig": KUBECONFIG, "objects": [CONFIGMAP]}
     other = KUBECONFIG.replace("10.0.0.1", "10.0.0.2")
