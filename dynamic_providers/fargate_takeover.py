@@ -125,9 +125,9 @@ def may_exist(eks: EKSClient, cluster: str, name: str) -> bool:
 def listed_now(eks: EKSClient, cluster: str, name: str) -> None:
     """A profile this process just made: a later create of the same name here (a replacement) looks first."""
     with _listed_guard:
-        names = _listed.setdefault(eks, {}).get(cluster)
-        if names is not None:
-            _listed[eks][cluster] = names | {name}
+        listings = _listed.setdefault(eks, {})
+        if cluster in listings:
+            listings[cluster] |= {name}
 
 
 def forget_listings() -> None:

@@ -60,13 +60,13 @@ class _BackoffPace:
 
     def __init__(self, backoff: Backoff) -> None:
         self._next_interval = backoff.intervals()
-        self._running_at = 0.0
+        self._pending_at = 0.0
 
     def first_delay(self) -> float:
         return 0.0
 
     def pending(self, sent_elapsed: float) -> None:
-        self._running_at = sent_elapsed
+        self._pending_at = sent_elapsed
 
     def completed(self, received_elapsed: float) -> None:
         pass
@@ -75,7 +75,7 @@ class _BackoffPace:
         pass
 
     def ended_within(self, received_elapsed: float) -> tuple[float, float]:
-        return self._running_at, received_elapsed
+        return self._pending_at, received_elapsed
 
     def rest(self, elapsed: Callable[[], float], limit: float, sleep: Callable[[float], None] | None) -> None:
         (sleep or time.sleep)(min(self._next_interval(), limit))
