@@ -87,6 +87,7 @@ def test_six_clusters_create_and_destroy_side_by_side_each_one_profile_at_a_time
     stack = stacks.inline(fleet(6, 2))
     try:
         stack.up()
+        calls = aws.calls()
 
         firsts = [created_at(eks, f"fleet-{c}", "p0") for c in range(6)]
         seconds = [created_at(eks, f"fleet-{c}", "p1") for c in range(6)]
@@ -95,8 +96,13 @@ def test_six_clusters_create_and_destroy_side_by_side_each_one_profile_at_a_time
         # One operation per cluster: each second profile began after its cluster's first one was done, and the
         # engine, not a retry after ResourceInUseException, kept them apart.
         assert all(second >= first + SECONDS for first, second in zip(firsts, seconds, strict=True))
-        assert aws.calls()["CreateFargateProfile"] == 12
+        assert calls["CreateFargateProfile"] == 12
+        # Whether a name is taken: one listing per cluster for the whole deployment, no describe per create.
+        assert calls["ListFargateProfiles"] == 6
         assert "ResourceInUse" not in stack.output
+        for profile in stack.resources("FargateProfile"):
+            after, by = profile["outputs"]["creation_seconds"]
+            assert after < SECONDS + 0.5 and by > SECONDS - 0.5 and after < by
         chain = dependencies(stack)
         for c in range(6):
             assert urn_of(stack, f"c{c}-p0") in chain[f"c{c}-p1"]
@@ -104,9 +110,27 @@ def test_six_clusters_create_and_destroy_side_by_side_each_one_profile_at_a_time
 
         aws.reset_calls()
         stack.destroy()
-        assert aws.calls()["DeleteFargateProfile"] == 12
+        calls = aws.calls()
+        assert calls["DeleteFargateProfile"] == 12
         assert "ResourceInUse" not in stack.output
         assert all(not eks.list_fargate_profiles(clusterName=f"fleet-{c}")["fargateProfileNames"] for c in range(6))
+    finally:
+        stack.destroy()
+
+
+def test_a_deletion_looks_first_where_its_creation_ended(stacks: StackFactory, aws: SandboxControl, eks: Any) -> None:
+    aws.set_durations(fargate_create=SECONDS, fargate_delete=SECONDS)
+    new_cluster(eks, "fleet-0")
+    stack = stacks.inline(fleet(1, 1))
+    try:
+        stack.up()
+        aws.reset_calls()
+        stack.destroy()
+
+        # The claim describe, then a look where the creation ended (and one more if it was a little early). A
+        # deletion that knew nothing would look about SECONDS / 0.7 times.
+        assert aws.calls()["DescribeFargateProfile"] <= 3
+        assert not eks.list_fargate_profiles(clusterName="fleet-0")["fargateProfileNames"]
     finally:
         stack.destroy()
 
