@@ -342,18 +342,26 @@ class HelmRelease(pulumi.dynamic.Resource, module="helm", name="Release"):
             "release_name": release_name,
             "namespace": namespace,
             "chart": chart,
-            "repository": repository,
-            "version": version,
-            # Values may hold tokens and passwords: encrypted in the state, inputs and outputs alike.
-            "values": None if values is None else pulumi.Output.secret(values),
-            "repository_ca_data": repository_ca_data,
-            "wait": wait,
-            "create_namespace": create_namespace,
-            "adopt_existing": adopt_existing,
-            "helm_path": helm_path,
-            inputs.TIMEOUT: timeout_seconds,
+            # The outputs even when None, as every class sends its public outputs (test_public_outputs.py).
             **dict.fromkeys((*RELEASE_OUTPUTS, "created_namespace")),
         }
+        # Optional inputs only when given: a None never reaches the engine, but costs the SDK an Output per key.
+        props.update(
+            inputs.without_none(
+                {
+                    "repository": repository,
+                    "version": version,
+                    # Values may hold tokens and passwords: encrypted in the state, inputs and outputs alike.
+                    "values": None if values is None else pulumi.Output.secret(values),
+                    "repository_ca_data": repository_ca_data,
+                    "wait": wait,
+                    "create_namespace": create_namespace,
+                    "adopt_existing": adopt_existing,
+                    "helm_path": helm_path,
+                    inputs.TIMEOUT: timeout_seconds,
+                }
+            )
+        )
         secret_outputs = pulumi.ResourceOptions(additional_secret_outputs=["kubeconfig", "values"])
         opts = pulumi.ResourceOptions.merge(opts, secret_outputs)
         super().__init__(HelmReleaseProvider(), resource_name, props, opts)

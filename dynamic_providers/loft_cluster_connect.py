@@ -614,25 +614,33 @@ class LoftClusterConnect(pulumi.dynamic.Resource, module="loft", name="ClusterCo
         interrupted one adopts it. `adopt_existing=True` lets the create take over a Cluster of that name that
         someone else connected, instead of failing."""
         props: dict[str, Any] = {
-            "loft_url": loft_url,
-            "access_key": None if access_key is None else pulumi.Output.secret(access_key),
             "cluster_name": cluster_name,
-            "kubeconfig": None if kubeconfig is None else pulumi.Output.secret(kubeconfig),
-            "admin_user": admin_user,
-            "display_name": display_name,
-            "description": description,
-            "owner": owner,
-            "access": access,
-            "management_namespace": management_namespace,
-            "ca_data": ca_data,
-            "insecure": insecure,
-            "mode": mode,
-            "wait_for_initialized": wait_for_initialized,
-            inputs.TIMEOUT: timeout_seconds,
             IDENTITY: ownership.identity_of(f"pulumi-python:{self._resource_type_name}", resource_name, opts),
-            ADOPT: adopt_existing,
+            # The public outputs even when None: the SDK makes an attribute only for a key sent.
             **dict.fromkeys((*STATUS_OUTPUTS, *AGENT_OUTPUTS)),
         }
+        # Optional inputs only when given: a None never reaches the engine, but costs the SDK an Output per key.
+        props.update(
+            inputs.without_none(
+                {
+                    "loft_url": loft_url,
+                    "access_key": None if access_key is None else pulumi.Output.secret(access_key),
+                    "kubeconfig": None if kubeconfig is None else pulumi.Output.secret(kubeconfig),
+                    "admin_user": admin_user,
+                    "display_name": display_name,
+                    "description": description,
+                    "owner": owner,
+                    "access": access,
+                    "management_namespace": management_namespace,
+                    "ca_data": ca_data,
+                    "insecure": insecure,
+                    "mode": mode,
+                    "wait_for_initialized": wait_for_initialized,
+                    inputs.TIMEOUT: timeout_seconds,
+                    ADOPT: adopt_existing,
+                }
+            )
+        )
         opts = pulumi.ResourceOptions.merge(
             opts,
             pulumi.ResourceOptions(additional_secret_outputs=["agent_access_key", "access_key", "kubeconfig"]),

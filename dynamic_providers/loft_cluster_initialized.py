@@ -129,13 +129,21 @@ class LoftClusterInitialized(pulumi.dynamic.Resource, module="loft", name="Clust
     ) -> None:
         props: dict[str, Any] = {
             "cluster_name": cluster_name,
-            "loft_url": loft_url,
-            "access_key": None if access_key is None else pulumi.Output.secret(access_key),
-            "ca_data": ca_data,
-            "insecure": insecure,
-            "agent_revision": agent_revision,
-            inputs.TIMEOUT: timeout_seconds,
+            # The public outputs even when None: the SDK makes an attribute only for a key sent.
             **dict.fromkeys(PHASE_OUTPUTS),
         }
+        # Optional inputs only when given: a None never reaches the engine, but costs the SDK an Output per key.
+        props.update(
+            inputs.without_none(
+                {
+                    "loft_url": loft_url,
+                    "access_key": None if access_key is None else pulumi.Output.secret(access_key),
+                    "ca_data": ca_data,
+                    "insecure": insecure,
+                    "agent_revision": agent_revision,
+                    inputs.TIMEOUT: timeout_seconds,
+                }
+            )
+        )
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["access_key"]))
         super().__init__(LoftClusterInitializedProvider(), resource_name, props, opts)
