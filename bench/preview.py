@@ -8,11 +8,17 @@ For N = 50 and 150 resources of one kind in a new stack:
 in wall time and in CPU time (this process, which runs the inline program, plus the engine and the plugins it
 starts: steadier than wall time on a shared machine). Goal: both ratios <= 1.20. Two more rows give the
 yardstick's provider the properties FargateProfile and KubernetesManifest send, to show what part of their cost is
-what they carry rather than what they do. The kubeconfigs are like a
-fleet's: one per cluster, two manifests per cluster (the connector and console access of EksConnectedCluster),
-with a CA certificate and a client key inline.
+what they carry rather than what they do (the "vs props" column), and one more gives it only a secret kubeconfig,
+the least a resource that applies to a cluster must carry. The kubeconfigs are like a fleet's: one per cluster,
+two manifests per cluster (the connector and console access of EksConnectedCluster), with a CA certificate and a
+client key inline.
 
-    .venv/bin/python bench/preview.py [--counts 50 150] [--runs 3]
+Where the engine's share goes: `--engine-profile DIR` runs every engine with `--profiling`, one CPU profile per
+engine process, named after the kind it previewed (the largest of a kind is its preview); read them with
+`go tool pprof -top -cum DIR/<Kind>.*.cpu`. On engine 3.259 about a quarter of the engine's CPU in a manifest's
+preview is its automatic log (pulumi/pulumi#22494), which records every property value each time it crosses an RPC.
+
+    .venv/bin/python bench/preview.py [--counts 50 150] [--runs 3] [--engine-profile DIR]
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import argparse
 import base64
 import os
 import resource
+import shutil
 import statistics
 import sys
 import tempfile
@@ -118,16 +125,26 @@ def trivial_like_manifest(i: int) -> object:
     )
 
 
+def trivial_with_kubeconfig(i: int) -> object:
+    """The yardstick's provider with only a secret kubeconfig, as any resource that acts on a cluster carries."""
+    secret = pulumi.ResourceOptions(additional_secret_outputs=["kubeconfig"])
+    return trivial.Trivial(f"tk{i}", secret, kubeconfig=pulumi.Output.secret(kubeconfig(i // 2)))
+
+
 KINDS: dict[str, Callable[[int], object]] = {
     "Trivial (yardstick)": lambda i: trivial.Trivial(f"t{i}", name=f"t{i}", value="v"),
     "Trivial, Fargate's props": trivial_like_fargate,
     "FargateProfile": lambda i: FargateProfile(f"p{i}", **fargate_inputs(i)),
+    "Trivial, a kubeconfig": trivial_with_kubeconfig,
     "Trivial, manifest props": trivial_like_manifest,
     "KubernetesManifest": lambda i: KubernetesManifest(f"m{i}", kubeconfig=kubeconfig(i // 2), objects=[configmap(i)]),
     "ClusterVersion": lambda i: ClusterVersion(f"v{i}", cluster_name=f"c{i}", version="1.32"),
     "RegisteredCluster": lambda i: RegisteredCluster(f"r{i}", connector_provider="OTHER", role_arn=ROLE),
     "ConnectionWait": lambda i: ConnectionWait(f"w{i}", cluster_name=f"c{i}", activation_id=f"a{i}"),
 }
+# What each kind is compared with besides the yardstick: the yardstick carrying the same properties.
+PROPS_ROW = {"FargateProfile": "Trivial, Fargate's props", "KubernetesManifest": "Trivial, manifest props"}
+PROFILE_PREFIX = "BENCH_PREVIEW_PROFILE"
 
 
 def program(declare: Callable[[int], object], count: int) -> Callable[[], None]:
@@ -164,8 +181,10 @@ def per_resource(stacks: StackFactory, count: int, runs: int) -> dict[str, list[
     full = {kind: stacks.inline(program(KINDS[kind], count), stack=f"k{i}-{count}") for i, kind in enumerate(KINDS)}
     samples: dict[str, list[Cost]] = {kind: [] for kind in KINDS}
     for _ in range(runs):
+        os.environ[PROFILE_PREFIX] = "empty"
         base = measured(empty.preview)
         for kind, stack in full.items():
+            os.environ[PROFILE_PREFIX] = "".join(c for c in kind if c.isalnum())
             cost = measured(stack.preview)
             samples[kind].append(Cost((cost.wall - base.wall) / count, (cost.cpu - base.cpu) / count))
     return samples
@@ -180,10 +199,36 @@ def compile_once(root: Path) -> None:
     os.environ["PYTHONPYCACHEPREFIX"] = str(root / "bytecode")
 
 
+def profile_the_engine(root: Path, into: Path) -> None:
+    """Put first on PATH a `pulumi` that runs the engine with `--profiling` into `into`, each profile named after
+    the kind being previewed (the Automation API runs whichever `pulumi` PATH finds)."""
+    engine_binary = shutil.which("pulumi")
+    if engine_binary is None:
+        raise SystemExit("no pulumi on PATH to profile")
+    into.mkdir(parents=True, exist_ok=True)
+    wrapper = root / "profiling-engine"
+    wrapper.mkdir()
+    script = wrapper / "pulumi"
+    script.write_text(
+        f'#!/bin/sh\nexec "{engine_binary}" --profiling "{into.resolve()}/${{{PROFILE_PREFIX}:-other}}" "$@"\n'
+    )
+    script.chmod(0o755)
+    os.environ["PATH"] = f"{wrapper}{os.pathsep}{os.environ['PATH']}"
+
+
+def ratio(costs: list[Cost], against: list[Cost]) -> tuple[float, float]:
+    """Median wall and CPU ratios of paired samples (each round's own comparison)."""
+    return (
+        statistics.median(c.wall / y.wall for c, y in zip(costs, against, strict=True)),
+        statistics.median(c.cpu / y.cpu for c, y in zip(costs, against, strict=True)),
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--counts", type=int, nargs="+", default=[50, 150])
     parser.add_argument("--runs", type=int, default=3, help="rounds per count (medians are printed)")
+    parser.add_argument("--engine-profile", type=Path, help="write the engines' CPU profiles here")
     args = parser.parse_args()
 
     engine.ensure_on_path()
@@ -191,21 +236,24 @@ def main() -> None:
     print(f"Preview cost per resource against a trivial dynamic resource (goal: ratio <= {GOAL:.2f})")
     with tempfile.TemporaryDirectory(prefix="bench-preview-") as root:
         compile_once(Path(root))
+        if args.engine_profile is not None:
+            profile_the_engine(Path(root), args.engine_profile)
         stacks = harness.stacks(Path(root))
         for count in args.counts:
             print(f"\nN = {count}, median of {args.runs} rounds ({harness.load()} at the start)")
             samples = per_resource(stacks, count, args.runs)
             yardstick = samples["Trivial (yardstick)"]
-            print(f"  {'':<22} {'wall':>9}  {'ratio':>5}   {'CPU':>9}  {'ratio':>5}")
+            print(f"  {'':<24} {'wall':>9}  {'ratio':>5}   {'CPU':>9}  {'ratio':>5}   {'verdict':<7} vs props")
             for kind, costs in samples.items():
                 wall = statistics.median(c.wall for c in costs)
                 cpu = statistics.median(c.cpu for c in costs)
-                wall_ratio = statistics.median(c.wall / y.wall for c, y in zip(costs, yardstick, strict=True))
-                cpu_ratio = statistics.median(c.cpu / y.cpu for c, y in zip(costs, yardstick, strict=True))
+                wall_ratio, cpu_ratio = ratio(costs, yardstick)
                 verdict = "" if costs is yardstick else ("met" if max(wall_ratio, cpu_ratio) <= GOAL else "MISSED")
+                props = ratio(costs, samples[PROPS_ROW[kind]]) if kind in PROPS_ROW else None
+                against_props = f"{props[0]:.2f}/{props[1]:.2f}" if props else ""
                 print(
-                    f"  {kind:<22} {wall * 1000:6.1f} ms  {wall_ratio:5.2f}   {cpu * 1000:6.1f} ms  {cpu_ratio:5.2f}   "
-                    f"{verdict}"
+                    f"  {kind:<24} {wall * 1000:6.1f} ms  {wall_ratio:5.2f}   {cpu * 1000:6.1f} ms  {cpu_ratio:5.2f}   "
+                    f"{verdict:<7} {against_props}"
                 )
             print(f"  ({harness.load()} at the end)")
 
