@@ -18,7 +18,7 @@ engine process, named after the kind it previewed (the largest of a kind is its 
 `go tool pprof -top -cum DIR/<Kind>.*.cpu`. On engine 3.259 about a quarter of the engine's CPU in a manifest's
 preview is its automatic log (pulumi/pulumi#22494), which records every property value each time it crosses an RPC.
 
-    .venv/bin/python bench/preview.py [--counts 50 150] [--runs 3] [--engine-profile DIR]
+    .venv/bin/python bench/preview.py [--counts 50 150] [--runs 5] [--engine-profile DIR]
 """
 
 from __future__ import annotations
@@ -131,8 +131,9 @@ def trivial_with_kubeconfig(i: int) -> object:
     return trivial.Trivial(f"tk{i}", secret, kubeconfig=pulumi.Output.secret(kubeconfig(i // 2)))
 
 
+YARDSTICK = "Trivial (yardstick)"
 KINDS: dict[str, Callable[[int], object]] = {
-    "Trivial (yardstick)": lambda i: trivial.Trivial(f"t{i}", name=f"t{i}", value="v"),
+    YARDSTICK: lambda i: trivial.Trivial(f"t{i}", name=f"t{i}", value="v"),
     "Trivial, Fargate's props": trivial_like_fargate,
     "FargateProfile": lambda i: FargateProfile(f"p{i}", **fargate_inputs(i)),
     "Trivial, a kubeconfig": trivial_with_kubeconfig,
@@ -175,18 +176,25 @@ def per_resource(stacks: StackFactory, count: int, runs: int) -> dict[str, list[
     """Per kind, `runs` samples of (preview with `count` resources - preview with none) / count.
 
     Each round measures the empty preview and every kind once, one after the other, so a change in the machine's
-    load between rounds shifts the yardstick and the kinds alike.
+    load between rounds shifts the yardstick and the kinds alike. The yardstick is measured at both ends of the
+    round and its sample is their mean: every ratio of the round divides by it, so its noise is every row's.
     """
-    empty = stacks.inline(program(KINDS["Trivial (yardstick)"], 0), stack=f"empty-{count}")
+    empty = stacks.inline(program(KINDS[YARDSTICK], 0), stack=f"empty-{count}")
     full = {kind: stacks.inline(program(KINDS[kind], count), stack=f"k{i}-{count}") for i, kind in enumerate(KINDS)}
     samples: dict[str, list[Cost]] = {kind: [] for kind in KINDS}
+
+    def sample(kind: str, base: Cost) -> Cost:
+        os.environ[PROFILE_PREFIX] = "".join(c for c in kind if c.isalnum())
+        cost = measured(full[kind].preview)
+        return Cost((cost.wall - base.wall) / count, (cost.cpu - base.cpu) / count)
+
     for _ in range(runs):
         os.environ[PROFILE_PREFIX] = "empty"
         base = measured(empty.preview)
-        for kind, stack in full.items():
-            os.environ[PROFILE_PREFIX] = "".join(c for c in kind if c.isalnum())
-            cost = measured(stack.preview)
-            samples[kind].append(Cost((cost.wall - base.wall) / count, (cost.cpu - base.cpu) / count))
+        for kind in full:
+            samples[kind].append(sample(kind, base))
+        first, last = samples[YARDSTICK][-1], sample(YARDSTICK, base)
+        samples[YARDSTICK][-1] = Cost((first.wall + last.wall) / 2, (first.cpu + last.cpu) / 2)
     return samples
 
 
@@ -227,7 +235,7 @@ def ratio(costs: list[Cost], against: list[Cost]) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--counts", type=int, nargs="+", default=[50, 150])
-    parser.add_argument("--runs", type=int, default=3, help="rounds per count (medians are printed)")
+    parser.add_argument("--runs", type=int, default=5, help="rounds per count (medians are printed)")
     parser.add_argument("--engine-profile", type=Path, help="write the engines' CPU profiles here")
     args = parser.parse_args()
 
@@ -242,7 +250,7 @@ def main() -> None:
         for count in args.counts:
             print(f"\nN = {count}, median of {args.runs} rounds ({harness.load()} at the start)")
             samples = per_resource(stacks, count, args.runs)
-            yardstick = samples["Trivial (yardstick)"]
+            yardstick = samples[YARDSTICK]
             print(f"  {'':<24} {'wall':>9}  {'ratio':>5}   {'CPU':>9}  {'ratio':>5}   {'verdict':<7} vs props")
             for kind, costs in samples.items():
                 wall = statistics.median(c.wall for c in costs)

@@ -28,7 +28,7 @@ from bench import harness, preview  # noqa: E402
 from pulumi_cluster_connect.cli import engine  # noqa: E402
 
 KINDS: dict[str, Callable[[int], object]] = {
-    kind: preview.KINDS[kind] for kind in ("Trivial (yardstick)", "FargateProfile", "KubernetesManifest")
+    kind: preview.KINDS[kind] for kind in (preview.YARDSTICK, "FargateProfile", "KubernetesManifest")
 }
 
 
