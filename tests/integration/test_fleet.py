@@ -110,8 +110,7 @@ def test_six_clusters_create_and_destroy_side_by_side_each_one_profile_at_a_time
 
         aws.reset_calls()
         stack.destroy()
-        calls = aws.calls()
-        assert calls["DeleteFargateProfile"] == 12
+        assert aws.calls()["DeleteFargateProfile"] == 12
         assert "ResourceInUse" not in stack.output
         assert all(not eks.list_fargate_profiles(clusterName=f"fleet-{c}")["fargateProfileNames"] for c in range(6))
     finally:
