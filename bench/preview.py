@@ -18,12 +18,19 @@ engine process, named after the kind it previewed (the largest of a kind is its 
 `go tool pprof -top -cum DIR/<Kind>.*.cpu`. On engine 3.259 about a quarter of the engine's CPU in a manifest's
 preview is its automatic log (pulumi/pulumi#22494), which records every property value each time it crosses an RPC.
 
-    .venv/bin/python bench/preview.py [--counts 50 150] [--runs 5] [--engine-profile DIR]
+Two experiments show what changes upstream would give, without changing anything users run: `--engine PATH` runs
+the previews with another `pulumi` binary (say, one built without logging property values), and `--sdk-waits-once`
+changes how the Python SDK waits for a program's outputs at its end (see `sdk_waits_once`), in the programs this
+bench runs only.
+
+    .venv/bin/python bench/preview.py [--counts 50 150] [--runs 5] [--engine-profile DIR] [--engine PATH]
+                                      [--sdk-waits-once]
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import base64
 import os
 import resource
@@ -31,12 +38,14 @@ import shutil
 import statistics
 import sys
 import tempfile
+import types
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pulumi
+import pulumi.runtime.stack
 
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
@@ -224,6 +233,36 @@ def profile_the_engine(root: Path, into: Path) -> None:
     os.environ["PATH"] = f"{wrapper}{os.pathsep}{os.environ['PATH']}"
 
 
+def run_this_engine(root: Path, binary: Path) -> None:
+    """Put `binary` first on PATH as `pulumi`; its plugins still come from the engine's folder."""
+    if not os.access(binary, os.X_OK):
+        raise SystemExit(f"--engine {binary}: not an executable")
+    folder = root / "chosen-engine"
+    folder.mkdir()
+    (folder / "pulumi").symlink_to(binary.resolve())
+    os.environ["PATH"] = f"{folder}{os.pathsep}{os.environ['PATH']}"
+
+
+def sdk_waits_once() -> None:
+    """Experiment: at a program's end the Python SDK (`pulumi.runtime.stack.wait_for_rpcs`) waits for every output
+    it tracks, one per property of every resource, with `asyncio.wait(..., FIRST_COMPLETED)` in a loop; each wake-up
+    adds and removes a callback on every output still pending, so the cost is outputs x wake-ups, and it runs while
+    the engine is still answering. Here that wait becomes one `ALL_COMPLETED` wait (same outputs, same errors
+    re-raised after), to measure what a change in the SDK would save. It affects the programs this bench runs, in
+    this process, and nothing else."""
+    waiting_once = types.ModuleType("asyncio")
+    vars(waiting_once).update(vars(asyncio))
+
+    async def wait_for_all(
+        pending: Any, *, timeout: float | None = None, return_when: str = asyncio.ALL_COMPLETED
+    ) -> tuple[set[Any], set[Any]]:
+        del return_when
+        return await asyncio.wait(pending, timeout=timeout, return_when=asyncio.ALL_COMPLETED)
+
+    vars(waiting_once)["wait"] = wait_for_all
+    vars(pulumi.runtime.stack)["asyncio"] = waiting_once
+
+
 def ratio(costs: list[Cost], against: list[Cost]) -> tuple[float, float]:
     """Median wall and CPU ratios of paired samples (each round's own comparison)."""
     return (
@@ -237,13 +276,23 @@ def main() -> None:
     parser.add_argument("--counts", type=int, nargs="+", default=[50, 150])
     parser.add_argument("--runs", type=int, default=5, help="rounds per count (medians are printed)")
     parser.add_argument("--engine-profile", type=Path, help="write the engines' CPU profiles here")
+    parser.add_argument("--engine", type=Path, help="run this pulumi binary instead of the pinned engine")
+    parser.add_argument(
+        "--sdk-waits-once", action="store_true", help="the SDK waits for a program's outputs in one wait (experiment)"
+    )
     args = parser.parse_args()
 
     engine.ensure_on_path()
     os.environ.setdefault("AWS_REGION", "us-west-2")
     print(f"Preview cost per resource against a trivial dynamic resource (goal: ratio <= {GOAL:.2f})")
+    if args.sdk_waits_once:
+        sdk_waits_once()
+        print("Experiment: the SDK waits for a program's outputs in one wait (--sdk-waits-once)")
     with tempfile.TemporaryDirectory(prefix="bench-preview-") as root:
         compile_once(Path(root))
+        if args.engine is not None:
+            run_this_engine(Path(root), args.engine)
+            print(f"Experiment: the engine is {args.engine} (--engine)")
         if args.engine_profile is not None:
             profile_the_engine(Path(root), args.engine_profile)
         stacks = harness.stacks(Path(root))
