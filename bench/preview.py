@@ -19,9 +19,9 @@ engine process, named after the kind it previewed (the largest of a kind is its 
 preview is its automatic log (pulumi/pulumi#22494), which records every property value each time it crosses an RPC.
 
 Two experiments show what changes upstream would give, without changing anything users run: `--engine PATH` runs
-the previews with another `pulumi` binary (say, one built without logging property values), and `--sdk-waits-once`
-changes how the Python SDK waits for a program's outputs at its end (see `sdk_waits_once`), in the programs this
-bench runs only.
+the previews with another `pulumi` binary (bench/engine_without_property_log.sh builds the pinned engine without
+the log lines that record property values), and `--sdk-waits-once` changes how the Python SDK waits for a program's
+outputs at its end (see `sdk_waits_once`), in the programs this bench runs only.
 
     .venv/bin/python bench/preview.py [--counts 50 150] [--runs 5] [--engine-profile DIR] [--engine PATH]
                                       [--sdk-waits-once]
