@@ -58,11 +58,9 @@ class Sandbox:
         except BaseException:
             self.stop()
             raise
-        access_key_file = self.state_dir / "loft-access-key"
-        access_key_file.write_text(self.loft.access_key)
-        access_key_file.chmod(0o600)
-        self.env_file.write_text(self.environment_script())
-        self.env_file.chmod(0o600)
+        _write_private(self.state_dir / "loft-access-key", self.loft.access_key)
+        # Last of what a waiting `start_in_background` reads: it returns as soon as this file exists.
+        _write_private(self.env_file, self.environment_script())
         self.pid_file.write_text(str(os.getpid()))
         return self
 
@@ -101,6 +99,15 @@ class Sandbox:
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: stopped.set())
         stopped.wait()
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write a file only its owner can read, whole: readers polling for it never see it empty or half-written."""
+    partial = path.with_name(f".{path.name}.partial")
+    partial.unlink(missing_ok=True)
+    with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as file:
+        file.write(text)
+    partial.replace(path)
 
 
 def start_in_background(
