@@ -284,6 +284,11 @@ class FargateProfileProvider(configured.ConfiguredProvider):
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         changed = []
+        region_now = aws.moved_region(olds, news, REGION, self._stack_config)
+        if region_now is not None:
+            changed.append(REGION)
+            what = f"Fargate profile {olds.get(PROFILE_NAME)} on cluster {olds.get(CLUSTER_NAME)}"
+            progress.report(aws.moved_message(what, olds.get(REGION), region_now))
         for key in (*REPLACING, TAGS, TIMEOUT):
             if key in (REGION, SUBNETS) and news.get(key) is None:
                 # Left to the defaults when created (the region from config; EKS picks the cluster's private
