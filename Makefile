@@ -83,7 +83,7 @@ docs: $(BIN)/.installed
 # The built site in headless Chromium (Debian's package, installed when missing: CI runs as root on a fresh machine).
 docs-browser-test: docs
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
-	$(BIN)/pytest -q -m browser tests/docs
+	$(BIN)/pytest -q -m docs tests/docs
 
 bench: $(BIN)/.installed engine
 	$(BIN)/python bench/fargate.py

@@ -332,6 +332,11 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def _name(name: str) -> str:
+    """An input's name as code that may break after an underscore (long names would widen the table)."""
+    return f"<code>{name.replace('_', '_<wbr>')}</code>"
+
+
 def inputs_table(target: Target) -> str:
     lines = [
         '<div class="cc-inputs" markdown="1">',
@@ -342,7 +347,7 @@ def inputs_table(target: Target) -> str:
     for row in inputs_of(target):
         rules = "".join(f"<br>*check:* {_cell(html.escape(rule, quote=False))}" for rule in row.rules)
         lines.append(
-            f"| `{row.name}` | `{_cell(row.type)}` | {_cell(row.default) or '—'} | {row.change or '—'} "
+            f"| {_name(row.name)} | `{_cell(row.type)}` | {_cell(row.default) or '—'} | {row.change or '—'} "
             f"| {_cell(row.description)}{rules} |"
         )
     lines += ["", "</div>"]

@@ -52,9 +52,9 @@ def rendered_rows(table: str) -> dict[str, list[str]]:
     """Input name -> the cells of its row, from a markdown table the hook wrote."""
     rows = {}
     for line in table.splitlines():
-        match = re.match(r"\| `(\w+)` \|", line)
+        match = re.match(r"\| <code>([\w<>]+)</code> \|", line)
         if match:
-            rows[match.group(1)] = [cell.strip() for cell in re.split(r"(?<!\\)\|", line)[1:-1]]
+            rows[match.group(1).replace("<wbr>", "")] = [cell.strip() for cell in re.split(r"(?<!\\)\|", line)[1:-1]]
     return rows
 
 
