@@ -31,7 +31,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 DESCRIPTIONS = ROOT / "docs" / "reference" / "inputs.yml"
 MARKER = re.compile(r"<!--\s*reference:\s*(inputs|outputs|usage)\s+(\w+)\s*-->")
-INCLUDE = re.compile(r"<!--\s*include:\s*(examples/[\w./-]+\.py)\s*-->")
+INCLUDE = re.compile(r"<!--\s*include:\s*((?:examples|docs/performance)/[\w./-]+\.(?:py|md))\s*-->")
 PACKAGE = "pulumi_cluster_connect"
 
 
@@ -377,8 +377,11 @@ def usage_in_code(target: Target) -> str:
 
 
 def included(path: str) -> str:
-    """An example program from examples/, whole, as a code block titled with its path (a missing file fails)."""
+    """An example program from examples/, whole, as a code block titled with its path; a table a benchmark wrote
+    (docs/performance/*.md), as it is. A missing file fails the build."""
     source = (ROOT / path).read_text()
+    if path.endswith(".md"):
+        return source
     return f'```python title="{path}"\n{source.rstrip()}\n```'
 
 
