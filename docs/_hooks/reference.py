@@ -240,7 +240,7 @@ def _default_in_code(module: Any, name: str) -> str:
         if isinstance(value, float) and name == "timeout_seconds":
             return f"{value:g}"
         if isinstance(value, (str, int, float)):
-            return f"`{value!r}`" if isinstance(value, str) else str(value)
+            return f"`{value}`" if isinstance(value, str) else str(value)
     return ""
 
 
@@ -291,10 +291,9 @@ def inputs_of(target: Target) -> list[Input]:
     rows = []
     for name, type_text, declared_required in _parameters(target):
         entry = written.get(name) or {}
-        rules = [_reason(reason) for prop, reason in missing_all if prop == name]
-        for rule in _failures_of(check, {name: _wrong_value(type_text)}, name):
-            if rule not in rules:
-                rules.append(rule)
+        found = [_reason(reason) for prop, reason in missing_all if prop == name]
+        found += _failures_of(check, {name: _wrong_value(type_text)}, name)
+        rules = list(dict.fromkeys(found))  # each once, in the order check reports them
         # An Args TypedDict is total=False: for a component, the argument check says what is required.
         required = declared_required or (target.component and any(prop == name for prop, _ in missing_all))
         change = _change_of(provider, name, type_text) if provider is not None else str(entry.get("change", ""))
