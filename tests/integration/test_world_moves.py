@@ -67,7 +67,7 @@ def test_a_region_changed_back_in_configuration_replaces_the_registration_there(
 
     stack.set_config("aws:region", REGION)
     preview = stack.preview()
-    assert preview.change_summary.get("replace") == 1, preview.change_summary
+    assert preview.change_summary.get(auto.OpType.REPLACE) == 1, preview.change_summary
     assert f"was made in {OTHER_REGION}" in stack.output and f"now resolves {REGION}" in stack.output
 
     stack.up()
