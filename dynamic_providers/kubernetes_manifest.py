@@ -41,14 +41,20 @@ CLAIM, CLAIM_KEY = "claim", f"{ownership.MARK_PREFIX}claim"
 # Output set by refresh: what differs between the declared objects and the cluster, by object reference
 # (`missing`, or `changed: <fields>`); the next up applies again. `drifted` (a flag) is what older versions set.
 DRIFT, OLD_DRIFT_FLAG = "drift", "drifted"
-DEAD_KUBECONFIG = (
-    "The kubeconfig stored in the stack for this resource no longer reaches its cluster. If the cluster's endpoint "
-    "moved or its credentials changed, give the program a working kubeconfig and run `pulumi up` (without "
-    "--refresh): it takes the place of the stored one, in place, when both name the same server or the same "
-    "certificate authority. If the cluster is gone, or this is the old copy of a replaced manifest, run the command "
-    f"again with {kube.DELETE_UNREACHABLE_ENV}=true (`{kube.DELETE_UNREACHABLE_ENV}=true pulumi up`, or "
-    "`... pulumi refresh` / `... pulumi destroy`): the stack lets go of this resource and leaves its objects as they "
-    "are (docs/guides/drift-and-recovery.md)"
+ENV, GUIDE = kube.DELETE_UNREACHABLE_ENV, "docs/guides/drift-and-recovery.md"
+DEAD_KUBECONFIG = "The kubeconfig stored in the stack for this resource no longer reaches its cluster"
+READ_WAY_THROUGH = (
+    f"{DEAD_KUBECONFIG}. If the cluster's endpoint moved or its credentials changed, give the program a working "
+    "kubeconfig and run `pulumi up` (without --refresh): it takes the place of the stored one, in place, when both "
+    "name the same server or the same certificate authority; refresh works again after. If the cluster is gone, "
+    f"`{ENV}=true pulumi refresh` drops this resource from the stack and leaves its objects as they are ({GUIDE})"
+)
+DELETE_WAY_THROUGH = (
+    f"{DEAD_KUBECONFIG}, so its objects cannot be deleted through it. If this is the old copy of a replaced "
+    f"manifest (the new one is applied already) or the cluster is gone, run the command again with {ENV}=true "
+    f"(`{ENV}=true pulumi up`, or `... pulumi destroy`): the stack lets go of this resource and leaves its objects "
+    "as they are. If only the endpoint or the credentials changed and the program has a working kubeconfig, run "
+    f"`pulumi up` first, then this command again ({GUIDE})"
 )
 
 
@@ -421,7 +427,7 @@ def _drift(
     return found
 
 
-def _unreachable(err: errors.KubernetesApiError, letting_go: str) -> bool:
+def _unreachable(err: errors.KubernetesApiError, letting_go: str, way_through: str) -> bool:
     """True when the operation may let go of the resource (the cluster cannot be reached and the user said so);
     raises the error with the way through when it may not; False for any other error (the caller raises it)."""
     if not kube.is_unreachable(err):
@@ -429,7 +435,7 @@ def _unreachable(err: errors.KubernetesApiError, letting_go: str) -> bool:
     if kube.delete_unreachable():
         progress.report(f"{err}; {kube.DELETE_UNREACHABLE_ENV} is set: {letting_go}")
         return True
-    raise errors.ClusterConnectError(f"{err}. {DEAD_KUBECONFIG}") from err
+    raise errors.ClusterConnectError(f"{err}. {way_through}") from err
 
 
 class KubernetesManifestProvider(reporting.ReportingProvider):
@@ -478,7 +484,9 @@ class KubernetesManifestProvider(reporting.ReportingProvider):
         try:
             found = _drift(props["kubeconfig"], field_manager, parse_objects(props), marks)
         except errors.KubernetesApiError as err:
-            if _unreachable(err, "dropping this resource from the stack; its objects are left as they are"):
+            if _unreachable(
+                err, "dropping this resource from the stack; its objects are left as they are", READ_WAY_THROUGH
+            ):
                 return ReadResult("", {})
             raise
         outputs = {key: value for key, value in props.items() if key not in (DRIFT, OLD_DRIFT_FLAG)}
@@ -490,7 +498,8 @@ class KubernetesManifestProvider(reporting.ReportingProvider):
         try:
             _delete_all(props["kubeconfig"], props.get("applied", []), _delete_timeout(props), props.get(CLAIM))
         except errors.KubernetesApiError as err:
-            if not _unreachable(err, f"letting go of {len(props.get('applied', []))} objects, left as they are"):
+            letting_go = f"letting go of {len(props.get('applied', []))} objects, left as they are"
+            if not _unreachable(err, letting_go, DELETE_WAY_THROUGH):
                 raise
 
 

@@ -19,7 +19,7 @@ import yaml
 from lightkube.models.meta_v1 import ObjectMeta
 from lightkube.models.rbac_v1 import RoleRef, Subject
 from lightkube.resources.apps_v1 import StatefulSet
-from lightkube.resources.core_v1 import ConfigMap, Secret, ServiceAccount
+from lightkube.resources.core_v1 import ConfigMap, Namespace, Secret, ServiceAccount
 from lightkube.resources.rbac_authorization_v1 import ClusterRoleBinding
 from pulumi import automation as auto
 
@@ -281,6 +281,26 @@ def test_the_old_copy_of_a_manifest_replaced_after_its_endpoint_went_away_is_let
     assert stack.refresh().summary.resource_changes == {"same": 2}
     stack.destroy()
     assert gone(lambda: client.get(ConfigMap, "settings", namespace=namespace))
+
+
+def test_a_cluster_gone_for_good_is_dropped_by_a_refresh_with_the_setting_leaving_its_objects(
+    stacks: StackFactory, kube: ControlPlane, endpoints: Callable[[], Endpoint], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    namespace, client = "drift-gone", admin(kube)
+    old = endpoints()
+    stack = manifest_stack(stacks, lambda: kubeconfig_via(kube, old, trust_ca=False), namespace)
+    stack.up()
+    old.close()
+    with pytest.raises(auto.CommandError) as failed:
+        stack.refresh()
+    assert f"`{ENV}=true pulumi refresh` drops this resource" in stack.output + str(failed.value)
+
+    monkeypatch.setenv(ENV, "true")
+    stack.refresh()
+    assert stack.resources("kubernetes:Manifest") == []
+    assert "dropping this resource from the stack; its objects are left as they are" in stack.output
+    assert client.get(ConfigMap, "settings", namespace=namespace).data == {"mode": "first"}
+    client.delete(Namespace, namespace)
 
 
 def service_account_kubeconfig(kube: ControlPlane, account: str, secret: str) -> str:
