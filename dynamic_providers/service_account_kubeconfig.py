@@ -54,7 +54,7 @@ def _read_token_secret(admin_kubeconfig: kube.Kubeconfig, namespace: str, name: 
     from lightkube.resources.core_v1 import Secret
 
     try:
-        with kube.translated_errors(f"get Secret {namespace}/{name} from {kube.server_of(admin_kubeconfig)}"):
+        with kube.translated_errors(f"get Secret {namespace}/{name}", kube.server_of(admin_kubeconfig)):
             secret = kube.client(admin_kubeconfig).get(Secret, name, namespace=namespace)
     except errors.KubernetesApiError as err:
         if kube.is_not_found(err):
