@@ -158,8 +158,9 @@ class ControlPlane:
             [
                 str(bin_dir / "kube-controller-manager"),
                 f"--kubeconfig={kubeconfig}",
-                # deployment and replicaset: Helm's --wait looks for the ReplicaSet of a Deployment.
-                "--controllers=namespace,garbagecollector,statefulset,deployment,replicaset,"
+                # deployment and replicaset: Helm's --wait looks for the ReplicaSet of a Deployment; disruption
+                # computes PodDisruptionBudgets' status, which the Eviction API decides on (Fargate drains).
+                "--controllers=namespace,garbagecollector,statefulset,deployment,replicaset,disruption,"
                 "serviceaccount,serviceaccount-token",
                 "--leader-elect=false",
                 f"--service-account-private-key-file={self._service_account_key}",

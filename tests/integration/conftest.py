@@ -12,6 +12,7 @@ from pulumi_cluster_connect.sandbox import kubernetes, seed
 from pulumi_cluster_connect.sandbox.agent import SimulatedAgent
 from pulumi_cluster_connect.sandbox.aws.control import SandboxControl
 from pulumi_cluster_connect.sandbox.aws.server import AwsSandbox
+from pulumi_cluster_connect.sandbox.fargate_scheduler import FargateScheduler
 from pulumi_cluster_connect.sandbox.loft import LoftControl, LoftSandbox
 from pulumi_cluster_connect.sandbox.stacks import StackFactory
 
@@ -128,3 +129,22 @@ def platform(platform_sandbox: LoftSandbox) -> Iterator[LoftControl]:
 @pytest.fixture
 def stacks(pulumi_engine: Path, tmp_path: Path) -> StackFactory:
     return StackFactory(tmp_path)
+
+
+@pytest.fixture
+def fargate_pods(
+    kube: kubernetes.ControlPlane, aws: SandboxControl, aws_endpoint: str
+) -> Iterator[Callable[..., FargateScheduler]]:
+    """Links a sandbox EKS cluster (by name) to `kube` with the Fargate scheduler double; stopped after the test."""
+    running: list[FargateScheduler] = []
+
+    def link(cluster: str, start_seconds: float = 0.5) -> FargateScheduler:
+        scheduler = FargateScheduler(
+            kube.kubeconfig_text(), cluster, REGION, endpoint_url=aws_endpoint, start_seconds=start_seconds
+        ).start()
+        running.append(scheduler)
+        return scheduler
+
+    yield link
+    for scheduler in running:
+        scheduler.stop()
