@@ -26,7 +26,7 @@ from pulumi.output import Unknown
 
 from pulumi_cluster_connect._plumbing import aws, configured, errors, inputs, ownership, polling, progress
 
-from . import fargate_takeover
+from . import fargate_pods, fargate_takeover
 
 if TYPE_CHECKING:
     from mypy_boto3_eks import EKSClient
@@ -49,8 +49,9 @@ CLAIM_KEY = fargate_takeover.CLAIM_KEY
 REPLACING = (CLUSTER_NAME, PROFILE_NAME, ROLE_ARN, SELECTORS, SUBNETS, REGION)
 # What an auto-name is derived from (besides the resource's stable key): what a replacement changes.
 NAME_BASIS = (CLUSTER_NAME, ROLE_ARN, SELECTORS, SUBNETS, REGION)
-# Kept from the inputs into the outputs and the inputs `read` reports.
-BOOKKEEPING = (AUTO_NAMED, AUTO_NAME_PREFIX, TIMEOUT, IDENTITY, ADOPT)
+# Kept from the inputs into the outputs and the inputs `read` reports. The kubeconfig and drain_on_delete are how the
+# profile's pods are reached (fargate_pods), not what the profile is: they change in place, never replace.
+BOOKKEEPING = (AUTO_NAMED, AUTO_NAME_PREFIX, TIMEOUT, IDENTITY, ADOPT, *fargate_pods.KEYS)
 MAX_SELECTORS, MAX_LABELS = 5, 5
 RESERVED_PREFIX = "eks-"
 NAME = CLUSTER = inputs.EKS_NAME
@@ -249,6 +250,8 @@ def _one_operation_per_cluster(region: str, cluster: str) -> Iterator[None]:
 class FargateProfileProvider(configured.ConfiguredProvider):
     """Creates, replaces, tags and deletes one Fargate profile, waiting out the cluster's other operations."""
 
+    secret_keys = (fargate_pods.KUBECONFIG,)
+
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         failures: list[CheckFailure] = []
         checked = dict(news)
@@ -269,6 +272,7 @@ class FargateProfileProvider(configured.ConfiguredProvider):
         inputs.check_region(checked, REGION, failures)
         inputs.check_timeout(checked, failures)
         ownership.check_tags(checked, TAGS, failures, marks=2)
+        fargate_pods.check(checked, failures)
         if PROFILE_NAME not in checked or checked[PROFILE_NAME] is None:
             if olds.get(AUTO_NAMED) and inputs.known(olds, PROFILE_NAME) and _same_basis(olds, checked):
                 checked[PROFILE_NAME] = olds[PROFILE_NAME]  # kept through an alias or a stack rename
@@ -289,7 +293,7 @@ class FargateProfileProvider(configured.ConfiguredProvider):
             changed.append(REGION)
             what = f"Fargate profile {olds.get(PROFILE_NAME)} on cluster {olds.get(CLUSTER_NAME)}"
             progress.report(aws.moved_message(what, olds.get(REGION), region_now))
-        for key in (*REPLACING, TAGS, TIMEOUT):
+        for key in (*REPLACING, TAGS, TIMEOUT, *fargate_pods.KEYS):
             if key in (REGION, SUBNETS) and news.get(key) is None:
                 # Left to the defaults when created (the region from config; EKS picks the cluster's private
                 # subnets): only an explicit value that differs replaces.
@@ -390,6 +394,9 @@ class FargateProfileProvider(configured.ConfiguredProvider):
                 # A create of the same name (`pulumi up --replace`, a taint) adopted it: it is the replacement's now.
                 progress.report(f"{what} now belongs to the resource that replaced this one: not deleting it")
                 return
+        # Its pods first, outside the lock: a drain is no EKS operation, the cluster's other profiles go on meanwhile.
+        fargate_pods.drain_before_delete(eks, profile, props, timeout)
+        with _one_operation_per_cluster(region, cluster):
             self._delete_and_wait(eks, cluster, name, what, timeout, expected=_interval(props.get(CREATION)))
 
     def _failed_creation(
@@ -609,12 +616,16 @@ class FargateProfile(pulumi.dynamic.Resource, module="eks", name="FargateProfile
         region: pulumi.Input[str] | None = None,
         timeout_seconds: pulumi.Input[float] | None = None,
         adopt_existing: pulumi.Input[bool] | None = None,
+        kubeconfig: pulumi.Input[str | Mapping[str, Any]] | None = None,
+        drain_on_delete: pulumi.Input[bool] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         """`fargate_profile_name` defaults to the resource name plus a suffix derived from the resource and the
         inputs a replacement changes (so a replacement creates the new profile before deleting the old one).
         `selectors`: [{"namespace", "labels"}]. `adopt_existing=True` lets the create take over an existing profile of
-        that name that matches the inputs, instead of failing."""
+        that name that matches the inputs, instead of failing. `kubeconfig` (a secret) of the EKS cluster: the old
+        profile's pods are evicted, PodDisruptionBudgets honoured, before a replacement deletes it, and before any
+        deletion with `drain_on_delete=True` (docs/guides/fargate-pods.md)."""
         props: dict[str, Any] = {
             CLUSTER_NAME: cluster_name,
             PROFILE_NAME: fargate_profile_name,
@@ -636,9 +647,14 @@ class FargateProfile(pulumi.dynamic.Resource, module="eks", name="FargateProfile
                     TIMEOUT: timeout_seconds,
                     AUTO_NAME_PREFIX: resource_name if fargate_profile_name is None else None,
                     ADOPT: adopt_existing,
+                    fargate_pods.KUBECONFIG: None if kubeconfig is None else pulumi.Output.secret(kubeconfig),
+                    fargate_pods.DRAIN_ON_DELETE: drain_on_delete,
                 }
             )
         )
+        if kubeconfig is not None:
+            secret = pulumi.ResourceOptions(additional_secret_outputs=[fargate_pods.KUBECONFIG])
+            opts = pulumi.ResourceOptions.merge(opts, secret)
         after = _after_the_previous_profile(self, cluster_name, region)
         if after is not None:
             opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=after))

@@ -55,6 +55,8 @@ RESOURCES: dict[str, tuple[str, str, str, set[str]]] = {
             "region",
             "timeout_seconds",
             "adopt_existing",
+            "kubeconfig",
+            "drain_on_delete",
         },
     ),
     "HelmRelease": (
