@@ -67,7 +67,7 @@ def test_drain_on_delete_is_a_boolean_that_needs_a_kubeconfig(overrides: dict[st
 
 
 def test_unknown_pod_inputs_pass_check_in_preview() -> None:
-    assert failures_of(news(kubeconfig=Unknown(), drain_on_delete=Unknown())) == {}  # type: ignore[no-untyped-call]
+    assert failures_of(news(kubeconfig=Unknown(), drain_on_delete=Unknown())) == {}
 
 
 def outputs(**extra: Any) -> dict[str, Any]:
