@@ -78,11 +78,16 @@ def workload(
 
 
 def first_up(
-    stacks: StackFactory, kube: kubernetes.ControlPlane, w: dict[str, Any], replicas: int, **budget: int
+    stacks: StackFactory,
+    kube: kubernetes.ControlPlane,
+    w: dict[str, Any],
+    replicas: int,
+    timeout: float = 60,
+    **budget: int,
 ) -> str:
     """The profile made by an up, the Deployment running on it with its budget settled; the profile's name."""
     stack = stacks.inline(
-        program(w["cluster"], w["role"], kube.kubeconfig_text(), [{"namespace": w["namespace"]}], 60), stack="pods"
+        program(w["cluster"], w["role"], kube.kubeconfig_text(), [{"namespace": w["namespace"]}], timeout), stack="pods"
     )
     stack.up()
     world.deploy(w["client"], w["namespace"], replicas=replicas)
@@ -125,8 +130,9 @@ def test_a_replacement_keeps_four_replicas_within_their_budget_and_deletes_the_o
 def test_a_budget_that_cannot_be_satisfied_ends_the_up_naming_it_and_deletes_nothing_until_it_can(
     stacks: StackFactory, kube: kubernetes.ControlPlane, workload: dict[str, Any]
 ) -> None:
-    old = first_up(stacks, kube, workload, 2, min_available=2)
-    stack = changed(stacks, kube, workload, 6)
+    # A delete sees only the old resource's state: the drain has the old profile's timeout_seconds.
+    old = first_up(stacks, kube, workload, 2, timeout=6, min_available=2)
+    stack = changed(stacks, kube, workload, 60)
     with pytest.raises(auto.CommandError) as failed:
         stack.up()
     budget = f"PodDisruptionBudget {workload['namespace']}/web-budget (0 disruptions allowed)"
