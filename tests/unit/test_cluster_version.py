@@ -888,3 +888,36 @@ def test_a_throttling_storm_during_the_wait_is_ridden_out_within_the_timeout(
     assert result.outs is not None and result.outs["version"] == "1.30"
     assert "ThrottlingException, asking again" in capsys.readouterr().err
     assert control.calls().get("DescribeUpdate", 0) >= 6
+
+
+def at_1_31_with_coredns_of_1_31(eks: EKSClient) -> None:
+    provider().create({"cluster_name": "prod", "version": "1.31"})
+    add_addon(eks, "coredns", "v1.12.1-eksbuild.2")
+
+
+def test_an_add_on_that_would_not_run_on_the_rollback_target_blocks_naming_it(eks: EKSClient) -> None:
+    at_1_31_with_coredns_of_1_31(eks)
+
+    with pytest.raises(UpgradeBlocked) as blocked:
+        provider().update(f"{REGION}/prod", outputs(version="1.31"), {"cluster_name": "prod", "version": "1.30"})
+
+    assert "EKS cluster prod rollback 1.31 -> 1.30 is blocked, nothing was changed" in str(blocked.value)
+    assert "add-on coredns v1.12.1-eksbuild.2 does not run on Kubernetes 1.30; compatible:" in str(blocked.value)
+    assert eks.describe_cluster(name="prod")["cluster"]["version"] == "1.31"
+
+
+def test_update_addons_downgrades_the_add_on_first_then_rolls_back(eks: EKSClient) -> None:
+    at_1_31_with_coredns_of_1_31(eks)
+
+    result = provider().update(
+        f"{REGION}/prod", outputs(version="1.31"), {"cluster_name": "prod", "version": "1.30", "update_addons": True}
+    )
+
+    assert result.outs is not None
+    assert [(u["addon"], u["from"], u["to"], u["status"]) for u in result.outs["addon_updates"]] == [
+        ("coredns", "v1.12.1-eksbuild.2", "v1.11.1-eksbuild.13", "Successful")
+    ]
+    assert [(u["type"], u["to"]) for u in result.outs["updates"]] == [("VersionRollback", "1.30")]
+    assert eks.describe_addon(clusterName="prod", addonName="coredns")["addon"]["addonVersion"] == (
+        "v1.11.1-eksbuild.13"
+    )
