@@ -3,9 +3,13 @@ before any change, rollback insights and force, Auto Mode's node phase, a thrott
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -13,6 +17,7 @@ import pulumi
 import pytest
 from pulumi import automation as auto
 
+from bench import crash_recovery
 from pulumi_cluster_connect.dynamic_providers.cluster_version import ClusterVersion
 from pulumi_cluster_connect.sandbox import stacks as stack_helpers
 from pulumi_cluster_connect.sandbox.aws.control import SandboxControl
@@ -228,3 +233,80 @@ def test_a_throttling_storm_while_waiting_on_the_rollback_is_ridden_out(
     assert "ThrottlingException, asking again" in stack.output
     assert cluster_version(client) == "1.30"
     assert len(update_ids(client)) == 2
+
+
+CRASH_PROGRAM = """
+import pulumi
+
+from pulumi_cluster_connect.dynamic_providers import ClusterVersion
+
+config = pulumi.Config()
+version = ClusterVersion("version", cluster_name=config.require("cluster"), version=config.require("version"))
+pulumi.export("version", version.version)
+"""
+
+
+def crash_stack(root: Path) -> crash_recovery.CrashStack:
+    """A stack driven through the `pulumi` CLI, so that the whole process tree of an up can be killed."""
+    work_dir, backend = root / "project", root / "backend"
+    work_dir.mkdir()
+    backend.mkdir()
+    (work_dir / "Pulumi.yaml").write_text("name: rollback-crash\nruntime: python\n")
+    (work_dir / "__main__.py").write_text(CRASH_PROGRAM)
+    env = {
+        **os.environ,
+        "PULUMI_HOME": str(root / "pulumi-home"),
+        "PULUMI_BACKEND_URL": backend.as_uri(),
+        "PULUMI_CONFIG_PASSPHRASE": "rollback-crash",
+        "PULUMI_SKIP_UPDATE_CHECK": "true",
+        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+        "PULUMI_PYTHON_CMD": sys.executable,
+    }
+    subprocess.run(
+        ["pulumi", "stack", "init", "crash", "--secrets-provider", "passphrase", "--non-interactive"],
+        cwd=work_dir,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    return crash_recovery.CrashStack(work_dir, "crash", env)
+
+
+def test_a_rollback_killed_midway_is_finished_by_the_documented_recovery_without_a_second_rollback(
+    pulumi_engine: Path, eks: Callable[..., EKSClient], aws: SandboxControl, tmp_path: Path
+) -> None:
+    client = eks()
+    stack = crash_stack(tmp_path)
+    stack.pulumi("config", "set", "cluster", CLUSTER)
+    stack.pulumi("config", "set", "version", "1.31")
+    stack.pulumi("up", "--yes", "--skip-preview")
+    # Long enough for the kill, `pulumi cancel` and the refresh to land while EKS still rolls back.
+    aws.set_durations(cluster_update=20.0)
+    stack.pulumi("config", "set", "version", "1.30")
+
+    process = subprocess.Popen(
+        stack.command("up", "--yes", "--skip-preview"),
+        cwd=stack.work_dir,
+        env=stack.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    while client.describe_cluster(name=CLUSTER)["cluster"]["status"] != "UPDATING":
+        assert process.poll() is None and time.monotonic() < deadline
+        time.sleep(0.1)
+    killed = crash_recovery.kill_tree(process.pid)
+    process.wait()
+    updates_at_kill = update_ids(client)
+    for step in crash_recovery.RECOVERY:
+        stack.pulumi(*step)
+    stack.pulumi("up", "--yes", "--skip-preview")
+
+    [outputs] = stack.outputs_of(":ClusterVersion")
+    kinds = [client.describe_update(name=CLUSTER, updateId=i)["update"]["type"] for i in update_ids(client)]
+    assert killed >= 3
+    assert update_ids(client) == updates_at_kill
+    assert kinds == ["VersionUpdate", "VersionRollback"]
+    assert (outputs["version"], cluster_version(client)) == ("1.30", "1.30")
+    assert [(u["type"], u["status"]) for u in outputs["updates"]] == [("VersionRollback", "Successful")]
