@@ -24,6 +24,7 @@ from pulumi_cluster_connect.dynamic_providers.cluster_version import (
     preview_lines,
     request_token,
 )
+from pulumi_cluster_connect.sandbox import seed
 from pulumi_cluster_connect.sandbox.aws.control import SandboxControl
 
 if TYPE_CHECKING:
@@ -921,3 +922,33 @@ def test_update_addons_downgrades_the_add_on_first_then_rolls_back(eks: EKSClien
     assert eks.describe_addon(clusterName="prod", addonName="coredns")["addon"]["addonVersion"] == (
         "v1.11.1-eksbuild.13"
     )
+
+
+def test_a_rollback_of_a_cluster_with_fargate_profiles_warns_about_their_pods(
+    eks: EKSClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seeded = seed.seed()
+    eks.create_cluster(
+        name="fg",
+        version="1.30",
+        roleArn=seeded["clusterRoleArn"],
+        resourcesVpcConfig={"subnetIds": seeded["privateSubnetIds"]},
+    )
+    provider().create({"cluster_name": "fg", "version": "1.31"})
+    eks.create_fargate_profile(
+        clusterName="fg",
+        fargateProfileName="apps",
+        podExecutionRoleArn=seeded["podExecutionRoleArn"],
+        selectors=[{"namespace": "apps"}],
+        subnets=seeded["privateSubnetIds"],
+    )
+    capsys.readouterr()
+
+    result = provider().create({"cluster_name": "fg", "version": "1.30"})
+
+    assert result.outs is not None and result.outs["version"] == "1.30"
+    assert (
+        "EKS cluster fg rollback 1.31 -> 1.30: warning: EKS does not roll Fargate nodes back (profiles apps): pods "
+        "started at 1.31 keep their kubelet and fail the kubelet version skew rollback insight; delete those pods, or "
+        "set force=True"
+    ) in capsys.readouterr().err
