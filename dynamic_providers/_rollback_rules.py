@@ -42,16 +42,20 @@ def _day(when: datetime) -> str:
     return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def version_changes(eks: EKSClient, name: str) -> list[VersionChange]:
-    """The cluster's successful version updates and rollbacks, oldest first."""
+def described_updates(eks: EKSClient, name: str) -> list[Mapping[str, Any]]:
+    """Every update of the cluster as DescribeUpdate gives it, in ListUpdates' order."""
     ids = [i for page in eks.get_paginator("list_updates").paginate(name=name) for i in page["updateIds"]]
+    return [eks.describe_update(name=name, updateId=update_id)["update"] for update_id in ids]
+
+
+def version_changes(updates: list[Mapping[str, Any]]) -> list[VersionChange]:
+    """The successful version updates and rollbacks among `updates`, oldest first."""
     changes = []
-    for update_id in ids:
-        update = eks.describe_update(name=name, updateId=update_id)["update"]
+    for update in updates:
         version = next((p.get("value") for p in update.get("params") or [] if p.get("type") == "Version"), None)
         created = update.get("createdAt")
         if update.get("type") in VERSION_TYPES and update["status"] == "Successful" and version and created:
-            changes.append(VersionChange(update_id, str(update["type"]), str(version), created))
+            changes.append(VersionChange(str(update["id"]), str(update["type"]), str(version), created))
     return sorted(changes, key=lambda c: c.created_at)
 
 
@@ -71,13 +75,19 @@ def extended_support_since(eks: EKSClient, version: str) -> datetime | None:
     return None
 
 
-def check(eks: EKSClient, cluster: Mapping[str, Any], target: str, now: datetime | None = None) -> None:
+def check(
+    eks: EKSClient,
+    cluster: Mapping[str, Any],
+    target: str,
+    updates: list[Mapping[str, Any]],
+    now: datetime | None = None,
+) -> None:
     """Raise RollbackRefused when EKS's rules forbid rolling `cluster` (ACTIVE, no update running) back to `target`,
-    one minor below its version."""
+    one minor below its version; `updates`: the cluster's, described."""
     name, current = cluster["name"], cluster["version"]
     step = f"EKS cluster {name}: rollback {current} -> {target} is refused, nothing was changed"
     now = now or datetime.now(UTC)
-    changes = version_changes(eks, name)
+    changes = version_changes(updates)
     last = changes[-1] if changes else None
     if last is None or last.version != current:
         raise RollbackRefused(

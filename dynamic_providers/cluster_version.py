@@ -600,13 +600,14 @@ class _Run:
         Auto Mode one keeps the cluster ACTIVE while it rolls the nodes back), else check EKS's rules, the node
         groups, the rollback insights and the add-ons, then ask for it and wait on the update, never on the
         cluster's status."""
-        running = self._running_update()
+        updates = rollback_rules.described_updates(self.eks, self.name)
+        running = next((u for u in reversed(updates) if u["status"] == "InProgress"), None)
         if running is not None:
             self._wait_out(running, current)
             return
         to = previous_minor(current)
         what = f"EKS cluster {self.name} rollback {current} -> {to}"
-        rollback_rules.check(self.eks, cluster, to)
+        rollback_rules.check(self.eks, cluster, to, updates)
         self._check_nodegroups_for_rollback(what, current, to)
         profiles = rollback_rules.fargate_profiles(self.eks, self.name)
         if profiles:
