@@ -192,15 +192,35 @@ def test_an_auto_mode_rollback_is_waited_on_through_its_node_phase_while_the_clu
 ) -> None:
     client = eks(computeConfig={"enabled": True, "nodePools": ["general-purpose"]})
     stack_at(stacks, "1.31").up()
-    aws.set_durations(rollback_node_phase=6.0, cluster_update=1.0)
+    aws.set_durations(rollback_node_phase=6.0, cluster_update=2.0)
+    seen: list[tuple[str, str]] = []
+    stop = threading.Event()
 
+    def watch() -> None:
+        """The cluster's status while a rollback runs, as (status, the rollback's status)."""
+        while not stop.is_set():
+            ids = update_ids(client)
+            if len(ids) == 2:
+                update = client.describe_update(name=CLUSTER, updateId=ids[-1])["update"]
+                seen.append((client.describe_cluster(name=CLUSTER)["cluster"]["status"], update["status"]))
+            time.sleep(0.2)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
     started = time.monotonic()
-    rolled_back = stack_at(stacks, "1.30").up()
-    took = time.monotonic() - started
+    try:
+        rolled_back = stack_at(stacks, "1.30").up()
+    finally:
+        took = time.monotonic() - started
+        stop.set()
+        watcher.join()
 
     assert steps(rolled_back.outputs["updates"].value) == [("VersionRollback", "1.31", "1.30", "Successful")]
     assert cluster_version(client) == "1.30"
-    assert took >= 7.0
+    assert took >= 8.0
+    # The node phase: ACTIVE while the rollback runs, for most of the samples; then UPDATING.
+    assert seen.count(("ACTIVE", "InProgress")) >= 10
+    assert ("UPDATING", "InProgress") in seen
 
 
 def test_a_throttling_storm_while_waiting_on_the_rollback_is_ridden_out(
