@@ -367,7 +367,12 @@ class _Run:
         return remaining
 
     def _describe_cluster(self) -> Mapping[str, Any]:
-        cluster = self.eks.describe_cluster(name=self.name)["cluster"]
+        """DescribeCluster between and around the steps, through throttling and 5xx storms (as DescribeUpdate)."""
+        cluster = aws.patiently(
+            lambda: self.eks.describe_cluster(name=self.name)["cluster"],
+            f"describe EKS cluster {self.name}",
+            max(0.0, self.deadline - time.monotonic()),
+        )
         if minors_below(cluster["version"], self.target) >= 2:
             raise rollback_rules.RollbackRefused(
                 f"EKS cluster {self.name} runs Kubernetes {cluster['version']}; "

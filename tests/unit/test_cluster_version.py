@@ -874,21 +874,39 @@ def test_the_rollback_timeout_reaches_eks_as_rollback_config(eks: EKSClient) -> 
     assert (result.outs["version"], result.outs["rollback_timeout_minutes"]) == ("1.29", 120.0)
 
 
-def test_a_throttling_storm_during_the_wait_is_ridden_out_within_the_timeout(
-    eks: EKSClient, endpoint: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    "fault",
+    [
+        ("DescribeUpdate", "throttle"),
+        ("DescribeUpdate", "server_error"),
+        ("DescribeInsightsRefresh", "throttle"),
+        ("DescribeCluster", "unavailable"),
+    ],
+    ids=lambda f: f"{f[0]}-{f[1]}",
+)
+def test_a_storm_on_a_status_poll_is_ridden_out_within_the_timeout(
+    eks: EKSClient,
+    endpoint: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    fault: tuple[str, str],
 ) -> None:
-    # botocore gives up after 2 attempts here (8 by default, with up to 20 s between them): a storm of 6 throttles
+    operation, kind = fault
+    # botocore gives up after 2 attempts here (8 by default, with up to 20 s between them): a storm of 6 faults
     # in a row outlasts three of its calls.
     monkeypatch.setenv("CLUSTER_CONNECT_AWS_MAX_ATTEMPTS", "2")
     control = SandboxControl(endpoint)
     control.set_durations(cluster_update=1.0)
-    control.inject("throttle", operation="DescribeUpdate", count=6)
+    control.reset_calls()
+    control.inject(kind, operation=operation, count=6)
 
-    result = provider().create({"cluster_name": "prod", "version": "1.30"})
+    # Two steps: the second one refreshes the insights (DescribeInsightsRefresh).
+    result = provider().create({"cluster_name": "prod", "version": "1.31"})
 
-    assert result.outs is not None and result.outs["version"] == "1.30"
-    assert "ThrottlingException, asking again" in capsys.readouterr().err
-    assert control.calls().get("DescribeUpdate", 0) >= 6
+    assert result.outs is not None and result.outs["version"] == "1.31"
+    assert ", asking again (" in capsys.readouterr().err
+    assert control.calls().get(operation, 0) >= 6
+    assert len(eks.list_updates(name="prod")["updateIds"]) == 2
 
 
 def at_1_31_with_coredns_of_1_31(eks: EKSClient) -> None:
