@@ -63,7 +63,10 @@ class ConnectionWaitProvider(configured.ConfiguredProvider):
         eks = aws.eks(props.get(REGION), self._stack_config)
         # Through throttling: the wait makes nothing, but a storm should not fail an up that is otherwise fine.
         return aws.patiently(
-            lambda: aws.describe_cluster_or_none(eks, props[CLUSTER_NAME]), f"describe {props[CLUSTER_NAME]}", 60.0
+            lambda: aws.describe_cluster_or_none(eks, props[CLUSTER_NAME]),
+            f"describe {props[CLUSTER_NAME]}",
+            60.0,
+            accepted=True,
         )
 
     def create(self, props: dict[str, Any]) -> CreateResult:

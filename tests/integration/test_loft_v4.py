@@ -194,7 +194,7 @@ def test_an_agent_with_a_wrong_key_never_initializes_and_fails_with_the_platform
     [stale_key] = platform_sandbox.backend.revoked_keys
     assert_no_secret(stack, stale_key, platform_sandbox.access_key, kube.token)
 
-    # What the README says to do: refresh reads the key the platform holds now, up gives it to the agent.
+    # What the docs say to do: refresh reads the key the platform holds now, up gives it to the agent.
     stack.up(refresh=True)
     assert stack.outputs()["phase"] == "Initialized"
     assert platform.state()["agents"] == {"rotated": "loft-rotated/loft"}
