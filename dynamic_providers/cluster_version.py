@@ -367,11 +367,13 @@ class _Run:
         return remaining
 
     def _describe_cluster(self) -> Mapping[str, Any]:
-        """DescribeCluster between and around the steps, through throttling and 5xx storms (as DescribeUpdate)."""
+        """DescribeCluster between and around the steps, through throttling and 5xx storms (as DescribeUpdate); an
+        unreachable endpoint is ridden out too once this run has had an update accepted, else it fails fast."""
         cluster = aws.patiently(
             lambda: self.eks.describe_cluster(name=self.name)["cluster"],
             f"describe EKS cluster {self.name}",
             max(0.0, self.deadline - time.monotonic()),
+            accepted=bool(self.updates or self.addon_updates),
         )
         if minors_below(cluster["version"], self.target) >= 2:
             raise rollback_rules.RollbackRefused(
@@ -416,13 +418,14 @@ class _Run:
         return None
 
     def _describe_update(self, update_id: str) -> Mapping[str, Any]:
-        """DescribeUpdate through throttling and 5xx storms, within the resource's timeout: the update goes on in
-        EKS whatever happens to our polls."""
+        """DescribeUpdate through throttling, 5xx storms and an unreachable endpoint, within the resource's timeout:
+        EKS accepted the update, which goes on whatever happens to our polls."""
         what = f"EKS cluster {self.name} update {update_id}"
         return aws.patiently(
             lambda: self.eks.describe_update(name=self.name, updateId=update_id)["update"],
             what,
             max(0.0, self.deadline - time.monotonic()),
+            accepted=True,
         )
 
     def _wait_out(self, update: Mapping[str, Any], current: str) -> None:
