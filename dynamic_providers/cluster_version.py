@@ -233,9 +233,12 @@ class ClusterVersionProvider(configured.ConfiguredProvider):
         replaces = []
         if inputs.is_unknown(news.get("cluster_name")) or news.get("cluster_name") != olds.get("cluster_name"):
             replaces.append("cluster_name")
-        new_region = news.get("region") or getattr(self, "_stack_config", {}).get("aws:region")
+        new_region = news.get("region")
         if inputs.is_unknown(new_region) or (new_region is not None and new_region != olds.get("region")):
             replaces.append("region")
+        elif (region_now := aws.moved_region(olds, news, "region", self._stack_config)) is not None:
+            replaces.append("region")
+            progress.report(aws.moved_message(f"version of {olds.get('cluster_name')}", olds.get("region"), region_now))
         version_changed = inputs.is_unknown(news.get("version")) or news.get("version") != olds.get("version")
         if version_changed and not replaces:
             readiness.report_lines("", preview_lines(olds, news))
