@@ -25,7 +25,7 @@ DEFAULT_NAMESPACE = "loft"
 DEFAULT_AGENT_NAMESPACE = "vcluster-platform"
 DEFAULT_SERVICE_ACCOUNT = "loft-admin"
 DNS_LABEL = inputs.DNS_LABEL
-MODES = ("auto", "cluster-connect", "agent")
+MODES = loft_cluster_connect.MODES
 # Where `vcluster platform add cluster` takes the agent from: the chart `loft`, released as `loft`.
 DEFAULT_CHART_REPOSITORY = "https://charts.loft.sh"
 AGENT_CHART = "loft"

@@ -89,8 +89,7 @@ class ConnectionWaitProvider(configured.ConfiguredProvider):
                 err.seconds,
                 err.last_state,
             ) from err
-        assert cluster is not None
-        return CreateResult(f"{name}/{props[ACTIVATION_ID]}", {**props, "status": cluster.get("status")})
+        return CreateResult(f"{name}/{props[ACTIVATION_ID]}", {**props, "status": (cluster or {}).get("status")})
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         cluster = self._describe(props)

@@ -110,7 +110,10 @@ class ServiceAccountKubeconfigProvider(reporting.ReportingProvider):
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         outs = self._build(props, wait=True)
-        assert outs is not None
+        if outs is None:  # the wait ends only on a Secret with a token: it is gone again
+            raise errors.ClusterConnectError(
+                f"Secret {props['namespace']}/{props['secret_name']} was deleted right after its token was filled"
+            )
         return CreateResult(f"{props['namespace']}/{props['secret_name']}", outs)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
