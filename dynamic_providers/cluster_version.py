@@ -30,6 +30,7 @@ from pulumi_cluster_connect._plumbing import aws, configured, errors, inputs, po
 
 from . import _rollback_rules as rollback_rules
 from . import _upgrade_readiness as readiness
+from . import fargate_pods
 
 if TYPE_CHECKING:
     from mypy_boto3_eks import EKSClient
@@ -220,12 +221,15 @@ def preview_lines(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]
 class ClusterVersionProvider(configured.ConfiguredProvider):
     """Steps an EKS cluster's Kubernetes version up to the target, one UpdateClusterVersion per minor."""
 
+    secret_keys = (fargate_pods.KUBECONFIG,)
+
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         failures: list[CheckFailure] = []
         _check_cluster_name(news, failures)
         _check_version(news, failures)
         _check_options(news, failures)
         _check_rollback_span(olds, news, failures)
+        fargate_pods.check(news, failures, fargate_pods.RECYCLE)
         return CheckResult(news, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -242,8 +246,12 @@ class ClusterVersionProvider(configured.ConfiguredProvider):
         version_changed = inputs.is_unknown(news.get("version")) or news.get("version") != olds.get("version")
         if version_changed and not replaces:
             readiness.report_lines("", preview_lines(olds, news))
+        # How Fargate pods are reached and whether they are recycled: an update (which recycles), never a replace.
+        pods_changed = any(
+            inputs.contains_unknown(news.get(k)) or news.get(k) != olds.get(k) for k in fargate_pods.VERSION_KEYS
+        )
         return DiffResult(
-            changes=bool(replaces) or version_changed,
+            changes=bool(replaces) or version_changed or pods_changed,
             replaces=replaces,
             delete_before_replace=False,
         )
@@ -296,7 +304,14 @@ class ClusterVersionProvider(configured.ConfiguredProvider):
             timeout=timeout,
             rollback_timeout_minutes=_rollback_timeout(props),
         )
+        if props.get(fargate_pods.RECYCLE) and props.get(fargate_pods.KUBECONFIG) is not None:
+            # After each step and rollback, and once more at the target (a crash between a step and its recycling).
+            run.after_step = lambda version: fargate_pods.recycle(
+                props[fargate_pods.KUBECONFIG], name, version, run._remaining(f"recycling the Fargate pods of {name}")
+            )
         cluster = run.reach_target()
+        if run.after_step is not None:
+            run.after_step(str(cluster["version"]))
         return inputs.without_none(
             {
                 "cluster_name": name,
@@ -307,6 +322,7 @@ class ClusterVersionProvider(configured.ConfiguredProvider):
                 "update_addons": props.get("update_addons"),
                 inputs.TIMEOUT: props.get(inputs.TIMEOUT),
                 ROLLBACK_TIMEOUT: props.get(ROLLBACK_TIMEOUT),
+                **{key: props.get(key) for key in fargate_pods.VERSION_KEYS},
                 "updates": run.updates,
                 "addon_updates": run.addon_updates,
                 "readiness": _next_step_readiness(run.eks, name, cluster["version"]),
@@ -348,6 +364,8 @@ class _Run:
     addon_updates: list[dict[str, str]] = field(default_factory=list)
     last_step_started: float | None = None
     """When EKS created the last version update this run started (epoch seconds): insights older are stale."""
+    after_step: Callable[[str], object] | None = None
+    """Called with the version reached after each step and rollback (recycle_fargate_pods)."""
 
     def reach_target(self) -> Mapping[str, Any]:
         while True:
@@ -605,6 +623,8 @@ class _Run:
         started = time.monotonic()
         self._await(update["id"], f"{what} (update {update['id']})", current, to)
         progress.report(f"{what}: done (update {update['id']}, {time.monotonic() - started:.1f}s)")
+        if self.after_step is not None:
+            self.after_step(to)
 
     def _roll_back(self, cluster: Mapping[str, Any], current: str) -> None:
         """One minor back (two or more were refused when the cluster was read): join a rollback already running (an
@@ -642,6 +662,8 @@ class _Run:
             update["id"], f"{what} (update {update['id']})", current, to, pace=ROLLBACK_PACE, kind="VersionRollback"
         )
         progress.report(f"{what}: done (update {update['id']}, {time.monotonic() - started:.1f}s)")
+        if self.after_step is not None:
+            self.after_step(to)
 
     def _check_nodegroups_for_rollback(self, what: str, current: str, to: str) -> None:
         """EKS does not roll managed node groups back, and a kubelet newer than the control plane is not supported."""
@@ -764,6 +786,8 @@ class ClusterVersion(pulumi.dynamic.Resource, module="eks", name="ClusterVersion
         region: pulumi.Input[str] | None = None,
         timeout_seconds: pulumi.Input[float] | None = None,
         rollback_timeout_minutes: pulumi.Input[int] | None = None,
+        kubeconfig: pulumi.Input[str | Mapping[str, Any]] | None = None,
+        recycle_fargate_pods: pulumi.Input[bool] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         props: dict[str, Any] = {
@@ -784,7 +808,12 @@ class ClusterVersion(pulumi.dynamic.Resource, module="eks", name="ClusterVersion
                     "update_addons": update_addons,
                     inputs.TIMEOUT: timeout_seconds,
                     ROLLBACK_TIMEOUT: rollback_timeout_minutes,
+                    fargate_pods.KUBECONFIG: None if kubeconfig is None else pulumi.Output.secret(kubeconfig),
+                    fargate_pods.RECYCLE: recycle_fargate_pods,
                 }
             )
         )
+        if kubeconfig is not None:
+            secret = pulumi.ResourceOptions(additional_secret_outputs=[fargate_pods.KUBECONFIG])
+            opts = pulumi.ResourceOptions.merge(opts, secret)
         super().__init__(ClusterVersionProvider(), resource_name, props, opts)

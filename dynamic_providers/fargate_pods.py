@@ -24,23 +24,23 @@ from pulumi_cluster_connect._plumbing import aws, eviction, inputs, kube, owners
 if TYPE_CHECKING:
     from mypy_boto3_eks import EKSClient
 
-KUBECONFIG, DRAIN_ON_DELETE = "kubeconfig", "drain_on_delete"
+KUBECONFIG, DRAIN_ON_DELETE, RECYCLE = "kubeconfig", "drain_on_delete", "recycle_fargate_pods"
 KEYS = (KUBECONFIG, DRAIN_ON_DELETE)
+VERSION_KEYS = (KUBECONFIG, RECYCLE)
 PROFILE_LABEL = "eks.amazonaws.com/fargate-profile"
 
 
-def check(props: Mapping[str, Any], failures: list[CheckFailure]) -> None:
-    """`kubeconfig`: optional, a usable kubeconfig; `drain_on_delete`: a bool, which needs a kubeconfig."""
+def check(props: Mapping[str, Any], failures: list[CheckFailure], flag: str = DRAIN_ON_DELETE) -> None:
+    """`kubeconfig`: optional, a usable kubeconfig; `flag` (drain_on_delete, recycle_fargate_pods): a bool, which
+    needs a kubeconfig."""
     kube.check_kubeconfig(props, KUBECONFIG, failures, required=False)
-    drain = props.get(DRAIN_ON_DELETE)
+    drain = props.get(flag)
     if drain is None or inputs.is_unknown(drain):
         return
     if not isinstance(drain, bool):
-        failures.append(CheckFailure(DRAIN_ON_DELETE, f"must be a boolean{inputs.got(drain)}"))
+        failures.append(CheckFailure(flag, f"must be a boolean{inputs.got(drain)}"))
     elif drain and props.get(KUBECONFIG) is None:
-        failures.append(
-            CheckFailure(DRAIN_ON_DELETE, "needs `kubeconfig`: the cluster the profile's pods are evicted through")
-        )
+        failures.append(CheckFailure(flag, "needs `kubeconfig`: the cluster the Fargate pods are evicted through"))
 
 
 def replacement_of(eks: EKSClient, cluster: str, name: str, identity: str) -> str | None:
@@ -85,3 +85,36 @@ def drain_before_delete(eks: EKSClient, profile: Mapping[str, Any], props: Mappi
     progress.report(f"{what} ({why}): evicting its pods before deleting it, PodDisruptionBudgets honoured")
     drained = eviction.drain(kubeconfig, {PROFILE_LABEL: name}, what, timeout)
     progress.report(f"{what}: {len(drained.evicted)} pod(s) evicted, none left on it")
+
+
+def kubelet_minor(kubelet_version: str) -> str | None:
+    """`1.31` of a kubelet version such as `v1.31.4-eks-fargate`; None when it is not of that form."""
+    parts = kubelet_version.lstrip("v").split(".")
+    return f"{parts[0]}.{parts[1]}" if len(parts) >= 2 and parts[0].isdigit() and parts[1].isdigit() else None
+
+
+def recycle(kubeconfig: kube.Kubeconfig, cluster: str, version: str, timeout: float) -> list[str]:
+    """Evict, budgets honoured, every Fargate pod whose node runs a kubelet of another minor than `version`, until
+    they all run on `version` (their replacements start on nodes of the control plane's version); the pods evicted."""
+    kube.load_lightkube()
+    from lightkube.core.exceptions import ApiError
+    from lightkube.resources.core_v1 import Node
+
+    kubelets: dict[str, str | None] = {}
+
+    def on_another_version(client: Any, pod: dict[str, Any]) -> bool:
+        node = (pod.get("spec") or {}).get("nodeName")
+        if not node:
+            return False  # not started yet: it starts on the current version
+        if node not in kubelets:
+            try:
+                info = (client.get(Node, node).to_dict().get("status") or {}).get("nodeInfo") or {}
+                kubelets[node] = kubelet_minor(str(info.get("kubeletVersion", "")))
+            except ApiError:
+                kubelets[node] = None  # gone with its pod
+        return kubelets[node] not in (None, version)
+
+    what = f"Fargate pods of EKS cluster {cluster} not on Kubernetes {version}"
+    drained = eviction.drain(kubeconfig, {PROFILE_LABEL: None}, what, timeout, only=on_another_version)
+    progress.report(f"{what}: {len(drained.evicted)} pod(s) recycled, all run on {version}")
+    return drained.evicted

@@ -81,6 +81,7 @@ class FargateScheduler:
     """`namespace/name` of every pod bound so far, to the profile that took it."""
     last_error: Exception | None = None
     _bound_at: dict[str, float] = field(default_factory=dict)
+    _nodes: set[str] = field(default_factory=set)
     _created: dict[str, float] = field(default_factory=dict)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
@@ -171,7 +172,8 @@ class FargateScheduler:
                     raise
         for node_object in client.list(Node, labels={COMPUTE_TYPE_LABEL: "fargate"}):
             name = node_object.metadata.name if node_object.metadata else None
-            if name and name not in live_nodes:
+            if name and name in self._nodes and name not in live_nodes:  # others': another double's
+                self._nodes.discard(name)
                 try:
                     client.delete(Node, name)
                 except ApiError as err:
@@ -198,6 +200,7 @@ class FargateScheduler:
         node = f"{NODE_PREFIX}{(pod.metadata.uid or name)[:13]}"
         client.patch(Pod, name, {"metadata": {"labels": {PROFILE_LABEL: profile}}}, namespace=namespace)
         labels = {COMPUTE_TYPE_LABEL: "fargate", PROFILE_LABEL: profile, "kubernetes.io/hostname": node}
+        self._nodes.add(node)
         try:
             client.create(Node(metadata=ObjectMeta(name=node, labels=labels)))
         except ApiError as err:

@@ -14,11 +14,14 @@ from typing import Any
 import boto3
 import pulumi
 import pytest
+from lightkube.resources.core_v1 import Node
 from lightkube.resources.policy_v1 import PodDisruptionBudget
 from pulumi import automation as auto
 
+from pulumi_cluster_connect.dynamic_providers.cluster_version import ClusterVersion
 from pulumi_cluster_connect.dynamic_providers.fargate_profile import FargateProfile
-from pulumi_cluster_connect.sandbox import kubernetes
+from pulumi_cluster_connect.sandbox import kubernetes, seed
+from pulumi_cluster_connect.sandbox.aws.control import SandboxControl
 from pulumi_cluster_connect.sandbox.fargate_scheduler import PROFILE_LABEL, FargateScheduler
 from pulumi_cluster_connect.sandbox.stacks import StackFactory, TestStack
 
@@ -230,3 +233,66 @@ def test_a_drain_cut_by_a_crash_is_finished_by_the_next_up_before_the_old_profil
     assert world.profiles_of(world.ready_pods(client, namespace)) == [new] * 4
     assert workload["scheduler"].terminated_by_profile_deletion == []
     assert watched.max_unavailable <= 1
+
+
+def kubelet_minors(client: Any, namespace: str) -> list[str]:
+    minors = []
+    for pod in world.ready_pods(client, namespace):
+        node = client.get(Node, pod["spec"]["nodeName"]).to_dict()
+        minors.append(str(node["status"]["nodeInfo"]["kubeletVersion"]).lstrip("v").rsplit(".", 1)[0])
+    return sorted(minors)
+
+
+def test_an_upgrade_with_recycle_leaves_no_fargate_pod_on_the_old_kubelet_within_the_budget(
+    stacks: StackFactory,
+    kube: kubernetes.ControlPlane,
+    workload: dict[str, Any],
+    aws: SandboxControl,
+    fargate_pods: Link,
+) -> None:
+    aws.set_durations(cluster_update=1)
+    client, namespace = workload["client"], workload["namespace"]
+    cluster, before, after = f"{workload['cluster']}v", "1.31", "1.32"
+    seeded = seed.seed(seed.Clients.from_environment())
+    boto3.client("eks").create_cluster(
+        name=cluster,
+        version=before,
+        roleArn=seeded["clusterRoleArn"],
+        resourcesVpcConfig={"subnetIds": seeded["privateSubnetIds"]},
+    )
+    fargate_pods(cluster, start_seconds=0.5)
+
+    def upgrade_program(version: str) -> Callable[[], None]:
+        def run() -> None:
+            FargateProfile(
+                "web",
+                cluster_name=cluster,
+                pod_execution_role_arn=workload["role"],
+                selectors=[{"namespace": namespace}],
+            )
+            made = ClusterVersion(
+                "version",
+                cluster_name=cluster,
+                version=version,
+                kubeconfig=kube.kubeconfig_text(),
+                recycle_fargate_pods=True,
+                timeout_seconds=120,
+            )
+            pulumi.export("updates", made.updates)
+
+        return run
+
+    stacks.inline(upgrade_program(before), stack="upgrade").up()
+    world.deploy(client, namespace, replicas=4)
+    world.budget(client, namespace, max_unavailable=1)
+    world.wait_until(lambda: len(world.ready_pods(client, namespace)) == 4, "4 ready")
+    world.wait_until(lambda: world.budget_settled(client, namespace, 1), "the budget computed")
+    assert kubelet_minors(client, namespace) == [before] * 4
+    stack = stacks.inline(upgrade_program(after), stack="upgrade")
+    with world.Availability(kube.kubeconfig_text(), namespace, 4).watching() as watched:
+        stack.up()
+    print(f"upgrade with recycle: max unavailable replicas {watched.max_unavailable}")
+    assert kubelet_minors(client, namespace) == [after] * 4, "no Fargate pod on the old kubelet"
+    assert watched.max_unavailable <= 1
+    assert f"4 pod(s) recycled, all run on {after}" in stack.output
+    assert kube.token not in stack.state_text()

@@ -8,6 +8,7 @@ import pytest
 import yaml
 from pulumi.output import Unknown
 
+from pulumi_cluster_connect.dynamic_providers import cluster_version as cv
 from pulumi_cluster_connect.dynamic_providers import fargate_pods
 from pulumi_cluster_connect.dynamic_providers import fargate_profile as fp
 
@@ -109,3 +110,30 @@ def test_the_kubeconfig_is_kept_in_outputs_for_the_delete_and_scrubbed_from_erro
     kept = fp.FargateProfileProvider._outputs(profile, "us-west-2", news(kubeconfig=KUBECONFIG, drain_on_delete=True))
     assert kept["kubeconfig"] == KUBECONFIG and kept["drain_on_delete"] is True
     assert fargate_pods.KUBECONFIG in fp.FargateProfileProvider.secret_keys
+
+
+def version_news(**overrides: Any) -> dict[str, Any]:
+    return {"cluster_name": "apps", "version": "1.32", **overrides}
+
+
+def test_cluster_version_takes_a_kubeconfig_and_recycle_which_needs_it() -> None:
+    provider = cv.ClusterVersionProvider()
+    ok = provider.check({}, version_news(kubeconfig=KUBECONFIG, recycle_fargate_pods=True))
+    assert ok.failures == []
+    refused = provider.check({}, version_news(recycle_fargate_pods=True)).failures
+    assert [(f.property, "needs `kubeconfig`" in f.reason) for f in refused] == [("recycle_fargate_pods", True)]
+
+
+def test_turning_recycle_on_is_an_update_of_the_cluster_version_never_a_replace() -> None:
+    olds = {**version_news(), "region": "us-west-2", "platform_version": "eks.1"}
+    result = cv.ClusterVersionProvider().diff(
+        "us-west-2/apps", olds, version_news(kubeconfig=KUBECONFIG, recycle_fargate_pods=True)
+    )
+    assert result.changes is True and result.replaces == []
+
+
+@pytest.mark.parametrize(
+    ("kubelet", "minor"), [("v1.31.4-eks-fargate", "1.31"), ("v1.32.0-eks-680e576", "1.32"), ("weird", None)]
+)
+def test_a_kubelet_version_reads_as_its_minor(kubelet: str, minor: str | None) -> None:
+    assert fargate_pods.kubelet_minor(kubelet) == minor

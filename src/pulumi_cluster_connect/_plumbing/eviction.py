@@ -11,7 +11,7 @@ go at once, as for `kubectl drain`: without a budget, every pod is evicted in th
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -65,8 +65,15 @@ def _controller(meta: Mapping[str, Any]) -> tuple[str, str] | None:
 class _Drain:
     """One drain's memory across its rounds."""
 
-    def __init__(self, client: lightkube.Client, server: str, labels: Mapping[str, str], what: str) -> None:
-        self.client, self.server, self.what = client, server, what
+    def __init__(
+        self,
+        client: lightkube.Client,
+        server: str,
+        labels: Mapping[str, str | None],
+        what: str,
+        only: Callable[[lightkube.Client, dict[str, Any]], bool] | None = None,
+    ) -> None:
+        self.client, self.server, self.what, self.only = client, server, what, only
         self.labels: dict[str, Any] = dict(labels)
         self.result = Drained()
         self.owners: set[tuple[str, str, str]] = set()  # (namespace, kind, name) of evicted pods' controllers
@@ -76,7 +83,8 @@ class _Drain:
         from lightkube.resources.core_v1 import Pod
 
         with kube.translated_errors(f"list the pods of {self.what}", self.server):
-            return [pod.to_dict() for pod in self.client.list(Pod, namespace="*", labels=self.labels)]
+            pods = [pod.to_dict() for pod in self.client.list(Pod, namespace="*", labels=self.labels)]
+            return [pod for pod in pods if self.only is None or self.only(self.client, pod)]
 
     def budgets(self, namespace: str, labels: Mapping[str, str]) -> list[str]:
         """The budgets that cover a pod, as `namespace/name (N disruptions allowed)`."""
@@ -170,12 +178,17 @@ class _Drain:
 
 
 def drain(
-    kubeconfig: kube.Kubeconfig, labels: Mapping[str, str], what: str, timeout: float, *, server: str | None = None
+    kubeconfig: kube.Kubeconfig,
+    labels: Mapping[str, str | None],
+    what: str,
+    timeout: float,
+    *,
+    only: Callable[[lightkube.Client, dict[str, Any]], bool] | None = None,
 ) -> Drained:
-    """Evict every pod carrying `labels`, honouring budgets, until none is left and their controllers' replicas
-    are ready again; WaitTimeout (naming the budgets that refused) after `timeout` seconds, Cancelled on Ctrl-C."""
-    where = server or kube.server_of(kubeconfig)
-    state = _Drain(kube.client(kubeconfig), where, labels, what)
+    """Evict every pod carrying `labels` (a None value: the label, any value) and, given `only`, for which it
+    holds, honouring budgets, until none is left and their controllers' replicas are ready again; WaitTimeout
+    (naming the budgets that refused) after `timeout` seconds, Cancelled on Ctrl-C."""
+    state = _Drain(kube.client(kubeconfig), kube.server_of(kubeconfig), labels, what, only)
     polling.wait_for(
         f"draining {what}",
         state.round,
