@@ -307,7 +307,11 @@ class ClusterVersionProvider(configured.ConfiguredProvider):
         if props.get(fargate_pods.RECYCLE) and props.get(fargate_pods.KUBECONFIG) is not None:
             # After each step and rollback, and once more at the target (a crash between a step and its recycling).
             run.after_step = lambda version: fargate_pods.recycle(
-                props[fargate_pods.KUBECONFIG], name, version, run._remaining(f"recycling the Fargate pods of {name}")
+                props[fargate_pods.KUBECONFIG],
+                name,
+                rollback_rules.fargate_profiles(run.eks, name),
+                version,
+                run._remaining(f"recycling the Fargate pods of {name}"),
             )
         cluster = run.reach_target()
         if run.after_step is not None:

@@ -14,7 +14,7 @@ which retries the pending delete of the old profile: the drain always ends befor
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from pulumi.dynamic import CheckFailure
@@ -93,9 +93,15 @@ def kubelet_minor(kubelet_version: str) -> str | None:
     return f"{parts[0]}.{parts[1]}" if len(parts) >= 2 and parts[0].isdigit() and parts[1].isdigit() else None
 
 
-def recycle(kubeconfig: kube.Kubeconfig, cluster: str, version: str, timeout: float) -> list[str]:
-    """Evict, budgets honoured, every Fargate pod whose node runs a kubelet of another minor than `version`, until
-    they all run on `version` (their replacements start on nodes of the control plane's version); the pods evicted."""
+def recycle(
+    kubeconfig: kube.Kubeconfig, cluster: str, profiles: Iterable[str], version: str, timeout: float
+) -> list[str]:
+    """Evict, budgets honoured, every pod scheduled by one of the cluster's Fargate `profiles` whose node runs a
+    kubelet of another minor than `version`, until they all run on `version` (their replacements start on nodes of
+    the control plane's version); the pods evicted."""
+    names = set(profiles)
+    if not names:
+        return []
     kube.load_lightkube()
     from lightkube.core.exceptions import ApiError
     from lightkube.resources.core_v1 import Node
@@ -103,6 +109,8 @@ def recycle(kubeconfig: kube.Kubeconfig, cluster: str, version: str, timeout: fl
     kubelets: dict[str, str | None] = {}
 
     def on_another_version(client: Any, pod: dict[str, Any]) -> bool:
+        if ((pod.get("metadata") or {}).get("labels") or {}).get(PROFILE_LABEL) not in names:
+            return False  # another cluster's (the kubeconfig reaches more than this one)
         node = (pod.get("spec") or {}).get("nodeName")
         if not node:
             return False  # not started yet: it starts on the current version
