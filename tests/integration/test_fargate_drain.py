@@ -244,7 +244,7 @@ def kubelet_minors(client: Any, namespace: str) -> list[str]:
     return sorted(minors)
 
 
-def test_an_upgrade_with_recycle_leaves_no_fargate_pod_on_the_old_kubelet_within_the_budget(
+def test_an_upgrade_and_a_rollback_with_recycle_leave_every_fargate_pod_on_the_cluster_kubelet_within_the_budget(
     stacks: StackFactory,
     kube: kubernetes.ControlPlane,
     workload: dict[str, Any],
@@ -297,3 +297,10 @@ def test_an_upgrade_with_recycle_leaves_no_fargate_pod_on_the_old_kubelet_within
     assert watched.max_unavailable <= 1
     assert f"4 pod(s) recycled, all run on {after}" in stack.output
     assert kube.token not in stack.state_text()
+    # Right after a rollback the pods run a kubelet newer than their control plane: recycled back.
+    back = stacks.inline(upgrade_program(before), stack="upgrade")
+    with world.Availability(kube.kubeconfig_text(), namespace, 4).watching() as watched_back:
+        back.up()
+    print(f"rollback with recycle: max unavailable replicas {watched_back.max_unavailable}")
+    assert kubelet_minors(client, namespace) == [before] * 4, "no Fargate pod on a kubelet newer than the cluster"
+    assert watched_back.max_unavailable <= 1
