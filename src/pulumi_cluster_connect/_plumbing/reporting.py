@@ -6,12 +6,14 @@ server (`grpc/_server.py`, `_call_behavior`) logs them with a traceback and answ
 `context` on the call stack and aborts the RPC with the sentence it chose: grpc then neither logs nor rewraps
 it, and the engine shows that sentence as the resource's error.
 
-Risk: this leans on SDK internals that are not an API: that the servicer method (Check, Diff, Create, Read,
-Update, Delete of a `ResourceProviderServicer`) calls the provider with its `context` as a local, and that
-`context.abort` ends the call with our code and details. When the context cannot be found (another SDK
-version, or a provider called directly, as unit tests do) the exception is raised unchanged, so the worst
-case is today's behaviour. tests/integration/test_bad_input.py pins the user-visible result through the
-real engine.
+Risk: this leans on SDK and grpc internals that are not an API: that the servicer method (Check, Diff, Create,
+Read, Update, Delete of a `ResourceProviderServicer`) calls the provider with its `context` as a local, that
+`context.abort` ends the call with our code and details, and that what the SDK does with the exception
+afterwards goes through that same context (SDK 3.260 and later abort again with a traceback: `answer` keeps
+ours). When the context cannot be found (another SDK, or a provider called directly, as unit tests do) the
+exception is raised unchanged: the user then reads the SDK's own rendering of it, a traceback at worst.
+tests/integration/test_bad_input.py pins the user-visible result through the real engine on the pinned SDK,
+and the compatibility suite (tests/compat) on the oldest and the newest SDK.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import sys
 import traceback
 from collections.abc import Callable, Iterable, Mapping
 from types import FrameType
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, NoReturn, TypeVar
 
 import grpc
 from pulumi.dynamic import CheckFailure, CheckResult, ResourceProvider
@@ -98,6 +100,28 @@ def unquoted(result: CheckResult, secret_keys: Iterable[str]) -> CheckResult:
     return CheckResult(result.inputs, failures)
 
 
+def answer(context: grpc.ServicerContext, code: grpc.StatusCode, details: str) -> NoReturn:
+    """End the call with our code and sentence, and keep them whatever aborts the call again.
+
+    SDK 3.260 and later (pulumi/pulumi#24465) wrap every servicer method in `_abort_with_traceback`, which catches
+    the exception our abort raises and aborts once more with `traceback.format_exc()`: grpc keeps the last
+    details given, so the user would read a bare traceback. The first answer is the one that counts, so this
+    call's context answers any later `abort`, `abort_with_status` or `set_details` with ours (grpc's `_Context`
+    is a plain object: an attribute on the instance shadows the method for this call alone).
+    """
+
+    def abort_again(_code: grpc.StatusCode, _details: str) -> NoReturn:
+        first_abort(code, details)
+        raise AssertionError("grpc's abort returned")  # pragma: no cover - abort always raises
+
+    first_abort = context.abort
+    context.abort = abort_again
+    context.abort_with_status = lambda _status: abort_again(code, details)
+    context.set_details = lambda _details: None
+    first_abort(code, details)
+    raise AssertionError("grpc's abort returned")  # pragma: no cover - abort always raises
+
+
 def reported(method: F) -> F:
     """`method`, with any exception it raises under the provider server answered as one clean sentence."""
 
@@ -116,11 +140,11 @@ def reported(method: F) -> F:
             keys = getattr(self, "secret_keys", ())
             secrets = secrets_in(p[key] for p in props for key in keys if key in p)
             try:
-                context.abort(grpc.StatusCode.UNKNOWN, scrubbed(sentence(err, method.__qualname__), secrets))
+                answer(context, grpc.StatusCode.UNKNOWN, scrubbed(sentence(err, method.__qualname__), secrets))
             except Exception as aborted:
                 setattr(aborted, ABORTED, True)
                 raise aborted from None
-            raise  # unreachable: context.abort always raises
+            raise  # unreachable: answer always raises
 
     wrapper.__reported__ = True  # type: ignore[attr-defined]
     return wrapper  # type: ignore[return-value]
