@@ -99,7 +99,10 @@ engine-newest:
 	@bash tools/pulumi/build.sh $(NEWEST_ENGINE) >/dev/null
 
 # Each leg prints its time; COMPAT_SDK / COMPAT_ENGINE are what the tests expect to find running.
-COMPAT_PYTEST = pytest -m compat -q -p no:cacheprovider
+# With the unit tests of the SDK internals we lean on (the serving pool, the gRPC context, the pickled provider).
+SDK_INTERNALS_TESTS := tests/unit/test_serving.py tests/unit/test_reporting.py \
+	tests/unit/test_reporting_through_provider_server.py tests/unit/test_provider_pickling.py
+COMPAT_PYTEST = pytest -q -p no:cacheprovider tests/compat $(SDK_INTERNALS_TESTS)
 compat-oldest: $(OLDEST)/.installed engine kube helm
 	@started=$$(date +%s); COMPAT_SDK=$(OLDEST_PULUMI) $(OLDEST)/bin/$(COMPAT_PYTEST); \
 		echo "compat: oldest SDK $(OLDEST_PULUMI) took $$(( $$(date +%s) - started ))s"
