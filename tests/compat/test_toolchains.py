@@ -152,14 +152,16 @@ def project_for(toolchain: str, root: Path, leg: Leg, wheel: Path) -> Path:
     elif toolchain == "uv":
         (project / "Pulumi.yaml").write_text(pulumi_yaml("tc-uv", {"toolchain": "uv"}))
         (project / "pyproject.toml").write_text(pyproject("tc-uv", leg, wheel))
-    elif toolchain == "uv-workspace":
+    elif toolchain.startswith("uv-workspace"):
         # A monorepo: the workspace's pyproject.toml and uv.lock at the root, the Pulumi project a member of it.
         (root / "pyproject.toml").write_text(
             pyproject("monorepo", leg, wheel, '\n[tool.uv.workspace]\nmembers = ["infra"]\n').replace(
                 f'"pulumi=={leg.sdk}", "pulumi-cluster-connect @ {wheel.as_uri()}"', ""
             )
         )
-        (project / "Pulumi.yaml").write_text(pulumi_yaml("tc-uvws", {"toolchain": "uv"}))
+        # As docs/guides/install.md says (works with upstream's CLI too), or relying on our host's link.
+        options = {"toolchain": "uv"} if toolchain.endswith("linked") else {"toolchain": "uv", "virtualenv": "../.venv"}
+        (project / "Pulumi.yaml").write_text(pulumi_yaml("tc-uvws", options))
         (project / "pyproject.toml").write_text(pyproject("infra", leg, wheel))
     elif toolchain == "poetry":
         (project / "Pulumi.yaml").write_text(pulumi_yaml("tc-poetry", {"toolchain": "poetry"}))
@@ -169,15 +171,18 @@ def project_for(toolchain: str, root: Path, leg: Leg, wheel: Path) -> Path:
     return project
 
 
-@pytest.mark.parametrize("toolchain", ["pip", "uv", "uv-workspace", "poetry"])
+@pytest.mark.parametrize("toolchain", ["pip", "uv", "uv-workspace", "uv-workspace-linked", "poetry"])
 def test_a_project_installs_ups_reads_our_error_and_destroys(
     toolchain: str, leg: Leg, cli: UserCli, wheel: Path, tmp_path: Path
 ) -> None:
     project = project_for(toolchain, tmp_path / "user", leg, wheel)
-    if toolchain == "uv-workspace":
+    if toolchain.startswith("uv-workspace"):
         subprocess.run(["uv", "lock"], cwd=project.parent, env=cli.env, check=True, capture_output=True)
 
     cli(project, "install")
+    if toolchain.startswith("uv-workspace"):
+        linked = (project / ".venv").is_symlink()
+        assert linked == toolchain.endswith("linked"), f"{leg}, {toolchain}: project's .venv a link: {linked}"
     cli(project, "stack", "init", "dev")
     cli(project, "config", "set", "cluster", CLUSTER)
     cli(project, "config", "set", "role", cli.role)
