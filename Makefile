@@ -89,7 +89,8 @@ $(NEWEST)/.installed: pyproject.toml constraints.txt $(VENV)/.package-files
 UV_VERSION := 0.13.9
 POETRY_VERSION := 2.5.1
 TOOLCHAINS := .venv-toolchains
-$(TOOLCHAINS)/.installed: Makefile
+TOOLCHAINS_STAMP := $(TOOLCHAINS)/.installed-uv-$(UV_VERSION)-poetry-$(POETRY_VERSION)
+$(TOOLCHAINS_STAMP):
 	test -x $(TOOLCHAINS)/bin/python || $(PYTHON) -m venv $(TOOLCHAINS)
 	$(TOOLCHAINS)/bin/pip install --quiet --upgrade pip==25.3
 	$(TOOLCHAINS)/bin/pip install --quiet "uv==$(UV_VERSION)" "poetry==$(POETRY_VERSION)"
@@ -103,15 +104,15 @@ engine-newest:
 SDK_INTERNALS_TESTS := tests/unit/test_serving.py tests/unit/test_reporting.py \
 	tests/unit/test_reporting_through_provider_server.py tests/unit/test_provider_pickling.py
 COMPAT_PYTEST = pytest -q -p no:cacheprovider tests/compat $(SDK_INTERNALS_TESTS)
-compat-oldest: $(OLDEST)/.installed engine kube helm
+compat-oldest: $(OLDEST)/.installed engine kube helm $(TOOLCHAINS_STAMP)
 	@started=$$(date +%s); COMPAT_SDK=$(OLDEST_PULUMI) $(OLDEST)/bin/$(COMPAT_PYTEST); \
 		echo "compat: oldest SDK $(OLDEST_PULUMI) took $$(( $$(date +%s) - started ))s"
 
-compat-newest: $(NEWEST)/.installed engine kube helm
+compat-newest: $(NEWEST)/.installed engine kube helm $(TOOLCHAINS_STAMP)
 	@started=$$(date +%s); COMPAT_SDK=$(NEWEST_PULUMI) $(NEWEST)/bin/$(COMPAT_PYTEST); \
 		echo "compat: newest SDK $(NEWEST_PULUMI) took $$(( $$(date +%s) - started ))s"
 
-compat-engine: $(BIN)/.installed engine-newest kube helm
+compat-engine: $(BIN)/.installed engine-newest kube helm $(TOOLCHAINS_STAMP)
 	@started=$$(date +%s); COMPAT_ENGINE=$(NEWEST_ENGINE) $(BIN)/$(COMPAT_PYTEST); \
 		echo "compat: newest engine $(NEWEST_ENGINE) took $$(( $$(date +%s) - started ))s"
 
