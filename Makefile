@@ -105,16 +105,16 @@ SDK_INTERNALS_TESTS := tests/unit/test_serving.py tests/unit/test_reporting.py \
 	tests/unit/test_reporting_through_provider_server.py tests/unit/test_provider_pickling.py
 COMPAT_PYTEST = pytest -q -p no:cacheprovider tests/compat $(SDK_INTERNALS_TESTS)
 compat-oldest: $(OLDEST)/.installed engine kube helm $(TOOLCHAINS_STAMP)
-	@started=$$(date +%s); COMPAT_SDK=$(OLDEST_PULUMI) $(OLDEST)/bin/$(COMPAT_PYTEST); \
-		echo "compat: oldest SDK $(OLDEST_PULUMI) took $$(( $$(date +%s) - started ))s"
+	@started=$$(date +%s); COMPAT_SDK=$(OLDEST_PULUMI) $(OLDEST)/bin/$(COMPAT_PYTEST); status=$$?; \
+		echo "compat: oldest SDK $(OLDEST_PULUMI) took $$(( $$(date +%s) - started ))s"; exit $$status
 
 compat-newest: $(NEWEST)/.installed engine kube helm $(TOOLCHAINS_STAMP)
-	@started=$$(date +%s); COMPAT_SDK=$(NEWEST_PULUMI) $(NEWEST)/bin/$(COMPAT_PYTEST); \
-		echo "compat: newest SDK $(NEWEST_PULUMI) took $$(( $$(date +%s) - started ))s"
+	@started=$$(date +%s); COMPAT_SDK=$(NEWEST_PULUMI) $(NEWEST)/bin/$(COMPAT_PYTEST); status=$$?; \
+		echo "compat: newest SDK $(NEWEST_PULUMI) took $$(( $$(date +%s) - started ))s"; exit $$status
 
 compat-engine: $(BIN)/.installed engine-newest kube helm $(TOOLCHAINS_STAMP)
-	@started=$$(date +%s); COMPAT_ENGINE=$(NEWEST_ENGINE) $(BIN)/$(COMPAT_PYTEST); \
-		echo "compat: newest engine $(NEWEST_ENGINE) took $$(( $$(date +%s) - started ))s"
+	@started=$$(date +%s); COMPAT_ENGINE=$(NEWEST_ENGINE) $(BIN)/$(COMPAT_PYTEST); status=$$?; \
+		echo "compat: newest engine $(NEWEST_ENGINE) took $$(( $$(date +%s) - started ))s"; exit $$status
 
 compat: compat-oldest compat-newest compat-engine
 
@@ -122,7 +122,8 @@ integration: $(BIN)/.installed engine kube helm
 	$(BIN)/pytest -m integration -q
 
 test: $(BIN)/.installed engine kube helm lint unit-oldest
-	$(BIN)/pytest -q -m "not compat"
+	@started=$$(date +%s); $(BIN)/pytest -q -m "not compat"; status=$$?; \
+		echo "test: the whole suite took $$(( $$(date +%s) - started ))s"; exit $$status
 	$(MAKE) compat
 
 bench: $(BIN)/.installed engine
