@@ -4,8 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo demo-down test lint unit unit-oldest integration engine kube helm sandbox-up sandbox-down bench clean \
-	compat compat-oldest compat-newest compat-engine engine-newest
+.PHONY: demo demo-down test lint unit unit-oldest integration engine kube helm sandbox-up sandbox-down bench clean docs \
+	docs-browser-test compat compat-oldest compat-newest compat-engine engine-newest
 
 # The editable install is setuptools' "strict" mode: a tree of links to the sources in build/, which mypy can
 # follow (the top-level folders map into pulumi_cluster_connect). A new module needs a re-install: any change
@@ -121,10 +121,19 @@ compat: compat-oldest compat-newest compat-engine
 integration: $(BIN)/.installed engine kube helm
 	$(BIN)/pytest -m integration -q
 
-test: $(BIN)/.installed engine kube helm lint unit-oldest
+test: $(BIN)/.installed engine kube helm lint docs unit-oldest
 	@started=$$(date +%s); $(BIN)/pytest -q -m "not compat"; status=$$?; \
 		echo "test: the whole suite took $$(( $$(date +%s) - started ))s"; exit $$status
 	$(MAKE) compat
+
+# The documentation site (mkdocs.yml) into build/site, with --strict: a broken link or page fails.
+docs: $(BIN)/.installed
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
+# The built site in headless Chromium (Debian's package, installed when missing: CI runs as root on a fresh machine).
+docs-browser-test: docs
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+	$(BIN)/pytest -q -m docs tests/docs
 
 bench: $(BIN)/.installed engine
 	$(BIN)/python bench/fargate.py

@@ -1,4 +1,4 @@
-"""Crash recovery: SIGKILL the whole `pulumi up` process tree at seeded random moments, recover as the README says,
+"""Crash recovery: SIGKILL the whole `pulumi up` process tree at seeded random moments, recover as the docs say,
 and count the runs after which EKS and Kubernetes hold exactly what the state says, and nothing after destroy.
 
     .venv/bin/python bench/crash_recovery.py --runs 20 --seed 1
@@ -50,7 +50,7 @@ PASSPHRASE = "crash-recovery"
 REGION = "us-west-2"
 EKS_CLUSTER, CONNECTED = "platform", "edge-crash"
 FROM_VERSION, TO_VERSION = "1.30", "1.31"
-# The recovery the README gives for this engine version (3.259), after a killed `pulumi up`, then `pulumi up`.
+# The recovery the docs give for this engine version (3.259), after a killed `pulumi up`, then `pulumi up`.
 RECOVERY = (("cancel", "--yes"), ("refresh", "--clear-pending-creates", "--yes", "--skip-preview"))
 # When the kill lands: this many seconds after the engine started its first resource step. An uninterrupted up
 # of this stack spends about 7-10 s in its steps on the sandbox's short lifecycles (2 shared cores), so the kills

@@ -12,18 +12,28 @@ the waits' looks (the rest are FargateProfile's crash-safety checks: is the name
 cluster before its first create; whose profile is it, a describe before each delete).
 Goals: ratio <= 1.10 and <= 4 calls per operation. Runs the real engine against an in-process AwsSandbox.
 
-    .venv/bin/python bench/fleet.py [--durations 4.5 7.3] [--runs 1]
+    .venv/bin/python bench/fleet.py [--durations 4.5 7.3] [--runs 1] [--write-docs]
+
+--write-docs also writes the figures, the date, the command and the machine's load to docs/performance/fleet.json,
+with a timeline of the 3 x 3 creates of the first duration, and draws the performance page's table and plots from
+them (bench/plots.py).
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
+import json
+import os
+import shlex
 import statistics
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import boto3
 
@@ -31,7 +41,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bench import harness  # noqa: E402
+from bench import harness, plots  # noqa: E402
 from pulumi_cluster_connect.cli import engine  # noqa: E402
 from pulumi_cluster_connect.dynamic_providers.fargate_profile import FargateProfile  # noqa: E402
 from pulumi_cluster_connect.sandbox import seed  # noqa: E402
@@ -71,6 +81,9 @@ class Figures:
     destroy_calls: float
     destroy_looks: float
     others: dict[str, int]
+    # Each profile's creation as EKS saw it, in seconds since `pulumi up` started: accepted -> ACTIVE.
+    timeline: list[dict[str, Any]]
+    up_seconds: float
 
 
 def per_operation(calls: Mapping[str, int], operations: int) -> float:
@@ -101,8 +114,10 @@ def measure(stacks: StackFactory, control: SandboxControl, clusters: int, profil
 
     stack.stack.workspace.program = program(clusters, profiles, role)
     control.reset_calls()
+    started = time.time()
     up = harness.timed(stack.up)
     up_calls = control.calls()
+    timeline = creations(eks, clusters, profiles, d, started)
     # The same program again, with nothing to do: the fixed cost of a deployment of this stack (engine, program,
     # provider process start, a check and diff per profile). Destroy is measured against it too.
     idle = statistics.median(harness.timed(stack.up) for _ in range(2))
@@ -118,7 +133,20 @@ def measure(stacks: StackFactory, control: SandboxControl, clusters: int, profil
         destroy_calls=per_operation(destroy_calls, operations),
         destroy_looks=looks(destroy_calls, operations, CHECKS_PER_DELETE),
         others=others,
+        timeline=timeline,
+        up_seconds=up,
     )
+
+
+def creations(eks: Any, clusters: int, profiles: int, d: float, started: float) -> list[dict[str, Any]]:
+    """When EKS accepted each profile and when it became ACTIVE (accepted + d in the sandbox), since `started`."""
+    found = []
+    for c in range(clusters):
+        for p in range(profiles):
+            profile = eks.describe_fargate_profile(clusterName=f"fleet-{c}", fargateProfileName=f"p{p}")
+            accepted = profile["fargateProfile"]["createdAt"].timestamp() - started
+            found.append({"cluster": f"fleet-{c}", "profile": f"p{p}", "start": accepted, "end": accepted + d})
+    return found
 
 
 def verdict(ratio: float, calls: float) -> str:
@@ -129,7 +157,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--durations", type=float, nargs="+", default=[4.5, 7.3], help="d, seconds per operation")
     parser.add_argument("--runs", type=int, default=1, help="runs per shape (the median ratio is printed)")
+    parser.add_argument(
+        "--write-docs", action="store_true", help="write docs/performance/fleet.json, its table and plots"
+    )
     args = parser.parse_args()
+    record: dict[str, Any] = {
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "command": shlex.join(["bench/fleet.py", *sys.argv[1:]]),
+        "machine": f"{os.cpu_count()} CPUs",
+        "load_start": harness.load().split(" on ")[0],
+        "results": [],
+        "timeline": None,
+    }
 
     engine.ensure_on_path()
     print(f"Fargate profiles on a fleet, goals: ratio <= {RATIO_GOAL:.2f}, <= {CALLS_GOAL:.0f} API calls per operation")
@@ -155,7 +194,35 @@ def main() -> None:
                 )
                 if runs[-1].others:
                     print(f"    other calls: {runs[-1].others}")
+                record["results"].append(
+                    {
+                        "d": d,
+                        "clusters": clusters,
+                        "profiles": profiles,
+                        "limit": profiles * d,
+                        "up_ratio": up_ratio,
+                        "destroy_ratio": destroy_ratio,
+                        "up_calls": worst.up_calls,
+                        "up_looks": worst.up_looks,
+                        "destroy_calls": worst.destroy_calls,
+                        "destroy_looks": worst.destroy_looks,
+                    }
+                )
+                if record["timeline"] is None and clusters > 1:
+                    record["timeline"] = {
+                        "d": d,
+                        "clusters": clusters,
+                        "profiles": profiles,
+                        "up_seconds": runs[0].up_seconds,
+                        "operations": runs[0].timeline,
+                    }
             print(f"  ({harness.load()} at the end)")
+    record["load_end"] = harness.load().split(" on ")[0]
+    if args.write_docs:
+        plots.FLEET.parent.mkdir(parents=True, exist_ok=True)
+        plots.FLEET.write_text(json.dumps(record, indent=1) + "\n")
+        for path in [plots.FLEET, *plots.write_fleet(record)]:
+            print(f"wrote {path.relative_to(REPO)}")
 
 
 if __name__ == "__main__":

@@ -63,7 +63,10 @@ class ConnectionWaitProvider(configured.ConfiguredProvider):
         eks = aws.eks(props.get(REGION), self._stack_config)
         # Through throttling: the wait makes nothing, but a storm should not fail an up that is otherwise fine.
         return aws.patiently(
-            lambda: aws.describe_cluster_or_none(eks, props[CLUSTER_NAME]), f"describe {props[CLUSTER_NAME]}", 60.0
+            lambda: aws.describe_cluster_or_none(eks, props[CLUSTER_NAME]),
+            f"describe {props[CLUSTER_NAME]}",
+            60.0,
+            accepted=True,
         )
 
     def create(self, props: dict[str, Any]) -> CreateResult:
@@ -86,8 +89,7 @@ class ConnectionWaitProvider(configured.ConfiguredProvider):
                 err.seconds,
                 err.last_state,
             ) from err
-        assert cluster is not None
-        return CreateResult(f"{name}/{props[ACTIVATION_ID]}", {**props, "status": cluster.get("status")})
+        return CreateResult(f"{name}/{props[ACTIVATION_ID]}", {**props, "status": (cluster or {}).get("status")})
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         cluster = self._describe(props)

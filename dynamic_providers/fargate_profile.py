@@ -284,6 +284,11 @@ class FargateProfileProvider(configured.ConfiguredProvider):
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         changed = []
+        region_now = aws.moved_region(olds, news, REGION, self._stack_config)
+        if region_now is not None:
+            changed.append(REGION)
+            what = f"Fargate profile {olds.get(PROFILE_NAME)} on cluster {olds.get(CLUSTER_NAME)}"
+            progress.report(aws.moved_message(what, olds.get(REGION), region_now))
         for key in (*REPLACING, TAGS, TIMEOUT):
             if key in (REGION, SUBNETS) and news.get(key) is None:
                 # Left to the defaults when created (the region from config; EKS picks the cluster's private
@@ -414,11 +419,15 @@ class FargateProfileProvider(configured.ConfiguredProvider):
         )
 
     def describe_patiently(
-        self, eks: EKSClient, cluster: str, name: str, what: str, deadline: float
+        self, eks: EKSClient, cluster: str, name: str, what: str, deadline: float, *, accepted: bool = False
     ) -> dict[str, Any] | None:
-        """`_describe` through throttling and server faults: what it says decides the fate of a profile made."""
+        """`_describe` through throttling and server faults: what it says decides the fate of a profile made.
+        `accepted`: EKS took the operation this look follows, so an unreachable endpoint is waited out too."""
         return aws.patiently(
-            lambda: self._describe(eks, cluster, name), f"describe {what}", fargate_takeover.left(deadline)
+            lambda: self._describe(eks, cluster, name),
+            f"describe {what}",
+            fargate_takeover.left(deadline),
+            accepted=accepted,
         )
 
     def _when_cluster_free(self, action: str, call: Callable[[], T], timeout: float, operation: str) -> T:
@@ -462,7 +471,7 @@ class FargateProfileProvider(configured.ConfiguredProvider):
 
         def describe() -> dict[str, Any]:
             nonlocal unconfirmed
-            profile = self.describe_patiently(eks, cluster, name, what, deadline)
+            profile = self.describe_patiently(eks, cluster, name, what, deadline, accepted=True)
             if unconfirmed is not None:
                 if profile is None or profile.get("fargateProfileArn") != unconfirmed:
                     raise fargate_takeover.ReplayedAnswer(what)
@@ -500,7 +509,7 @@ class FargateProfileProvider(configured.ConfiguredProvider):
         deadline = time.monotonic() + timeout
         polling.wait_for(
             f"{what} deletion",
-            lambda: self.describe_patiently(eks, cluster, name, what, deadline),
+            lambda: self.describe_patiently(eks, cluster, name, what, deadline, accepted=True),
             state_of=lambda p: "GONE" if p is None else str(p.get("status", "")),
             done=lambda p: p is None,
             failure=lambda p: (

@@ -102,7 +102,9 @@ def expired_unconnected(state: Mapping[str, Any], now: float) -> bool:
     return status != "ACTIVE" and expiry_at is not None and expiry_at <= now
 
 
-def diff_registration(olds: Mapping[str, Any], news: Mapping[str, Any], *, now: float) -> DiffResult:
+def diff_registration(
+    olds: Mapping[str, Any], news: Mapping[str, Any], *, now: float, region_now: str | None = None
+) -> DiffResult:
     """Every input replaces; so does a FAILED status (an activation that expired unconnected).
 
     Decided from the state alone, so a preview needs no network and no AWS credentials. What that gives up:
@@ -111,10 +113,13 @@ def diff_registration(olds: Mapping[str, Any], news: Mapping[str, Any], *, now: 
     update (`status`) instead of a replacement: `update` records what EKS says (ACTIVE, or FAILED, which the
     next `pulumi up` replaces), so an expiry the state could not confirm costs one more `up`, never the
     re-registration of a connected cluster.
+
+    `region_now`: where configuration (no `region` input) would register it today, when that is not where the
+    state says it was made: a replacement.
     """
     replaces = [key for key in REPLACING if inputs.contains_unknown(news.get(key)) or news.get(key) != olds.get(key)]
-    # An absent region keeps the one resolved at create (config or environment).
-    if inputs.is_unknown(news.get(REGION)) or (inputs.known(news, REGION) and news[REGION] != olds.get(REGION)):
+    explicit_move = inputs.known(news, REGION) and news[REGION] != olds.get(REGION)
+    if inputs.is_unknown(news.get(REGION)) or explicit_move or region_now is not None:
         replaces.append(REGION)
     changes = list(replaces)
     if not replaces and olds.get("status") == "FAILED":
@@ -208,7 +213,10 @@ class RegisteredClusterProvider(configured.ConfiguredProvider):
         return CheckResult(inputs.without_none(news), check_inputs(news))
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        result = diff_registration(olds, news, now=time.time())
+        region_now = aws.moved_region(olds, news, REGION, self._stack_config)
+        result = diff_registration(olds, news, now=time.time(), region_now=region_now)
+        if region_now is not None:
+            progress.report(aws.moved_message(f"registration {olds.get(CLUSTER_NAME)}", olds.get(REGION), region_now))
         if "status" in (result.replaces or []):
             progress.report(
                 f"registration {olds.get(CLUSTER_NAME)}: EKS reported it FAILED (its activation expired at "

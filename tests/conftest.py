@@ -1,4 +1,4 @@
-"""Markers by folder: tests/unit is `unit`, tests/integration is `integration`, tests/compat is `compat`."""
+"""Markers by folder: tests/unit is `unit`, tests/integration `integration`, tests/docs `docs`, tests/compat `compat`."""
 
 from __future__ import annotations
 
@@ -12,5 +12,5 @@ HERE = Path(__file__).resolve().parent
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         folder = Path(str(item.fspath)).resolve().relative_to(HERE).parts[0]
-        if folder in ("unit", "integration", "compat"):
+        if folder in ("unit", "integration", "docs", "compat"):
             item.add_marker(getattr(pytest.mark, folder))

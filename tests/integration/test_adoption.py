@@ -1,4 +1,4 @@
-"""Adopting what exists through the real engine, as the README documents it: `adopt_existing=True` on the resource.
+"""Adopting what exists through the real engine, as the docs document it: `adopt_existing=True` on the resource.
 
 Without it, a create that meets an object someone else made fails before changing anything.
 """

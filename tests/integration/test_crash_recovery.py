@@ -1,4 +1,4 @@
-"""Killed `pulumi up` runs recovered as the README says: the world equals the state, and nothing is left after destroy.
+"""Killed `pulumi up` runs recovered as the docs say: the world equals the state, and nothing is left after destroy.
 
 Three runs of bench/crash_recovery.py (which runs twenty and prints the count converged).
 """

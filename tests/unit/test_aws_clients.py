@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import botocore.exceptions
 import pytest
 
-from pulumi_cluster_connect._plumbing import aws, errors
+from pulumi_cluster_connect._plumbing import aws, cancellation, errors
 
 
 @pytest.fixture(autouse=True)
@@ -99,3 +100,82 @@ def test_the_client_cache_is_keyed_by_plain_values_without_secrets(monkeypatch: 
     for key in aws._built:
         assert all(isinstance(part, str) for part in key)
         assert "do-not-keep-me" not in repr(key)
+
+
+def test_a_refused_endpoint_fails_after_a_few_quick_attempts_naming_the_endpoint(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    eks = aws.eks("us-west-2")
+    attempts: list[int] = []
+    eks.meta.events.register("before-send.eks.DescribeCluster", lambda **_: attempts.append(1))
+    with pytest.raises(errors.AwsApiError) as failed:
+        eks.describe_cluster(name="c")
+    assert failed.value.code == "EndpointConnectionError"
+    assert "http://127.0.0.1:9" in str(failed.value)
+    assert aws.never_reached(failed.value)
+    assert len(attempts) == aws.CONNECT_ATTEMPTS  # botocore alone would make 8
+
+
+def test_missing_credentials_say_where_boto3_looked_and_how_to_set_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    with pytest.raises(errors.AwsApiError) as failed:
+        aws.eks("us-west-2").describe_cluster(name="c")
+    assert failed.value.code == "NoCredentialsError"
+    for where in ("AWS_ACCESS_KEY_ID", "AWS_PROFILE", "~/.aws/credentials", "aws:profile"):
+        assert where in str(failed.value)
+
+
+def unreachable() -> errors.AwsApiError:
+    return errors.AwsApiError("EKS DescribeCluster", "EndpointConnectionError", "Could not connect")
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def test_patiently_gives_up_soon_on_an_endpoint_it_cannot_reach_before_anything_was_accepted() -> None:
+    clock = FakeClock()
+
+    def call() -> None:
+        clock.now += 1.0
+        raise unreachable()
+
+    with pytest.raises(errors.AwsApiError, match="EndpointConnectionError"):
+        aws.patiently(call, "describe", timeout=1800, clock=clock, sleep=clock.sleep)
+    assert aws.CONNECT_PATIENCE <= clock.now < aws.CONNECT_PATIENCE + 15
+
+
+def test_patiently_waits_out_an_unreachable_endpoint_for_work_aws_accepted() -> None:
+    clock = FakeClock()
+
+    def call() -> str:
+        clock.now += 1.0
+        if clock.now < 300:
+            raise unreachable()
+        return "ACTIVE"
+
+    assert aws.patiently(call, "describe", timeout=1800, accepted=True, clock=clock, sleep=clock.sleep) == "ACTIVE"
+
+
+def test_patiently_stops_asking_once_the_engine_cancels(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cancellation, "_requested", threading.Event())
+    clock = FakeClock()
+
+    def call() -> None:
+        cancellation.request()
+        raise errors.AwsApiError("EKS DescribeUpdate", "ThrottlingException", "slow down", 400)
+
+    with pytest.raises(errors.Cancelled, match="describe"):
+        aws.patiently(call, "describe", timeout=1800, clock=clock, sleep=clock.sleep)
+    assert clock.now == 0.0

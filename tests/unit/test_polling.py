@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 
 import pytest
 
-from pulumi_cluster_connect._plumbing import errors, polling
+from pulumi_cluster_connect._plumbing import cancellation, errors, polling
 
 
 class FakeClock:
@@ -121,3 +122,19 @@ def test_elapsed_backoff_polls_fast_at_first_then_grows_with_the_time_waited_up_
         seen.append(next_interval())
 
     assert seen == [0.25, 0.25, 1.0, 1.5, 2.0]
+
+
+def test_a_cancel_ends_a_wait_before_its_next_look(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cancellation, "_requested", threading.Event())
+    looks: list[str] = []
+
+    def describe() -> str:
+        looks.append("CREATING")
+        cancellation.request()
+        return "CREATING"
+
+    with pytest.raises(errors.Cancelled, match=r"profile p .*last seen: CREATING"):
+        polling.wait_for(
+            "profile p", describe, state_of=str, done=lambda s: s == "ACTIVE", timeout=60, sleep=lambda _: None
+        )
+    assert looks == ["CREATING"]

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from . import errors, polling, progress
+from . import cancellation, errors, polling, progress
 
 if TYPE_CHECKING:
     import boto3
@@ -90,21 +90,57 @@ def _botocore_config() -> botocore.config.Config:
     )
 
 
-class _Translating:
-    """A boto3 client whose operations raise AwsApiError (the service's code and message), never botocore's."""
+CONNECT_ATTEMPTS = 3
+"""Attempts botocore makes at a request whose connection could not be opened (refused, DNS, TLS, proxy), instead
+of its 8: nothing was sent, so the endpoint is wrong or out of reach, and 8 attempts with backoff take a minute."""
 
-    def __init__(self, client: Any, label: str) -> None:
+
+def _fewer_attempts_when_unreachable(attempts: int, caught_exception: Exception | None = None, **_: Any) -> None:
+    """A `needs-retry` handler that runs before botocore's own: after CONNECT_ATTEMPTS attempts whose connection
+    could not be opened, the error is raised instead of retried."""
+    unreachable = type(caught_exception).__name__ in errors.CONNECTION_NOT_OPENED
+    if caught_exception is not None and unreachable and attempts >= CONNECT_ATTEMPTS:
+        raise caught_exception
+
+
+_accounts: dict[tuple[str, ...], str] = {}
+
+
+def _account_of(session: boto3.session.Session, key: tuple[str, ...]) -> str | None:
+    """The account the session's credentials belong to (STS GetCallerIdentity, once per process per settings), or
+    None when STS does not say. Asked only to word an error, never on the way to a change."""
+    if key not in _accounts:
+        import botocore.config
+
+        try:
+            sts = session.client(
+                "sts",
+                config=botocore.config.Config(connect_timeout=3, read_timeout=5, retries={"total_max_attempts": 1}),
+            )
+            _accounts[key] = str(sts.get_caller_identity()["Account"])
+        except Exception:  # the account only adds to a message already on its way
+            return None
+    return _accounts[key]
+
+
+class _Translating:
+    """A boto3 client whose operations raise AwsApiError (the service's code, message, region and account), never
+    botocore's."""
+
+    def __init__(self, client: Any, label: str, where: Callable[[], str] | None = None) -> None:
         self._client = client
         self._label = label
+        self._where = where
 
     def get_paginator(self, name: str) -> Any:
         paginator = self._client.get_paginator(name)
+        where = self._where
         operation = f"{self._label} {self._client.meta.method_to_api_mapping.get(name, name)}"
 
         class Pages:
             @staticmethod
             def paginate(**kwargs: Any) -> Iterator[Any]:
-                with errors.translated_aws_errors(operation):
+                with errors.translated_aws_errors(operation, where):
                     yield from paginator.paginate(**kwargs)
 
         return Pages()
@@ -116,7 +152,7 @@ class _Translating:
             return attribute
 
         def call(*args: Any, **kwargs: Any) -> Any:
-            with errors.translated_aws_errors(f"{self._label} {operation}"):
+            with errors.translated_aws_errors(f"{self._label} {operation}", self._where):
                 return attribute(*args, **kwargs)
 
         return call
@@ -132,7 +168,17 @@ def client(service: str, region: str | None = None, stack_config: Mapping[str, s
 
     def build() -> _Translating:
         raw = session.client(service, config=_botocore_config())  # type: ignore[call-overload]
-        return _Translating(raw, service.upper())
+        raw.meta.events.register_first(
+            f"needs-retry.{raw.meta.service_model.service_id.hyphenize()}", _fewer_attempts_when_unreachable
+        )
+        region = str(session.region_name)
+        account_key = (region, config.get("aws:profile") or "", digest)
+
+        def where() -> str:
+            account = _account_of(session, account_key)
+            return f"in {region}" + (f" (account {account})" if account else "")
+
+        return _Translating(raw, service.upper(), where)
 
     return _cached(key, build)
 
@@ -168,6 +214,39 @@ def region_of(region: str | None, stack_config: Mapping[str, str] | None = None)
     return str(_session(region, stack_config or {}, _environment_digest()).region_name)
 
 
+def configured_region(stack_config: Mapping[str, str] | None = None) -> str | None:
+    """The region a resource that leaves `region` unset is made in today, without the network: `aws:region`, then
+    boto3's chain (AWS_DEFAULT_REGION, the profile's region), then AWS_REGION; None when nothing says."""
+    config = stack_config or {}
+    if config.get("aws:region"):
+        return config["aws:region"]
+    if os.environ.get("AWS_DEFAULT_REGION"):
+        return os.environ["AWS_DEFAULT_REGION"]
+    try:
+        return region_of(None, config)  # reads the profile's files; no request
+    except Exception:  # no region anywhere, an unknown profile: the create will say so, a diff cannot
+        return None
+
+
+def moved_region(
+    olds: Mapping[str, Any], news: Mapping[str, Any], key: str, stack_config: Mapping[str, str] | None
+) -> str | None:
+    """Where a resource whose `key` input is unset would be made now, when configuration resolves another region
+    than the one its state records (it was made there): a replacement, as pulumi-aws shows one. None otherwise."""
+    recorded = olds.get(key)
+    if news.get(key) is not None or not isinstance(recorded, str):
+        return None
+    now = configured_region(stack_config)
+    return now if now is not None and now != recorded else None
+
+
+def moved_message(what: str, recorded: object, now: str) -> str:
+    return (
+        f"{what} was made in {recorded}; the stack's configuration (aws:region, or the AWS environment) now resolves "
+        f"{now}: replacing it there. To keep it where it is, set the resource's `region` to {recorded}"
+    )
+
+
 TRANSIENT_CODES = frozenset(
     {
         "Throttling",
@@ -190,9 +269,19 @@ TRANSIENT_CODES = frozenset(
 PATIENT_RETRY = polling.Backoff(first=1.0, factor=1.5, cap=10.0)
 
 
+CONNECT_PATIENCE = 20.0
+"""Seconds `patiently` asks again, beyond botocore's CONNECT_ATTEMPTS, while no connection can be opened to a call
+that AWS has not accepted: a wrong or unreachable endpoint fails within a minute, with nothing made."""
+
+
 def is_transient(err: errors.AwsApiError) -> bool:
     """Whether asking again later may succeed: throttling, a server fault, a lost connection."""
     return err.code in TRANSIENT_CODES or (err.status is not None and err.status >= 500)
+
+
+def never_reached(err: errors.AwsApiError) -> bool:
+    """Whether the request never reached the service (the connection could not be opened)."""
+    return err.code in errors.CONNECTION_NOT_OPENED
 
 
 def patiently(
@@ -201,22 +290,34 @@ def patiently(
     timeout: float,
     *,
     backoff: polling.Backoff | None = None,
+    accepted: bool = False,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> T:
     """`call`, asked again through transient errors beyond botocore's own retries, for up to `timeout` seconds.
 
     For calls whose answer decides what happens to something already made (a wait after a create): a
-    throttling storm must delay them, not fail them.
+    throttling storm must delay them, not fail them. A connection that cannot be opened is asked again for
+    CONNECT_PATIENCE seconds only, unless the work is `accepted` (AWS took the request this call follows): a
+    wrong endpoint fails fast where nothing was made. A cancel (Ctrl-C) ends the asking.
     """
     deadline = clock() + timeout
+    unreachable_since: float | None = None
     next_interval = (backoff or PATIENT_RETRY).intervals()
     while True:
         try:
             return call()
         except errors.AwsApiError as err:
-            remaining = deadline - clock()
+            now = clock()
+            remaining = deadline - now
+            if never_reached(err):
+                unreachable_since = now if unreachable_since is None else unreachable_since
+                if not accepted and now - unreachable_since >= CONNECT_PATIENCE:
+                    raise
+            else:
+                unreachable_since = None
             if not is_transient(err) or remaining <= 0:
                 raise
+            cancellation.raise_if_requested(what, err.code)
             progress.report(f"{what}: {err.code}, asking again ({remaining:.0f}s left)")
             sleep(min(next_interval(), remaining))

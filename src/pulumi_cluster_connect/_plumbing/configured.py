@@ -1,4 +1,5 @@
-"""The providers' common base: stack config from `configure`, an empty instance `__dict__`, a wider serving pool."""
+"""The providers' common base: stack config from `configure`, an empty instance `__dict__`, a wider serving pool,
+Ctrl-C heard."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import ClassVar
 
 from pulumi.dynamic import ConfigureRequest
 
-from . import reporting, serving
+from . import cancellation, reporting, serving
 
 
 class ConfiguredProvider(reporting.ReportingProvider):
@@ -27,4 +28,5 @@ class ConfiguredProvider(reporting.ReportingProvider):
 
     def configure(self, req: ConfigureRequest) -> None:
         serving.widen()
+        cancellation.listen()
         self._stack_config = {key: str(value) for key in self.config_keys if (value := req.config.get(key)) is not None}

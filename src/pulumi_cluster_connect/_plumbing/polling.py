@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from . import errors, pacing, progress
+from . import cancellation, errors, pacing, progress
 from .pacing import Lifecycle
 
 __all__ = ["Backoff", "ElapsedBackoff", "Lifecycle", "wait_for"]
@@ -95,7 +95,8 @@ def wait_for(
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] | None = None,
 ) -> T:
-    """Call `describe` until `done`; raise LifecycleFailed when `failure` gives a reason, WaitTimeout at the end.
+    """Call `describe` until `done`; raise LifecycleFailed when `failure` gives a reason, WaitTimeout at the end,
+    Cancelled before the next look once the engine asked to cancel (Ctrl-C).
 
     A `Lifecycle` paces the looks by what the process has learned of its kind (pacing), and by `expected`, the
     (after, by] seconds the caller expects this wait to end in (a pacing prior); a `Backoff` is a plain sequence
@@ -120,6 +121,7 @@ def wait_for(
         if first > 0:
             pace.rest(elapsed, first, sleep)
         while True:
+            cancellation.raise_if_requested(what, last_state or "pending")
             sent = elapsed()
             observed = describe()
             state = state_of(observed)
