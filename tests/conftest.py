@@ -1,4 +1,4 @@
-"""Markers by folder: tests/unit is `unit`, tests/integration `integration`, tests/docs `docs`, tests/compat `compat`."""
+"""Markers by folder: tests/unit, tests/integration, tests/docs and tests/compat are marked by their name."""
 
 from __future__ import annotations
 
