@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parents[2]
 TOOLCHAINS_BIN = REPO / ".venv-toolchains" / "bin"
 REGION = "us-west-2"
 CLUSTER = "toolchains"
-SENTENCE = "read of v1/ConfigMap/default/c failed: Unreachable: ConnectError"
+SENTENCE = "read of v1/ConfigMap/default/c failed on https://127.0.0.1:9: Unreachable: ConnectError"
 TRACEBACK = "Traceback (most recent call last)"
 PROGRAM = textwrap.dedent(
     """\
