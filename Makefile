@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 
 .PHONY: demo demo-down test lint unit unit-oldest integration engine kube helm sandbox-up sandbox-down bench clean docs \
-	docs-browser-test
+	docs-browser-test compat compat-oldest compat-newest compat-engine engine-newest
 
 # The editable install is setuptools' "strict" mode: a tree of links to the sources in build/, which mypy can
 # follow (the top-level folders map into pulumi_cluster_connect). A new module needs a re-install: any change
@@ -70,11 +70,61 @@ unit-oldest: $(OLDEST)/.installed
 	$(OLDEST)/bin/python -c 'import importlib.metadata as m, sys; v = m.version("pulumi"); print("pulumi SDK", v); sys.exit(v != "$(OLDEST_PULUMI)")'
 	$(OLDEST)/bin/pytest -m unit -q -p no:cacheprovider
 
+# The compatibility suite (tests/compat, marker `compat`) on what users have besides our pins: the oldest and the
+# newest pulumi SDK (each leg's provider processes run that SDK: the tests check it), and the newest engine the Go
+# module proxy serves, each with our language host. The whole suite stays on the pinned engine and SDK.
+NEWEST_PULUMI := 3.272.0
+NEWEST_ENGINE := v3.277.0
+NEWEST := .venv-newest
+$(NEWEST)/.installed: pyproject.toml constraints.txt $(VENV)/.package-files
+	test -x $(NEWEST)/bin/python || $(PYTHON) -m venv $(NEWEST)
+	grep -v '^pulumi==' constraints.txt > $(NEWEST)/constraints.txt
+	$(NEWEST)/bin/pip install --quiet --upgrade pip==25.3
+	$(NEWEST)/bin/pip install --quiet -c $(NEWEST)/constraints.txt -e ".[dev]" "pulumi==$(NEWEST_PULUMI)" \
+		--config-settings editable_mode=strict
+	touch $@
+
+# The Python toolchains a user's project may name (runtime.options.toolchain), pinned, in their own environment so
+# that their dependencies never meet ours; tests/compat/test_toolchains.py finds them here.
+UV_VERSION := 0.13.9
+POETRY_VERSION := 2.5.1
+TOOLCHAINS := .venv-toolchains
+TOOLCHAINS_STAMP := $(TOOLCHAINS)/.installed-uv-$(UV_VERSION)-poetry-$(POETRY_VERSION)
+$(TOOLCHAINS_STAMP):
+	test -x $(TOOLCHAINS)/bin/python || $(PYTHON) -m venv $(TOOLCHAINS)
+	$(TOOLCHAINS)/bin/pip install --quiet --upgrade pip==25.3
+	$(TOOLCHAINS)/bin/pip install --quiet "uv==$(UV_VERSION)" "poetry==$(POETRY_VERSION)"
+	touch $@
+
+engine-newest:
+	@bash tools/pulumi/build.sh $(NEWEST_ENGINE) >/dev/null
+
+# Each leg prints its time; COMPAT_SDK / COMPAT_ENGINE are what the tests expect to find running.
+# With the unit tests of the SDK internals we lean on (the serving pool, the gRPC context, the pickled provider).
+SDK_INTERNALS_TESTS := tests/unit/test_serving.py tests/unit/test_reporting.py \
+	tests/unit/test_reporting_through_provider_server.py tests/unit/test_provider_pickling.py
+COMPAT_PYTEST = pytest -q -p no:cacheprovider tests/compat $(SDK_INTERNALS_TESTS)
+compat-oldest: $(OLDEST)/.installed engine kube helm $(TOOLCHAINS_STAMP)
+	@started=$$(date +%s); COMPAT_SDK=$(OLDEST_PULUMI) $(OLDEST)/bin/$(COMPAT_PYTEST); status=$$?; \
+		echo "compat: oldest SDK $(OLDEST_PULUMI) took $$(( $$(date +%s) - started ))s"; exit $$status
+
+compat-newest: $(NEWEST)/.installed engine kube helm $(TOOLCHAINS_STAMP)
+	@started=$$(date +%s); COMPAT_SDK=$(NEWEST_PULUMI) $(NEWEST)/bin/$(COMPAT_PYTEST); status=$$?; \
+		echo "compat: newest SDK $(NEWEST_PULUMI) took $$(( $$(date +%s) - started ))s"; exit $$status
+
+compat-engine: $(BIN)/.installed engine-newest kube helm $(TOOLCHAINS_STAMP)
+	@started=$$(date +%s); COMPAT_ENGINE=$(NEWEST_ENGINE) $(BIN)/$(COMPAT_PYTEST); status=$$?; \
+		echo "compat: newest engine $(NEWEST_ENGINE) took $$(( $$(date +%s) - started ))s"; exit $$status
+
+compat: compat-oldest compat-newest compat-engine
+
 integration: $(BIN)/.installed engine kube helm
 	$(BIN)/pytest -m integration -q
 
 test: $(BIN)/.installed engine kube helm lint docs unit-oldest
-	$(BIN)/pytest -q
+	@started=$$(date +%s); $(BIN)/pytest -q -m "not compat"; status=$$?; \
+		echo "test: the whole suite took $$(( $$(date +%s) - started ))s"; exit $$status
+	$(MAKE) compat
 
 # The documentation site (mkdocs.yml) into build/site, with --strict: a broken link or page fails.
 docs: $(BIN)/.installed
@@ -90,4 +140,4 @@ bench: $(BIN)/.installed engine
 	$(BIN)/python bench/upgrade.py
 
 clean:
-	rm -rf $(VENV) $(OLDEST) build dist .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(OLDEST) $(NEWEST) $(TOOLCHAINS) build dist .pytest_cache .mypy_cache .ruff_cache

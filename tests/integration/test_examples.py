@@ -113,7 +113,8 @@ def configure_loft_v4(stack: TestStack, request: pytest.FixtureRequest) -> Calla
 
     def verify(outputs: dict[str, object]) -> None:
         assert outputs == {"cluster_name": "dev", "phase": "Initialized", "mode": "agent"}
-        assert platform.state()["agents"] == {"dev": "loft/loft"}
+        # A new agent goes where the vCluster CLI puts it since v0.21 (issue 28).
+        assert platform.state()["agents"] == {"dev": "vcluster-platform/loft"}
 
     return verify
 
