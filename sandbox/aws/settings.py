@@ -22,6 +22,8 @@ class Durations:
     """How long an add-on takes to be created, updated or deleted."""
     insights_refresh: float = 0.2
     """How long StartInsightsRefresh takes to complete."""
+    assumed_role_session: float = 0.0
+    """How long an AssumeRole session lasts, at most (0: as asked); AWS's minimum is 900 s, tests shorten it."""
 
     def update(self, values: dict[str, Any]) -> None:
         names = {f.name for f in fields(self)}
