@@ -233,7 +233,7 @@ def mocked() -> Iterator[None]:
 
 def test_an_aws_provider_given_to_a_resource_is_refused_before_anything_is_made(mocked: None) -> None:
     spoke = AwsProvider("spoke")
-    with pytest.raises(arguments.ArgumentsError, match="opts.provider carry an aws.Provider.*assume_roles"):
+    with pytest.raises(arguments.ArgumentsError, match=r"opts.provider carry an aws.Provider.*assume_roles"):
         fargate_profile.FargateProfile(
             "p",
             cluster_name="apps",
@@ -241,7 +241,7 @@ def test_an_aws_provider_given_to_a_resource_is_refused_before_anything_is_made(
             selectors=[{"namespace": "a"}],
             opts=pulumi.ResourceOptions(provider=spoke),
         )
-    with pytest.raises(arguments.ArgumentsError, match="opts.providers"):
+    with pytest.raises(arguments.ArgumentsError, match=r"opts\.providers"):
         registered_cluster.RegisteredCluster(
             "r", connector_provider="OTHER", role_arn=HUB, opts=pulumi.ResourceOptions(providers={"aws": spoke})
         )
@@ -250,7 +250,7 @@ def test_an_aws_provider_given_to_a_resource_is_refused_before_anything_is_made(
 def test_a_component_takes_an_aws_provider_only_beside_its_own_route(mocked: None) -> None:
     spoke = AwsProvider("spoke")
     base: dict[str, Any] = {"kubeconfig": KUBECONFIG, "connector_provider": "OTHER", "role_arn": SPOKE}
-    with pytest.raises(arguments.ArgumentsError, match="EksConnectedCluster edge: opts.providers"):
+    with pytest.raises(arguments.ArgumentsError, match=r"EksConnectedCluster edge: opts\.providers"):
         ecc.EksConnectedCluster("edge", ecc.EksConnectedClusterArgs(**base), pulumi.ResourceOptions(providers=[spoke]))  # type: ignore[typeddict-item]
     with_route = ecc.EksConnectedClusterArgs(**base, assume_roles=[{"role_arn": SPOKE}])  # type: ignore[typeddict-item]
     ecc.EksConnectedCluster("edge2", with_route, pulumi.ResourceOptions(providers=[spoke]))
