@@ -20,8 +20,8 @@ def client(service: str, account: str, endpoint: str | None = None, region: str 
     """A boto3 client whose every request acts in `account`."""
     import boto3
 
-    made = boto3.client(
-        service,
+    made: Any = boto3.client(
+        service,  # type: ignore[call-overload]
         endpoint_url=endpoint or os.environ["AWS_ENDPOINT_URL"],
         region_name=region or os.environ.get("AWS_REGION") or "us-west-2",
         aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "sandbox"),

@@ -9,7 +9,7 @@ import pulumi
 import pytest
 from pulumi.output import Unknown
 
-from pulumi_cluster_connect._plumbing import arguments, credentials
+from pulumi_cluster_connect._plumbing import arguments, aws, credentials
 from pulumi_cluster_connect.components import eks_connected_cluster as ecc
 from pulumi_cluster_connect.dynamic_providers import (
     cluster_version,
@@ -52,8 +52,8 @@ def test_a_chain_in_pulumi_aws_shape_passes_the_check() -> None:
 
 
 def test_unknown_values_at_any_depth_pass_the_check() -> None:
-    assert failures({"assume_roles": Unknown()}) == []  # type: ignore[no-untyped-call]
-    assert failures({"assume_roles": [{"role_arn": Unknown(), "duration_seconds": Unknown()}]}) == []  # type: ignore[no-untyped-call]
+    assert failures({"assume_roles": Unknown()}) == []
+    assert failures({"assume_roles": [{"role_arn": Unknown(), "duration_seconds": Unknown()}]}) == []
 
 
 @pytest.mark.parametrize(
@@ -105,7 +105,7 @@ def state(**extra: Any) -> dict[str, Any]:
         ({"assume_roles": [{"role_arn": SPOKE}]}, [], ["assume_roles"]),
         ({"profile": "spoke"}, [], ["profile", "assume_roles"]),
         ({"assume_roles": [{"role_arn": HUB}, {"role_arn": OTHER}]}, ["assume_roles"], ["assume_roles"]),
-        ({"assume_roles": [{"role_arn": HUB}, {"role_arn": Unknown()}]}, ["assume_roles"], ["assume_roles"]),  # type: ignore[no-untyped-call]
+        ({"assume_roles": [{"role_arn": HUB}, {"role_arn": Unknown()}]}, ["assume_roles"], ["assume_roles"]),
     ],
     ids=[
         "same",
@@ -218,20 +218,28 @@ class AwsProvider(pulumi.ProviderResource):
 
 
 class Mocks(pulumi.runtime.Mocks):
+    def __init__(self) -> None:
+        self.created: list[pulumi.runtime.MockResourceArgs] = []
+
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
-        return f"{args.name}-id", dict(args.inputs)
+        self.created.append(args)
+        outputs = dict(args.inputs)
+        if args.typ.endswith("RegisteredCluster"):
+            outputs.update(activation_id="a", activation_code="c", region="us-west-2")
+        return f"{args.name}-id", outputs
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         return {}, None
 
 
 @pytest.fixture
-def mocked() -> Iterator[None]:
-    pulumi.runtime.set_mocks(Mocks(), project="proj", stack="dev", preview=False)
-    yield
+def mocked() -> Iterator[Mocks]:
+    mocks = Mocks()
+    pulumi.runtime.set_mocks(mocks, project="proj", stack="dev", preview=False)
+    yield mocks
 
 
-def test_an_aws_provider_given_to_a_resource_is_refused_before_anything_is_made(mocked: None) -> None:
+def test_an_aws_provider_given_to_a_resource_is_refused_before_anything_is_made(mocked: Mocks) -> None:
     spoke = AwsProvider("spoke")
     with pytest.raises(arguments.ArgumentsError, match=r"opts.provider carry an aws.Provider.*assume_roles"):
         fargate_profile.FargateProfile(
@@ -247,10 +255,32 @@ def test_an_aws_provider_given_to_a_resource_is_refused_before_anything_is_made(
         )
 
 
-def test_a_component_takes_an_aws_provider_only_beside_its_own_route(mocked: None) -> None:
+def test_a_component_takes_an_aws_provider_only_beside_its_own_route(mocked: Mocks) -> None:
     spoke = AwsProvider("spoke")
     base: dict[str, Any] = {"kubeconfig": KUBECONFIG, "connector_provider": "OTHER", "role_arn": SPOKE}
     with pytest.raises(arguments.ArgumentsError, match=r"EksConnectedCluster edge: opts\.providers"):
         ecc.EksConnectedCluster("edge", ecc.EksConnectedClusterArgs(**base), pulumi.ResourceOptions(providers=[spoke]))  # type: ignore[typeddict-item]
     with_route = ecc.EksConnectedClusterArgs(**base, assume_roles=[{"role_arn": SPOKE}])  # type: ignore[typeddict-item]
     ecc.EksConnectedCluster("edge2", with_route, pulumi.ResourceOptions(providers=[spoke]))
+
+
+def test_the_component_passes_its_route_to_the_children_that_call_aws(mocked: Mocks) -> None:
+    chain = [{"role_arn": SPOKE, "external_id": SECRET_EXTERNAL_ID}]
+    args: dict[str, Any] = {"kubeconfig": KUBECONFIG, "connector_provider": "OTHER", "role_arn": SPOKE}
+    ecc.EksConnectedCluster("edge", ecc.EksConnectedClusterArgs(**args, profile="hub", assume_roles=chain))  # type: ignore[typeddict-item]
+    pulumi.runtime.sync_await._sync_await(pulumi.runtime.stack.wait_for_rpcs())
+
+    by_type = {r.typ.rsplit(":", 1)[-1]: r.inputs for r in mocked.created}
+    for child in ("RegisteredCluster", "ConnectionWait"):
+        assert (by_type[child].get("profile"), by_type[child].get("assume_roles")) == ("hub", chain), child
+
+
+def test_a_resource_profile_s_region_is_where_diff_expects_it(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    config = tmp_path / "config"
+    config.write_text("[profile spoke]\nregion = eu-central-1\n[default]\nregion = us-east-1\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    olds = {"region": "eu-central-1", "profile": "spoke"}
+    assert aws.moved_region(olds, {"profile": "spoke"}, "region", {}) is None
+    assert aws.moved_region(olds, {}, "region", {}) == "us-east-1"

@@ -268,16 +268,17 @@ def region_of(
     return str(_session(region, stack_config or {}, _environment_digest(), route).region_name)
 
 
-def configured_region(stack_config: Mapping[str, str] | None = None) -> str | None:
+def configured_region(stack_config: Mapping[str, str] | None = None, profile: str | None = None) -> str | None:
     """The region a resource that leaves `region` unset is made in today, without the network: `aws:region`, then
-    boto3's chain (AWS_DEFAULT_REGION, the profile's region), then AWS_REGION; None when nothing says."""
+    boto3's chain (AWS_DEFAULT_REGION, the region of the resource's `profile` or `aws:profile`), then AWS_REGION;
+    None when nothing says."""
     config = stack_config or {}
     if config.get("aws:region"):
         return config["aws:region"]
     if os.environ.get("AWS_DEFAULT_REGION"):
         return os.environ["AWS_DEFAULT_REGION"]
     try:
-        return region_of(None, config)  # reads the profile's files; no request
+        return region_of(None, config, credentials.Route(profile, ()))  # reads the profile's files; no request
     except Exception:  # no region anywhere, an unknown profile: the create will say so, a diff cannot
         return None
 
@@ -290,7 +291,8 @@ def moved_region(
     recorded = olds.get(key)
     if news.get(key) is not None or not isinstance(recorded, str):
         return None
-    now = configured_region(stack_config)
+    profile = news.get(credentials.PROFILE)
+    now = configured_region(stack_config, profile if isinstance(profile, str) else None)
     return now if now is not None and now != recorded else None
 
 
