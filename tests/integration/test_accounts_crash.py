@@ -65,7 +65,9 @@ def new_stack(
         "devPodRole": world["seeded"][accounts.DEV]["podExecutionRoleArn"],
         "prodConnector": world["seeded"][accounts.PROD]["connectorRoleArn"],
     }
-    stack.pulumi("config", "set-all", *[arg for k, v in settings.items() for arg in ("--plaintext", f"{k}={v}")])
+    stack.pulumi(
+        "config", "set-all", *[arg for k, v in settings.items() for arg in ("--plaintext", f"{k}={v}")], quiet=True
+    )
     return stack
 
 
