@@ -21,9 +21,11 @@ from pulumi_cluster_connect.dynamic_providers import (
 
 TYPE_TOKEN = "cluster-connect:index:LoftConnectedCluster"
 DEFAULT_NAMESPACE = "loft"
+# Where `vcluster platform add cluster` puts the agent since vcluster v0.21 (clihelper.DefaultPlatformNamespace).
+DEFAULT_AGENT_NAMESPACE = "vcluster-platform"
 DEFAULT_SERVICE_ACCOUNT = "loft-admin"
 DNS_LABEL = inputs.DNS_LABEL
-MODES = ("auto", "cluster-connect", "agent")
+MODES = loft_cluster_connect.MODES
 # Where `vcluster platform add cluster` takes the agent from: the chart `loft`, released as `loft`.
 DEFAULT_CHART_REPOSITORY = "https://charts.loft.sh"
 AGENT_CHART = "loft"
@@ -46,7 +48,9 @@ class LoftConnectedClusterArgs(TypedDict, total=False):
         Platform v4: a Cluster, its access key, the agent installed with Helm) or "auto" (the default: the
         platform's GET /version decides while the program runs, which needs loft_url, ca_data and insecure
         as plain values; pin the mode once connected, so that a platform upgrade does not change the graph).
-    namespace: where the ServiceAccount (cluster-connect) or the agent (agent) lives (default "loft").
+    namespace: where the ServiceAccount (cluster-connect, default "loft") or the agent (agent, default
+        "vcluster-platform", as `vcluster platform add cluster` since vcluster v0.21) lives. An agent that an earlier
+        version installed in "loft" stays there: the default never moves (replaces) an existing agent.
     service_account: cluster-connect only: the ServiceAccount Loft connects with (default "loft-admin"),
         bound to cluster-admin.
     agent_chart_repository, agent_chart_version: agent only: where the agent chart `loft` comes from
@@ -318,11 +322,14 @@ class LoftConnectedCluster(pulumi.ComponentResource):
         if version is None:
             # charts.loft.sh publishes the agent under the platform's version, without its "v".
             version = connection.platform_version.apply(lambda v: (v or "").removeprefix("v"))
+        namespace = args.get("namespace")
+        # A defaulted namespace is ignored on update, so an agent installed under an older default stays put.
+        keep_installed_namespace = None if namespace else ["namespace"]
         agent = helm_release.HelmRelease(
             f"{name}-agent",
             kubeconfig=pulumi.Output.secret(args["kubeconfig"]),
             release_name=AGENT_RELEASE,
-            namespace=args.get("namespace") or DEFAULT_NAMESPACE,
+            namespace=namespace or DEFAULT_AGENT_NAMESPACE,
             chart=AGENT_CHART,
             repository=args.get("agent_chart_repository") or DEFAULT_CHART_REPOSITORY,
             version=version,
@@ -331,7 +338,7 @@ class LoftConnectedCluster(pulumi.ComponentResource):
             helm_path=args.get("helm_path"),
             timeout_seconds=args.get("timeout_seconds"),
             adopt_existing=args.get("adopt_existing"),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[connection]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[connection], ignore_changes=keep_installed_namespace),
         )
         if args.get("wait_for_initialized") is False:
             return connection.phase, connection.reason, connection.message, agent.chart_version

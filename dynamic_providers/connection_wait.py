@@ -92,8 +92,8 @@ class ConnectionWaitProvider(configured.ConfiguredProvider):
                 err.seconds,
                 err.last_state,
             ) from err
-        assert cluster is not None
-        outs = credentials.with_route({**props, "status": cluster.get("status")}, props, cluster.get("arn"))
+        found = cluster or {}
+        outs = credentials.with_route({**props, "status": found.get("status")}, props, found.get("arn"))
         return CreateResult(f"{name}/{props[ACTIVATION_ID]}", outs)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:

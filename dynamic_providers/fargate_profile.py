@@ -43,7 +43,7 @@ IDENTITY, ADOPT = ownership.IDENTITY, ownership.ADOPT
 # Outputs only; `claim`: see fargate_takeover.CLAIM_KEY. `creation_seconds`: [after, by], when the profile this
 # resource created became ACTIVE, in seconds after EKS accepted the create; its deletion is expected to take about as
 # long, which paces the first looks of the wait for it (a profile taken over has none).
-ARN, STATUS, CLAIM, CREATION = "arn", "status", "claim", "creation_seconds"
+ARN, STATUS, CLAIM, CREATION, ACCOUNT = "arn", "status", "claim", "creation_seconds", credentials.ACCOUNT
 CLAIM_KEY = fargate_takeover.CLAIM_KEY
 
 REPLACING = (CLUSTER_NAME, PROFILE_NAME, ROLE_ARN, SELECTORS, SUBNETS, REGION)
@@ -351,8 +351,7 @@ class FargateProfileProvider(configured.ConfiguredProvider):
         read_inputs = {
             k: v
             for k, v in outputs.items()
-            if k not in (ARN, STATUS, CLAIM, CREATION, credentials.ACCOUNT)
-            and (k not in (REGION, SUBNETS) or k in props)
+            if k not in (ARN, STATUS, CLAIM, CREATION, ACCOUNT) and (k not in (REGION, SUBNETS) or k in props)
         }
         read_inputs.update({k: props[k] for k in BOOKKEEPING if k in props})
         return ReadResult(id_, outputs, read_inputs)

@@ -25,6 +25,7 @@ from pulumi_cluster_connect._plumbing import (
     kube,
     loft_api,
     owned_namespace,
+    ownership,
     progress,
     reporting,
 )
@@ -213,13 +214,20 @@ class HelmReleaseProvider(reporting.ReportingProvider):
     def _adopt(helm: helm_cli.Helm, props: Mapping[str, Any], existing: Mapping[str, Any], timeout: float) -> None:
         """A release of that name exists: ours (a create that ran before) or taken over on request."""
         name, namespace = str(props["release_name"]), str(props["namespace"])
-        ours = helm.is_ours(name, namespace, timeout)
-        if not ours and not props.get("adopt_existing"):
+        generic = "=".join(helm_cli.MARK)
+        ours = helm.is_labelled(name, namespace, f"{ownership.OWNER_KEY}={_owner_mark(props)}", timeout)
+        # Installed by a version that marked releases with the generic label alone: ours once, marked anew below.
+        ours = ours or helm.is_labelled(name, namespace, f"{generic},!{ownership.OWNER_KEY}", timeout)
+        if not ours and not ownership.adopting(props):
+            whose = (
+                "was installed by another stack or resource (another owner label)"
+                if helm.is_labelled(name, namespace, generic, timeout)
+                else f"was not installed by pulumi-cluster-connect (no release label {generic})"
+            )
             raise errors.HelmError(
                 f"install of release {name}",
-                f"a release {name!r} already exists in namespace {namespace!r} and was not installed by "
-                f"pulumi-cluster-connect (no release label {'='.join(helm_cli.MARK)}): uninstall it "
-                f"(helm uninstall {name} -n {namespace}) or set adopt_existing=True to take it over",
+                f"a release {name!r} already exists in namespace {namespace!r} and {whose}: nothing was changed; "
+                f"uninstall it (helm uninstall {name} -n {namespace}) or set adopt_existing=True to take it over",
             )
         status = str((existing.get("info") or {}).get("status") or "")
         if ours and status == "pending-install":
@@ -242,6 +250,7 @@ class HelmReleaseProvider(reporting.ReportingProvider):
                 name,
                 namespace,
                 props.get("values") or {},
+                labels={ownership.OWNER_KEY: _owner_mark(props)},
                 wait=bool(props.get("wait", True)),
                 timeout=timeout,
             )
@@ -297,6 +306,12 @@ class HelmReleaseProvider(reporting.ReportingProvider):
             owned_namespace.remove(kube.as_text(props["kubeconfig"]), namespace, timeout)
 
 
+def _owner_mark(props: Mapping[str, Any]) -> str:
+    """The owner label's value: from the resource's stable key, so another stack's release of the same name is not
+    ours. A state from before `identity` existed gets it from the program on its next update."""
+    return ownership.owner_mark(str(props.get(ownership.IDENTITY) or ""))
+
+
 # --- resource -----------------------------------------------------------------------------------------
 
 
@@ -338,6 +353,7 @@ class HelmRelease(pulumi.dynamic.Resource, module="helm", name="Release"):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         props: dict[str, Any] = {
+            ownership.IDENTITY: ownership.identity_of(f"pulumi-python:{self._resource_type_name}", resource_name, opts),
             "kubeconfig": pulumi.Output.secret(kubeconfig),
             "release_name": release_name,
             "namespace": namespace,

@@ -1,7 +1,8 @@
 """KubernetesManifest: server-side applies Kubernetes objects to the cluster of a kubeconfig, prunes, deletes."""
 
-# Longer than 400 lines because applying, the ownership check before it, pruning, reading and deleting all
-# share the lookup of an object's kind (built-in or a CRD's) and its reference; one resource reads top to bottom.
+# Longer than 400 lines because applying, the ownership check before it, pruning, reading (drift, with a dry-run
+# apply) and deleting all share the lookup of an object's kind (built-in or a CRD's), its reference and the body
+# applied; one resource reads top to bottom. What differs between a live object and a dry run is _plumbing/drift.py.
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from pulumi_cluster_connect._plumbing import errors, inputs, kube, ownership, polling, progress, reporting
+from pulumi_cluster_connect._plumbing import drift, errors, inputs, kube, ownership, polling, progress, reporting
 
 if TYPE_CHECKING:
     import lightkube
@@ -37,6 +38,24 @@ IDENTITY, ADOPT = ownership.IDENTITY, ownership.ADOPT
 # delete leaves alone objects claimed since by another create of the same objects (the replacement that
 # `pulumi up --replace` creates before deleting this one).
 CLAIM, CLAIM_KEY = "claim", f"{ownership.MARK_PREFIX}claim"
+# Output set by refresh: what differs between the declared objects and the cluster, by object reference
+# (`missing`, or `changed: <fields>`); the next up applies again. `drifted` (a flag) is what older versions set.
+DRIFT, OLD_DRIFT_FLAG = "drift", "drifted"
+ENV, GUIDE = kube.DELETE_UNREACHABLE_ENV, "docs/guides/drift-and-recovery.md"
+DEAD_KUBECONFIG = "The kubeconfig stored in the stack for this resource no longer reaches its cluster"
+READ_WAY_THROUGH = (
+    f"{DEAD_KUBECONFIG}. If the cluster's endpoint moved or its credentials changed, give the program a working "
+    "kubeconfig and run `pulumi up` (without --refresh): it takes the place of the stored one, in place, when both "
+    "name the same server or the same certificate authority; refresh works again after. If the cluster is gone, "
+    f"`{ENV}=true pulumi refresh` drops this resource from the stack and leaves its objects as they are ({GUIDE})"
+)
+DELETE_WAY_THROUGH = (
+    f"{DEAD_KUBECONFIG}, so its objects cannot be deleted through it. If this is the old copy of a replaced "
+    f"manifest (the new one is applied already) or the cluster is gone, run the command again with {ENV}=true "
+    f"(`{ENV}=true pulumi up`, or `... pulumi destroy`): the stack lets go of this resource and leaves its objects "
+    "as they are. If only the endpoint or the credentials changed and the program has a working kubeconfig, run "
+    f"`pulumi up` first, then this command again ({GUIDE})"
+)
 
 
 def _whole_numbers(node: Any) -> Any:
@@ -154,20 +173,28 @@ def check(olds: Mapping[str, Any], news: Mapping[str, Any]) -> CheckResult:
 
 def diff(olds: Mapping[str, Any], news: Mapping[str, Any]) -> DiffResult:
     changed = [key for key in INPUT_KEYS if inputs.contains_unknown(news.get(key)) or olds.get(key) != news.get(key)]
+    if changed == [inputs.TIMEOUT]:
+        changed = []
     replaces = []
-    # Another API server is another cluster: the objects must be made there and removed here. A kubeconfig
-    # still unknown (in part) or unreadable cannot say, so it only updates.
+    # Another API server is another cluster: the objects must be made there and removed here; unless both
+    # kubeconfigs trust the same certificate authority (the endpoint moved): then the new one takes the place of
+    # the old in place, which may no longer reach anything. A kubeconfig still unknown (in part) or unreadable
+    # cannot say, so it only updates.
     if "kubeconfig" in changed:
         old_server, new_server = (
             kube.server_or_none(olds.get("kubeconfig")),
             kube.server_or_none(news.get("kubeconfig")),
         )
-        if old_server is not None and new_server is not None and old_server != new_server:
+        if (
+            old_server is not None
+            and new_server is not None
+            and old_server != new_server
+            and not kube.same_cluster(olds.get("kubeconfig"), news.get("kubeconfig"))
+        ):
             replaces.append("kubeconfig")
-    if not changed and olds.get("drifted"):
-        changed = ["applied"]
-    if changed == [inputs.TIMEOUT]:
-        changed = []
+    # What refresh found (a missing object, a changed field) is applied again, however many refreshes ran since.
+    if not changed and (olds.get(DRIFT) or olds.get(OLD_DRIFT_FLAG)):
+        changed = [DRIFT]
     return DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=False)
 
 
@@ -201,19 +228,26 @@ def _marked(obj: Mapping[str, Any], marks: Mapping[str, str]) -> dict[str, Any]:
     return {**obj, "metadata": metadata}
 
 
+def _body(obj: Mapping[str, Any], namespaced: bool, marks: Mapping[str, str]) -> dict[str, Any]:
+    """What is applied: the object with our marks, in `default` when namespaced and given no namespace."""
+    body = _marked(obj, marks)
+    if namespaced and not obj["metadata"].get("namespace"):
+        body["metadata"]["namespace"] = "default"
+    return body
+
+
 def _apply_all(
     kubeconfig: str, field_manager: str, objects: Sequence[Mapping[str, Any]], marks: Mapping[str, str]
 ) -> list[str]:
     client = kube.client(kubeconfig, field_manager)
+    server = kube.server_of(kubeconfig)
     applied = []
     for obj in objects:
         resource_class = _resource_class(client, obj)
         namespaced = _is_namespaced(resource_class)
         ref = reference(obj, namespaced)
-        body = _marked(obj, marks)
-        if namespaced and not obj["metadata"].get("namespace"):
-            body["metadata"]["namespace"] = "default"
-        with kube.translated_errors(f"server-side apply of {ref}"):
+        body = _body(obj, namespaced, marks)
+        with kube.translated_errors(f"server-side apply of {ref}", server):
             client.apply(resource_class.from_dict(body), field_manager=field_manager, force=True)
         if obj.get("kind") == "CustomResourceDefinition":
             _wait_established(client, obj["metadata"]["name"])
@@ -221,7 +255,7 @@ def _apply_all(
     return applied
 
 
-def _owner_of_existing(client: lightkube.Client, obj: Mapping[str, Any]) -> tuple[str, str | None] | None:
+def _owner_of_existing(client: lightkube.Client, server: str, obj: Mapping[str, Any]) -> tuple[str, str | None] | None:
     """(reference, owner mark) of the object as it exists, None when it does not (or its kind is not served yet,
     so it cannot exist)."""
     kube.load_lightkube()
@@ -235,7 +269,7 @@ def _owner_of_existing(client: lightkube.Client, obj: Mapping[str, Any]) -> tupl
     ref = reference(obj, namespaced)
     namespace = (obj["metadata"].get("namespace") or "default") if namespaced else None
     try:
-        with kube.translated_errors(f"read of {ref}"):
+        with kube.translated_errors(f"read of {ref}", server):
             found = client.get(resource_class, obj["metadata"]["name"], namespace=namespace)
     except errors.KubernetesApiError as err:
         if kube.is_not_found(err):
@@ -249,10 +283,10 @@ def _refuse_foreign(
     kubeconfig: str, objects: Sequence[Mapping[str, Any]], mark: str, known: Sequence[str] = ()
 ) -> None:
     """Fail, before anything is applied, when an object to apply exists and is not ours (nor in our state)."""
-    client = kube.client(kubeconfig)
+    client, server = kube.client(kubeconfig), kube.server_of(kubeconfig)
     foreign, left = [], 0
     for obj in objects:
-        existing = _owner_of_existing(client, obj)
+        existing = _owner_of_existing(client, server, obj)
         if existing is None or existing[0] in known:
             continue
         ref, owner = existing
@@ -289,11 +323,13 @@ def _wait_established(client: lightkube.Client, name: str) -> None:
     )
 
 
-def _claimed_by_another(client: lightkube.Client, resource_class: Any, ref: str, claim: str | None) -> bool:
+def _claimed_by_another(
+    client: lightkube.Client, server: str, resource_class: Any, ref: str, claim: str | None
+) -> bool:
     """Whether a later create of the same objects (`pulumi up --replace`, a taint) applied them since."""
     _, _, namespace, name = split_reference(ref)
     try:
-        with kube.translated_errors(f"read of {ref}"):
+        with kube.translated_errors(f"read of {ref}", server):
             found = client.get(resource_class, name, namespace=namespace or None)
     except errors.KubernetesApiError as err:
         if kube.is_not_found(err):
@@ -311,6 +347,7 @@ def _delete_all(kubeconfig: str, refs: Sequence[str], timeout: float, claim: str
     from lightkube.types import CascadeType
 
     client = kube.client(kubeconfig)
+    server = kube.server_of(kubeconfig)
     targets = []
     for ref in reversed(refs):
         api_version, kind, namespace, name = split_reference(ref)
@@ -319,12 +356,12 @@ def _delete_all(kubeconfig: str, refs: Sequence[str], timeout: float, claim: str
             resource_class = _resource_class(client, stub)
         except LoadResourceError:
             continue  # its CRD is gone, and with it every object of the kind
-        if _claimed_by_another(client, resource_class, ref, claim):
+        if _claimed_by_another(client, server, resource_class, ref, claim):
             progress.report(f"{ref} now belongs to the resource that replaced this one: not deleting it")
             continue
         targets.append((resource_class, name, namespace or None, ref))
         try:
-            with kube.translated_errors(f"delete of {ref}"):
+            with kube.translated_errors(f"delete of {ref}", server):
                 client.delete(resource_class, name, namespace=namespace or None, cascade=CascadeType.BACKGROUND)
         except errors.KubernetesApiError as err:
             if not kube.is_not_found(err):
@@ -334,7 +371,7 @@ def _delete_all(kubeconfig: str, refs: Sequence[str], timeout: float, claim: str
         left = []
         for resource_class, name, namespace, ref in targets:
             try:
-                with kube.translated_errors(f"read of {ref}"):
+                with kube.translated_errors(f"read of {ref}", server):
                     client.get(resource_class, name, namespace=namespace)
                 left.append(ref)
             except errors.KubernetesApiError as err:
@@ -352,26 +389,53 @@ def _delete_all(kubeconfig: str, refs: Sequence[str], timeout: float, claim: str
     )
 
 
-def _existing(kubeconfig: str, refs: Sequence[str]) -> list[str]:
+def _drift(
+    kubeconfig: str, field_manager: str, objects: Sequence[Mapping[str, Any]], marks: Mapping[str, str]
+) -> dict[str, str]:
+    """What differs between the declared objects and the cluster, by reference: `missing`, or the fields a
+    server-side apply of ours would change (a dry run, so the server's own merge decides; fields only other
+    managers set are not among them)."""
     kube.load_lightkube()
     from lightkube.core.exceptions import LoadResourceError
 
-    client = kube.client(kubeconfig)
-    present = []
-    for ref in refs:
-        api_version, kind, namespace, name = split_reference(ref)
-        stub = {"apiVersion": api_version, "kind": kind, "metadata": {"name": name}}
+    client = kube.client(kubeconfig, field_manager)
+    server = kube.server_of(kubeconfig)
+    found: dict[str, str] = {}
+    for obj in objects:
         try:
-            resource_class = _resource_class(client, stub)
-            with kube.translated_errors(f"read of {ref}"):
-                client.get(resource_class, name, namespace=namespace or None)
-            present.append(ref)
+            resource_class = _resource_class(client, obj)
         except LoadResourceError:
+            found[reference(obj, bool(obj["metadata"].get("namespace")))] = f"{drift.MISSING} (its kind is not served)"
             continue
+        namespaced = _is_namespaced(resource_class)
+        ref = reference(obj, namespaced)
+        _, _, namespace, name = split_reference(ref)
+        try:
+            with kube.translated_errors(f"read of {ref}", server):
+                live = client.get(resource_class, name, namespace=namespace or None).to_dict()
         except errors.KubernetesApiError as err:
             if not kube.is_not_found(err):
                 raise
-    return present
+            found[ref] = drift.MISSING
+            continue
+        body = resource_class.from_dict(_body(obj, namespaced, marks))
+        with kube.translated_errors(f"server-side apply (dry run) of {ref}", server):
+            would_be = client.apply(body, field_manager=field_manager, force=True, dry_run=True).to_dict()
+        paths = drift.changed_paths(live, would_be)
+        if paths:
+            found[ref] = drift.describe(paths, (live.get("metadata") or {}).get("managedFields"), field_manager)
+    return found
+
+
+def _unreachable(err: errors.KubernetesApiError, letting_go: str, way_through: str) -> bool:
+    """True when the operation may let go of the resource (the cluster cannot be reached and the user said so);
+    raises the error with the way through when it may not; False for any other error (the caller raises it)."""
+    if not kube.is_unreachable(err):
+        return False
+    if kube.delete_unreachable():
+        progress.report(f"{err}; {kube.DELETE_UNREACHABLE_ENV} is set: {letting_go}")
+        return True
+    raise errors.ClusterConnectError(f"{err}. {way_through}") from err
 
 
 class KubernetesManifestProvider(reporting.ReportingProvider):
@@ -402,6 +466,9 @@ class KubernetesManifestProvider(reporting.ReportingProvider):
         if not ownership.adopting(news):
             _refuse_foreign(news["kubeconfig"], objects, mark, known=olds.get("applied", []))
         claim = str(olds.get(CLAIM) or secrets.token_hex(8))
+        old_server, server = kube.server_or_none(olds.get("kubeconfig")), kube.server_of(news["kubeconfig"])
+        if old_server not in (None, server):
+            progress.report(f"applying to {server}, the same cluster as {old_server} (the same certificate authority)")
         applied = _apply_all(news["kubeconfig"], field_manager, objects, {ownership.OWNER_KEY: mark, CLAIM_KEY: claim})
         pruned = [ref for ref in olds.get("applied", []) if ref not in applied]
         if pruned:
@@ -410,19 +477,30 @@ class KubernetesManifestProvider(reporting.ReportingProvider):
         return UpdateResult({**news, "applied": applied, CLAIM: claim})
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        refs = list(props.get("applied", []))
-        present = _existing(props["kubeconfig"], refs)
-        if refs and not present:
-            return ReadResult("", {})
-        outputs = {**props, "applied": present}
-        if present != refs:
-            outputs["drifted"] = True
-        else:
-            outputs.pop("drifted", None)
+        """Compares the cluster with the declared objects (never with what an earlier read found), so what is
+        missing or changed stays drift until an up applies it again."""
+        field_manager = props.get("field_manager") or kube.FIELD_MANAGER
+        marks = {ownership.OWNER_KEY: _mark(props), **({CLAIM_KEY: props[CLAIM]} if props.get(CLAIM) else {})}
+        try:
+            found = _drift(props["kubeconfig"], field_manager, parse_objects(props), marks)
+        except errors.KubernetesApiError as err:
+            if _unreachable(
+                err, "dropping this resource from the stack; its objects are left as they are", READ_WAY_THROUGH
+            ):
+                return ReadResult("", {})
+            raise
+        outputs = {key: value for key, value in props.items() if key not in (DRIFT, OLD_DRIFT_FLAG)}
+        if found:
+            outputs[DRIFT] = found
         return ReadResult(id_, outputs)
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
-        _delete_all(props["kubeconfig"], props.get("applied", []), _delete_timeout(props), props.get(CLAIM))
+        try:
+            _delete_all(props["kubeconfig"], props.get("applied", []), _delete_timeout(props), props.get(CLAIM))
+        except errors.KubernetesApiError as err:
+            letting_go = f"letting go of {len(props.get('applied', []))} objects, left as they are"
+            if not _unreachable(err, letting_go, DELETE_WAY_THROUGH):
+                raise
 
 
 def _mark(props: Mapping[str, Any]) -> str:

@@ -386,13 +386,13 @@ class LoftClusterConnectProvider(configured.ConfiguredProvider):
     secret_keys = ("access_key", "kubeconfig", "agent_access_key")
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        return check(olds, news, getattr(self, "_stack_config", {}))
+        return check(olds, news, self._stack_config)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         return diff(olds, news)
 
     def _api(self, props: Mapping[str, Any]) -> loft_api.LoftApi:
-        return loft_api.LoftApi.from_props(props, getattr(self, "_stack_config", {}))
+        return loft_api.LoftApi.from_props(props, self._stack_config)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         api = self._api(props)

@@ -64,13 +64,13 @@ class LoftClusterInitializedProvider(configured.ConfiguredProvider):
     secret_keys = ("access_key",)
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        return check(news, getattr(self, "_stack_config", {}))
+        return check(news, self._stack_config)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         return diff(olds, news)
 
     def _wait(self, props: Mapping[str, Any]) -> dict[str, Any]:
-        api = loft_api.LoftApi.from_props(props, getattr(self, "_stack_config", {}))
+        api = loft_api.LoftApi.from_props(props, self._stack_config)
         name = str(props["cluster_name"])
         try:
             cluster = loft_cluster_connect.wait_until_initialized(api, name, inputs.timeout_of(props, DEFAULT_TIMEOUT))
@@ -85,7 +85,7 @@ class LoftClusterInitializedProvider(configured.ConfiguredProvider):
         return UpdateResult(self._wait(news))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        api = loft_api.LoftApi.from_props(props, getattr(self, "_stack_config", {}))
+        api = loft_api.LoftApi.from_props(props, self._stack_config)
         try:
             cluster = api.get_cluster(str(props.get("cluster_name") or id_))
         except errors.LoftApiError as err:

@@ -54,7 +54,7 @@ def _read_token_secret(admin_kubeconfig: kube.Kubeconfig, namespace: str, name: 
     from lightkube.resources.core_v1 import Secret
 
     try:
-        with kube.translated_errors(f"get Secret {namespace}/{name} from {kube.server_of(admin_kubeconfig)}"):
+        with kube.translated_errors(f"get Secret {namespace}/{name}", kube.server_of(admin_kubeconfig)):
             secret = kube.client(admin_kubeconfig).get(Secret, name, namespace=namespace)
     except errors.KubernetesApiError as err:
         if kube.is_not_found(err):
@@ -110,7 +110,10 @@ class ServiceAccountKubeconfigProvider(reporting.ReportingProvider):
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         outs = self._build(props, wait=True)
-        assert outs is not None
+        if outs is None:  # the wait ends only on a Secret with a token: it is gone again
+            raise errors.ClusterConnectError(
+                f"Secret {props['namespace']}/{props['secret_name']} was deleted right after its token was filled"
+            )
         return CreateResult(f"{props['namespace']}/{props['secret_name']}", outs)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:

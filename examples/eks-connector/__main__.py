@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pulumi
 
-from pulumi_cluster_connect.components.eks_connected_cluster import EksConnectedCluster, EksConnectedClusterArgs
+from pulumi_cluster_connect.components import EksConnectedCluster, EksConnectedClusterArgs
 
 config = pulumi.Config()
 

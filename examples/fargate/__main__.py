@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pulumi
 
-from pulumi_cluster_connect.dynamic_providers.fargate_profile import FargateProfile
+from pulumi_cluster_connect.dynamic_providers import FargateProfile
 
 config = pulumi.Config()
 # With pulumi-aws the cluster and role come from resources instead, e.g. `cluster.name` and `role.arn`.

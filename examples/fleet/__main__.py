@@ -9,7 +9,7 @@ from typing import Any
 
 import pulumi
 
-from pulumi_cluster_connect.components.eks_connected_cluster import EksConnectedCluster, EksConnectedClusterArgs
+from pulumi_cluster_connect.components import EksConnectedCluster, EksConnectedClusterArgs
 from pulumi_cluster_connect.dynamic_providers import ClusterVersion, FargateProfile
 
 config = pulumi.Config()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pulumi
 
-from pulumi_cluster_connect.components.loft_connected_cluster import LoftConnectedCluster, LoftConnectedClusterArgs
+from pulumi_cluster_connect.components import LoftConnectedCluster, LoftConnectedClusterArgs
 
 config = pulumi.Config()
 # Against the sandbox, `eval "$(cluster-connect sandbox env)"` sets LOFT_URL, LOFT_ACCESS_KEY and KUBECONFIG

@@ -2,7 +2,7 @@
 
 import pulumi
 
-from pulumi_cluster_connect.dynamic_providers.cluster_version import ClusterVersion
+from pulumi_cluster_connect.dynamic_providers import ClusterVersion
 
 config = pulumi.Config()
 

@@ -22,6 +22,9 @@ class Durations:
     """How long an add-on takes to be created, updated or deleted."""
     insights_refresh: float = 0.2
     """How long StartInsightsRefresh takes to complete."""
+    rollback_node_phase: float = 1.0
+    """How long an Auto Mode cluster's rollback drifts the nodes back (the cluster ACTIVE) before the control plane
+    rolls back (UPDATING, `cluster_update`)."""
     assumed_role_session: float = 0.0
     """How long an AssumeRole session lasts, at most (0: as asked); AWS's minimum is 900 s, tests shorten it."""
 

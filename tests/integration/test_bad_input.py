@@ -74,7 +74,7 @@ def test_a_provider_error_reads_as_one_sentence_with_the_reason_and_no_secret(st
         stack.up()
     shown = everything_shown(stack, failed)
     # The first call is the check that the object is not someone else's, before anything is applied.
-    assert "read of v1/ConfigMap/default/c failed: Unreachable: ConnectError" in shown
+    assert "read of v1/ConfigMap/default/c failed on https://127.0.0.1:9: Unreachable: ConnectError" in shown
     assert GRPC_WRAPPING not in shown
     assert TRACEBACK not in shown
     assert TOKEN not in shown

@@ -18,6 +18,8 @@ from pulumi_cluster_connect.sandbox.loft import LoftControl, LoftSandbox
 from pulumi_cluster_connect.sandbox.stacks import StackFactory, TestStack
 
 TOKEN = "release-token-never-shown"
+LEGACY_MARK = ("managed-by", "pulumi-cluster-connect")
+OWNER_LABEL = "pulumi-cluster-connect/owner"
 
 
 def helm(helm_cli: Path, kube: ControlPlane, *args: str, stdin: str | None = None) -> str:
@@ -142,3 +144,40 @@ def test_a_failed_install_is_left_marked_and_the_next_up_repairs_it(
     assert found["status"] == "deployed"
     stack.destroy()
     assert release(helm_cli, kube, "broken") is None
+
+
+def test_another_stacks_release_of_the_same_name_is_refused_and_a_release_marked_the_old_way_is_remarked(
+    stacks: StackFactory, kube: ControlPlane, platform_sandbox: LoftSandbox, platform: LoftControl, helm_cli: Path
+) -> None:
+    first = stacks.inline(release_program(platform_sandbox, kube, "shared", {}))
+    first.up()
+    installed = release(helm_cli, kube, "shared")
+    assert installed is not None
+
+    second = stacks.inline(release_program(platform_sandbox, kube, "shared", {}))
+    with pytest.raises(auto.CommandError):
+        second.up()
+    assert "was installed by another stack or resource" in second.output
+    after = release(helm_cli, kube, "shared")
+    assert after is not None and after["revision"] == installed["revision"], "the other stack's release was changed"
+    assert second.resources("helm:Release") == []
+
+    first.destroy()
+    assert release(helm_cli, kube, "shared") is None
+
+    # A release an earlier version of this library installed carries only the generic label: taken as ours once,
+    # and marked with this resource's owner.
+    helm(
+        helm_cli,
+        kube,
+        *("install", "loft", "loft", "-n", "shared", "--create-namespace", "--values", "-"),
+        *("--repo", platform_sandbox.chart_repository_url, "--insecure-skip-tls-verify"),
+        *("--labels", "=".join(LEGACY_MARK)),
+        stdin=json.dumps({"agentOnly": True, "url": "127.0.0.1:9", "token": "by-hand"}),
+    )
+    first.up()
+    assert "adopting the existing release loft in namespace shared" in first.output
+    marked = helm(helm_cli, kube, "list", "-n", "shared", "--all", f"--selector={OWNER_LABEL}", "-o", "json")
+    assert [r["name"] for r in json.loads(marked)] == ["loft"]
+    first.destroy()
+    assert release(helm_cli, kube, "shared") is None

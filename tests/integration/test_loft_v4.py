@@ -241,3 +241,24 @@ def test_the_agent_chart_version_is_overridable_and_an_upgrade_waits_for_the_new
     stack.destroy()
     assert releases(helm_cli, kube, "loft-pinned") == []
     assert platform.state()["clusters"] == []
+
+
+def test_a_new_agent_goes_where_the_cli_puts_it_and_one_installed_under_the_old_default_stays(
+    stacks: StackFactory, kube: ControlPlane, platform_sandbox: LoftSandbox, platform: LoftControl, helm_cli: Path
+) -> None:
+    new = stacks.inline(component_program(platform_sandbox, kube, "fresh", namespace=None))
+    new.up()
+    assert platform.state()["agents"]["fresh"] == "vcluster-platform/loft"
+    assert [r["name"] for r in releases(helm_cli, kube, "vcluster-platform")] == ["loft"]
+    new.destroy()
+
+    # A stack from a version whose default was "loft": its agent was installed there.
+    old = stacks.inline(component_program(platform_sandbox, kube, "older", namespace="loft"))
+    old.up()
+    upgraded = stacks.inline(component_program(platform_sandbox, kube, "older", namespace=None), stack=old.stack.name)
+    assert upgraded.preview().change_summary == {"same": 5}
+    upgraded.up()
+    assert platform.state()["agents"]["older"] == "loft/loft"
+    assert [r["name"] for r in releases(helm_cli, kube, "loft")] == ["loft"]
+    upgraded.destroy()
+    assert releases(helm_cli, kube, "loft") == []

@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 import yaml
 
-from pulumi_cluster_connect._plumbing import kube
+from pulumi_cluster_connect._plumbing import errors, kube
+
+SERVER, CA = "https://admin:pw@10.0.0.1:6443/k", "certificate-authority-data"
 
 KUBECONFIG = """apiVersion: v1
 kind: Config
@@ -132,3 +134,35 @@ def test_a_kind_made_at_run_time_is_ready_once_and_then_returned_as_is() -> None
     assert kube.ready(widget) is widget
     assert kube.ready(widget) is widget
     assert widget in kube._ready
+
+
+def test_a_kubernetes_error_names_the_server_tried_without_its_credentials() -> None:
+    import httpx2
+
+    with pytest.raises(errors.KubernetesApiError) as raised, kube.translated_errors("read of v1/ConfigMap/d/c", SERVER):
+        raise httpx2.ConnectError("refused")
+    assert (
+        str(raised.value)
+        == "read of v1/ConfigMap/d/c failed on https://10.0.0.1:6443/k: Unreachable: ConnectError: refused"
+    )
+    assert kube.is_unreachable(raised.value)
+
+
+def cluster(server: str, **entries: str) -> dict[str, Any]:
+    return {
+        "current-context": "c",
+        "contexts": [{"name": "c", "context": {"cluster": "k"}}],
+        "clusters": [{"name": "k", "cluster": {"server": server, **entries}}],
+    }
+
+
+def test_two_servers_trusted_through_the_same_ca_data_are_the_same_cluster() -> None:
+    ca = "Y2VydGlmaWNhdGU="
+    assert kube.same_cluster(cluster("https://a"), cluster("https://a"))
+    assert kube.same_cluster(cluster("https://a", **{CA: ca}), cluster("https://b", **{CA: f" {ca}\n"}))
+    assert not kube.same_cluster(cluster("https://a", **{CA: ca}), cluster("https://b", **{CA: "b3RoZXI="}))
+    assert not kube.same_cluster(cluster("https://a"), cluster("https://b"))
+    assert not kube.same_cluster(
+        cluster("https://a", **{CA: "not base64!"}), cluster("https://b", **{CA: "not base64!"})
+    )
+    assert not kube.same_cluster(None, cluster("https://a"))

@@ -125,3 +125,44 @@ def test_applied_objects_carry_the_owner_mark_and_keep_their_annotations() -> No
     marked = manifest._marked(annotated, {ownership.OWNER_KEY: "m", manifest.CLAIM_KEY: "c"})
     assert marked["metadata"]["annotations"] == {"team": "x", ownership.OWNER_KEY: "m", manifest.CLAIM_KEY: "c"}
     assert metadata["annotations"] == {"team": "x"}, "the input is not changed"
+
+
+def with_ca(kubeconfig: str, server: str, ca: str | None) -> str:
+    data = yaml.safe_load(kubeconfig)
+    data["clusters"][0]["cluster"] = {"server": server, **({"certificate-authority-data": ca} if ca else {})}
+    return yaml.safe_dump(data)
+
+
+CA = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg=="
+OTHER_CA = "LS0tLS1CRUdJTiBPVEhFUi0tLS0tCg=="
+
+
+def test_a_moved_endpoint_trusted_through_the_same_ca_updates_in_place() -> None:
+    olds = {"kubeconfig": with_ca(KUBECONFIG, "https://10.0.0.1:6443", CA), "objects": [CONFIGMAP]}
+    moved = with_ca(KUBECONFIG, "https://new.example:443", CA)
+    result = manifest.diff(olds, {"kubeconfig": moved, "objects": [CONFIGMAP]})
+    assert result.changes is True and result.replaces == []
+
+
+def test_a_moved_endpoint_with_another_or_no_ca_replaces() -> None:
+    olds = {"kubeconfig": with_ca(KUBECONFIG, "https://10.0.0.1:6443", CA), "objects": [CONFIGMAP]}
+    for ca in (OTHER_CA, None):
+        moved = with_ca(KUBECONFIG, "https://new.example:443", ca)
+        assert manifest.diff(olds, {"kubeconfig": moved, "objects": [CONFIGMAP]}).replaces == ["kubeconfig"]
+
+
+def test_drift_found_by_refresh_updates_however_many_refreshes_ran() -> None:
+    olds = {
+        "kubeconfig": KUBECONFIG,
+        "objects": [CONFIGMAP],
+        "applied": ["v1/ConfigMap/ns/a"],
+        manifest.DRIFT: {"v1/ConfigMap/ns/a": "missing"},
+    }
+    assert manifest.diff(olds, {"kubeconfig": KUBECONFIG, "objects": [CONFIGMAP]}).changes is True
+
+
+def test_drift_updates_even_when_only_the_timeout_changed_besides() -> None:
+    olds = {"kubeconfig": KUBECONFIG, "objects": [CONFIGMAP], manifest.DRIFT: {"v1/ConfigMap/ns/a": "missing"}}
+    news = {"kubeconfig": KUBECONFIG, "objects": [CONFIGMAP], "timeout_seconds": 60.0}
+    assert manifest.diff(olds, news).changes is True
+    assert manifest.diff({k: v for k, v in olds.items() if k != manifest.DRIFT}, news).changes is False

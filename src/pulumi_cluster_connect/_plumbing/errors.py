@@ -37,16 +37,20 @@ class AwsApiError(ClusterConnectError):
 
 
 class StatusError(ClusterConnectError):
-    def __init__(self, action: str, reason: str, message: str, status: int | None = None) -> None:
+    def __init__(
+        self, action: str, reason: str, message: str, status: int | None = None, server: str | None = None
+    ) -> None:
         self.action = action
         self.reason = reason
         self.message = message
         self.status = status
-        super().__init__(f"{action} failed: {reason}: {message}")
+        self.server = server
+        where = f" on {server}" if server else ""
+        super().__init__(f"{action} failed{where}: {reason}: {message}")
 
 
 class KubernetesApiError(StatusError):
-    pass
+    """`server` is the API server URL tried (never credentials: kube.server_for_messages strips them)."""
 
 
 class LoftApiError(StatusError):

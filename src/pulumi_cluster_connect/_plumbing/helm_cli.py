@@ -122,9 +122,10 @@ class Helm:
         found: dict[str, Any] = json.loads(out)
         return found
 
-    def is_ours(self, name: str, namespace: str, timeout: float) -> bool:
+    def is_labelled(self, name: str, namespace: str, selector: str, timeout: float) -> bool:
+        """Whether the release's labels match `selector` (Kubernetes label selector syntax, `!key` included)."""
         args = ["list", "--namespace", namespace, "--all", "--filter", f"^{re.escape(name)}$"]
-        args += ["--selector", "=".join(MARK), "-o", "json"]
+        args += ["--selector", selector, "-o", "json"]
         return bool(json.loads(self.run(f"helm list {name}", args, timeout) or "[]"))
 
     def releases_in(self, namespace: str, timeout: float) -> list[dict[str, Any]]:
@@ -133,11 +134,20 @@ class Helm:
         return found
 
     def upgrade_install(
-        self, chart: ChartSource, name: str, namespace: str, values: Mapping[str, Any], *, wait: bool, timeout: float
+        self,
+        chart: ChartSource,
+        name: str,
+        namespace: str,
+        values: Mapping[str, Any],
+        *,
+        labels: Mapping[str, str],
+        wait: bool,
+        timeout: float,
     ) -> dict[str, Any]:
-        """`helm upgrade --install`, labelled with MARK; the release as Helm answers it."""
+        """`helm upgrade --install`, labelled with MARK and `labels`; the release as Helm answers it."""
+        marks = ",".join("=".join(pair) for pair in (MARK, *labels.items()))
         args = ["upgrade", name, chart.chart, "--install", "--namespace", namespace]
-        args += ["--labels", "=".join(MARK), "--timeout", f"{int(timeout)}s", "-o", "json"]
+        args += ["--labels", marks, "--timeout", f"{int(timeout)}s", "-o", "json"]
         if chart.repository:
             args += ["--repo", chart.repository]
         if chart.repository_ca_data:

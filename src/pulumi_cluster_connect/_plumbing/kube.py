@@ -6,10 +6,14 @@ it; every caller gets its own copy.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
 import copy
 import functools
+import hashlib
 import importlib
+import os
 import pkgutil
 import threading
 from collections.abc import Iterator, Mapping
@@ -249,19 +253,44 @@ def client(kubeconfig: Kubeconfig, field_manager: str = FIELD_MANAGER, timeout: 
 
 
 @contextlib.contextmanager
-def translated_errors(action: str) -> Iterator[None]:
-    """Turn lightkube's and httpx's exceptions into KubernetesApiError with the API server's Status."""
+def translated_errors(action: str, server: str | None = None) -> Iterator[None]:
+    """Turn lightkube's and httpx's exceptions into KubernetesApiError with the API server's Status; the message
+    names `server` (the URL tried: pass `server_of(kubeconfig)`), without any credentials in it."""
     load_lightkube()
     import httpx2
     from lightkube.core.exceptions import ApiError
 
+    where = server_for_messages(server) if server else None
     try:
         yield
     except ApiError as err:
         reason, message = errors.status_reason_and_message(err.status.to_dict(), f"HTTP {err.status.code}")
-        raise errors.KubernetesApiError(action, reason, message, err.status.code) from err
+        raise errors.KubernetesApiError(action, reason, message, err.status.code, where) from err
     except httpx2.HTTPError as err:
-        raise errors.KubernetesApiError(action, "Unreachable", f"{type(err).__name__}: {err}") from err
+        raise errors.KubernetesApiError(action, UNREACHABLE, f"{type(err).__name__}: {err}", None, where) from err
+
+
+UNREACHABLE = "Unreachable"
+# Set to true, it lets a refresh drop, and a delete let go of, a resource whose stored kubeconfig no longer reaches
+# its cluster (pulumi-kubernetes has PULUMI_K8S_DELETE_UNREACHABLE for the same). docs/guides/drift-and-recovery.md.
+DELETE_UNREACHABLE_ENV = "PULUMI_CLUSTER_CONNECT_DELETE_UNREACHABLE"
+
+
+def is_unreachable(err: BaseException) -> bool:
+    """Whether the stored kubeconfig no longer works at all: no connection to its server, or its credentials
+    rejected (401). Forbidden (403) is not: the cluster answered and knows who asked."""
+    return isinstance(err, errors.KubernetesApiError) and (err.reason == UNREACHABLE or err.status == 401)
+
+
+def delete_unreachable() -> bool:
+    return os.environ.get(DELETE_UNREACHABLE_ENV, "").strip().lower() in ("1", "true", "yes")
+
+
+def server_for_messages(server: str) -> str:
+    """The URL without any user:password part (a kubeconfig's server could carry one)."""
+    scheme, sep, rest = server.partition("://")
+    _host, at, path = rest.partition("@") if "@" in rest.split("/", 1)[0] else ("", "", rest)
+    return f"{scheme}{sep}{path}" if at else server
 
 
 def is_not_found(err: BaseException) -> bool:
@@ -281,3 +310,33 @@ def server_or_none(kubeconfig: object) -> str | None:
         return server_of(kubeconfig)  # type: ignore[arg-type]
     except ValueError:
         return None
+
+
+def _current_cluster(kubeconfig: object) -> Mapping[str, Any]:
+    data = parse_kubeconfig(kubeconfig)
+    context = _named(data.get("contexts"), "contexts")[data["current-context"]]["context"]
+    return dict(_named(data.get("clusters"), "clusters")[context["cluster"]]["cluster"])
+
+
+def ca_fingerprint(kubeconfig: object) -> str | None:
+    """The SHA-256 of the current cluster's certificate-authority-data, or None (no CA data: a CA file, the system's
+    CAs or insecure-skip-tls-verify; or not a usable kubeconfig). Never raises: diff calls it."""
+    try:
+        data = _current_cluster(kubeconfig).get("certificate-authority-data")
+        if not isinstance(data, str) or not data.strip():
+            return None
+        return hashlib.sha256(base64.b64decode("".join(data.split()), validate=True)).hexdigest()
+    except (ValueError, binascii.Error, KeyError, TypeError, AttributeError):
+        return None
+
+
+def same_cluster(old: object, new: object) -> bool:
+    """Whether two kubeconfigs name the same cluster: the same server, or servers trusted through the same
+    certificate authority (an endpoint moved, a load balancer put in front). Never raises."""
+    old_server, new_server = server_or_none(old), server_or_none(new)
+    if old_server is None or new_server is None:
+        return False
+    if old_server == new_server:
+        return True
+    old_ca = ca_fingerprint(old)
+    return old_ca is not None and old_ca == ca_fingerprint(new)

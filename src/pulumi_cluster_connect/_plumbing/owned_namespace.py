@@ -17,14 +17,14 @@ def ensure(kubeconfig: str, namespace: str) -> bool:
     from lightkube.resources.core_v1 import Namespace
 
     try:
-        with kube.translated_errors(f"get Namespace {namespace}"):
+        with kube.translated_errors(f"get Namespace {namespace}", kube.server_of(kubeconfig)):
             existing = client.get(Namespace, namespace)
         labels = (existing.metadata.labels if existing.metadata else None) or {}
         return labels.get(NAMESPACE_MARK[0]) == NAMESPACE_MARK[1]
     except errors.KubernetesApiError as err:
         if not kube.is_not_found(err):
             raise
-    with kube.translated_errors(f"create Namespace {namespace}"):
+    with kube.translated_errors(f"create Namespace {namespace}", kube.server_of(kubeconfig)):
         client.create(Namespace(metadata=ObjectMeta(name=namespace, labels=dict([NAMESPACE_MARK]))))
     return True
 
@@ -36,7 +36,7 @@ def remove(kubeconfig: str, namespace: str, timeout: float) -> None:
 
     def present() -> bool:
         try:
-            with kube.translated_errors(f"get Namespace {namespace}"):
+            with kube.translated_errors(f"get Namespace {namespace}", kube.server_of(kubeconfig)):
                 client.get(Namespace, namespace)
         except errors.KubernetesApiError as err:
             if kube.is_not_found(err):
@@ -45,7 +45,7 @@ def remove(kubeconfig: str, namespace: str, timeout: float) -> None:
         return True
 
     try:
-        with kube.translated_errors(f"delete Namespace {namespace}"):
+        with kube.translated_errors(f"delete Namespace {namespace}", kube.server_of(kubeconfig)):
             client.delete(Namespace, namespace)
     except errors.KubernetesApiError as err:
         if not kube.is_not_found(err):
