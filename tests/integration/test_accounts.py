@@ -174,3 +174,38 @@ def test_a_wait_outlives_sessions_shorter_than_it(
     assert profiles_in("apps", "slow") == []
     assert "expired" not in stack.output.lower()
     assert json.dumps(dev) not in stack.output
+
+
+def test_a_profile_that_now_reaches_another_account_is_refused_at_update_and_changes_nothing(
+    stacks: StackFactory, world: dict[str, Any]
+) -> None:
+    """A profile's account is not in the inputs: diff shows an update, and the update asks STS and refuses."""
+    settings = {"profile": "dev"}
+
+    def program() -> None:
+        RegisteredCluster(
+            "edge",
+            connector_provider="OTHER",
+            role_arn=world["seeded"][accounts.DEV]["connectorRoleArn"],
+            profile=settings["profile"],
+        )
+
+    stack = stacks.inline(program)
+    stack.up()
+    assert registered_in("edge") == [accounts.DEV]
+
+    settings["profile"] = "staging"
+    assert stack.preview().change_summary == {"same": 1, "update": 1}
+    with pytest.raises(auto.CommandError):
+        stack.up()
+    assert (
+        f"lives in account {accounts.DEV}, and its new profile/assume_roles reach account {accounts.STAGING}: "
+        "nothing was changed"
+    ) in stack.output
+    [state] = stack.resources("RegisteredCluster")
+    assert (state["outputs"]["profile"], state["outputs"]["account_id"]) == ("dev", accounts.DEV)
+    assert registered_in("edge") == [accounts.DEV]
+
+    settings["profile"] = "dev"
+    stack.destroy()
+    assert registered_in("edge") == []
