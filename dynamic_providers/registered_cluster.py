@@ -221,15 +221,15 @@ class RegisteredClusterProvider(configured.ConfiguredProvider):
         result = diff_registration(olds, news, now=time.time(), region_now=region_now)
         if region_now is not None:
             progress.report(aws.moved_message(f"registration {olds.get(CLUSTER_NAME)}", olds.get(REGION), region_now))
-        moved = credentials.moved_account_message(f"registration {olds.get(CLUSTER_NAME)}", olds, news)
-        if moved:
-            progress.report(moved)
+        route_line = credentials.route_message(f"registration {olds.get(CLUSTER_NAME)}", olds, news)
+        if route_line:
+            progress.report(route_line)
         if "status" in (result.replaces or []):
             progress.report(
                 f"registration {olds.get(CLUSTER_NAME)}: EKS reported it FAILED (its activation expired at "
                 f"{olds.get('activation_expiry')} without a connection); re-registering"
             )
-        elif result.changes and not result.replaces:
+        elif result.changes and not result.replaces and expired_unconnected(olds, time.time()):
             progress.report(
                 f"registration {olds.get(CLUSTER_NAME)}: its activation expired at {olds.get('activation_expiry')} "
                 "and the state has not seen it connect; `up` asks EKS, and re-registers it on the next `up` unless "

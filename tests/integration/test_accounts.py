@@ -64,6 +64,8 @@ def test_a_registration_moves_with_its_account_and_stays_for_another_route_into_
         {**world["prod_chain"][1], "session_name": "ops"},
     ]
     assert stack.preview().change_summary == {"same": 1, "update": 1}
+    assert f"registration edge: another route into account {accounts.PROD}; the update records it" in stack.output
+    assert "activation expired" not in stack.output
     stack.up()
     [state] = stack.resources("RegisteredCluster")
     assert state["outputs"]["assume_roles"][1]["session_name"] == "ops"

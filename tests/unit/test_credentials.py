@@ -284,3 +284,20 @@ def test_a_resource_profile_s_region_is_where_diff_expects_it(tmp_path: Any, mon
     olds = {"region": "eu-central-1", "profile": "spoke"}
     assert aws.moved_region(olds, {"profile": "spoke"}, "region", {}) is None
     assert aws.moved_region(olds, {}, "region", {}) == "us-east-1"
+
+
+def test_the_preview_says_what_a_route_change_does() -> None:
+    olds = state()
+    same = {"assume_roles": [{"role_arn": SPOKE_ADMIN}]}
+    assert credentials.route_message("registration edge", olds, same) == (
+        "registration edge: another route into account 222222222222; the update records it and changes nothing in AWS"
+    )
+    assert credentials.route_message("x", olds, {"profile": "p"}) == (
+        "x: another route into account 222222222222; the update records it and changes nothing in AWS, once STS "
+        "confirms the new route reaches it"
+    )
+    moved = credentials.route_message("x", olds, {"assume_roles": [{"role_arn": OTHER}]})
+    assert (
+        moved == "x lives in account 222222222222; `assume_roles` now leads to account 333333333333: replacing it there"
+    )
+    assert credentials.route_message("x", olds, {"assume_roles": olds["assume_roles"]}) is None

@@ -229,11 +229,17 @@ def identity_changes(olds: Mapping[str, Any], news: Mapping[str, Any]) -> tuple[
     return [], changed
 
 
-def moved_account_message(what: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> str | None:
-    """The preview line for a resource that the route's new last role moves to another account, or None."""
+def route_message(what: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> str | None:
+    """The preview line for a route that changed: a move to another account (a replacement), or another way into
+    the account the state records (an update that records it); None when the route is the same."""
+    replaces, changes = identity_changes(olds, news)
     recorded, now = olds.get(ACCOUNT), account_offline(news)
-    if isinstance(recorded, str) and now is not None and now != recorded:
+    if replaces and now is not None:
         return f"{what} lives in account {recorded}; `assume_roles` now leads to account {now}: replacing it there"
+    if changes and not replaces:
+        where = f"account {recorded}" if isinstance(recorded, str) else "its account"
+        checked = "" if now is not None else ", once STS confirms the new route reaches it"
+        return f"{what}: another route into {where}; the update records it and changes nothing in AWS{checked}"
     return None
 
 
