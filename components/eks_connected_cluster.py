@@ -156,7 +156,7 @@ class EksConnectedCluster(pulumi.ComponentResource):
         _validate(name, args)
         # An aws.Provider in `opts` serves the pulumi-aws children (the agent role); ours need the route as inputs.
         has_route = args.get("profile") is not None or args.get("assume_roles") is not None
-        credentials.refuse_aws_provider("EksConnectedCluster", name, opts, allowed=has_route)
+        credentials.refuse_aws_provider("EksConnectedCluster", name, opts, allowed=has_route, component=True)
         profile, assume_roles = args.get("profile"), args.get("assume_roles")
         super().__init__(TYPE_TOKEN, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)

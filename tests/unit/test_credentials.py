@@ -241,7 +241,10 @@ def mocked() -> Iterator[Mocks]:
 
 def test_an_aws_provider_given_to_a_resource_is_refused_before_anything_is_made(mocked: Mocks) -> None:
     spoke = AwsProvider("spoke")
-    with pytest.raises(arguments.ArgumentsError, match=r"opts.provider carry an aws.Provider.*assume_roles"):
+    refused = (
+        r"FargateProfile p: opts\.provider carries an aws\.Provider, which would be ignored \(nothing was created\)"
+    )
+    with pytest.raises(arguments.ArgumentsError, match=refused + ".*assume_roles"):
         fargate_profile.FargateProfile(
             "p",
             cluster_name="apps",

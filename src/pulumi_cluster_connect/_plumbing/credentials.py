@@ -1,5 +1,6 @@
-"""Whose credentials a resource uses: its `profile` and `assume_roles` inputs, checked, compared and turned into
-refreshing credentials (botocore's AssumeRoleCredentialFetcher per role, chained in order).
+"""Whose credentials a resource uses: its `profile` and `assume_roles` inputs, checked, compared, made into sessions.
+
+Each role is botocore's AssumeRoleCredentialFetcher behind DeferredRefreshableCredentials, chained in order.
 
 A resource's route to its account is recorded in its state with the account its objects live in (`account_id`,
 read from the ARNs AWS returns), so `diff` decides identity from the state without the network: the account a
@@ -83,20 +84,28 @@ def _aws_providers(opts: pulumi.ResourceOptions | None) -> list[str]:
     return found
 
 
-def refuse_aws_provider(kind: str, name: str, opts: pulumi.ResourceOptions | None, *, allowed: bool = False) -> None:
+def refuse_aws_provider(
+    kind: str, name: str, opts: pulumi.ResourceOptions | None, *, allowed: bool = False, component: bool = False
+) -> None:
     """An aws.Provider given to our resources is refused before anything is made: a dynamic resource cannot read
     its credentials (pulumi/pulumi-aws#4821), and ignoring it would act in the ambient account. `allowed`: a
-    component with its own route passes the provider to its pulumi-aws children."""
+    `component` with its own route passes the provider to its pulumi-aws children."""
     found = _aws_providers(opts)
     if not found or allowed:
         return
-    reason = (
-        "an aws.Provider cannot give this resource its credentials (pulumi/pulumi-aws#4821): pass the same "
-        "`assume_roles` (or `profile`) as inputs instead"
-    )
+    what = f"{' and '.join(found)} {'carries' if len(found) == 1 else 'carry'} an aws.Provider"
+    if component:
+        reason = (
+            "its AWS calls cannot take an aws.Provider's credentials (pulumi/pulumi-aws#4821): give it the provider's "
+            "`assume_roles` (or `profile`) as well; the provider still serves its pulumi-aws children"
+        )
+    else:
+        reason = (
+            "a dynamic resource cannot take an aws.Provider's credentials (pulumi/pulumi-aws#4821): pass the "
+            "provider's `assume_roles` (or `profile`) as inputs instead"
+        )
     raise arguments.ArgumentsError(
-        f"{kind} {name}: {' and '.join(found)} carry an aws.Provider, which {kind} cannot use (nothing was created): "
-        "pass the provider's `assume_roles` or `profile` to it as inputs instead",
+        f"{kind} {name}: {what}, which would be ignored (nothing was created): {reason}",
         [{"property_path": where, "reason": reason} for where in found],
     )
 
