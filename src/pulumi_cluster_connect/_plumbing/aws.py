@@ -232,14 +232,18 @@ def verify_route(
     if all(news.get(k) == olds.get(k) for k in credentials.ROUTE_KEYS):
         return
     recorded = olds.get(credentials.ACCOUNT)
-    if not isinstance(recorded, str):
+    how = (
+        "name a role in account {reached} as the last of `assume_roles` (a replacement), or run `pulumi up "
+        "--replace` on it"
+    )
+    if not isinstance(recorded, str):  # a state from before the account was recorded
         recorded = caller_account(region, stack_config, credentials.route_of(olds))
+        how = "run `pulumi refresh` (it records the account), then " + how
     reached = caller_account(region, stack_config, credentials.route_of(news))
     if reached != recorded:
         raise errors.ClusterConnectError(
             f"{what} lives in account {recorded}, and its new profile/assume_roles reach account {reached}: "
-            f"nothing was changed. To move it, name a role in account {reached} as the last of `assume_roles` "
-            "(a replacement), or run `pulumi up --replace` on it"
+            f"nothing was changed. To move it, {how.format(reached=reached)}"
         )
 
 
