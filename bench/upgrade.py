@@ -1,13 +1,15 @@
-"""Benchmark: how close a three-step ClusterVersion upgrade comes to the sum of its EKS update durations.
+"""Benchmark: how close a three-step ClusterVersion upgrade, and then a rollback, come to their EKS update durations.
 
     ratio = (wall time of `pulumi up` 1.29 -> 1.32  -  wall time of an up with nothing to do) / (3 x u)
+    rollback ratio = (wall time of `pulumi up` 1.32 -> 1.31 (a VersionRollback)  -  the same idle up) / u
 
 with u the sandbox's update duration; the goal is ratio <= 1.10 at u = 5 s. The readiness checks run as they do
 for users: the cluster has three add-ons (vpc-cni, coredns, kube-proxy at versions that run on 1.29 to 1.32),
 each step reads EKS's upgrade insights and the add-ons' compatible versions, and the insights of every step
-after the first are refreshed (the sandbox's refresh takes its default `insights_refresh` duration). Also prints
-the API calls per step. Runs the real engine (built by tools/pulumi/build.sh) against an in-process AwsSandbox
-seeded as the demo is.
+after the first are refreshed (the sandbox's refresh takes its default `insights_refresh` duration). The rollback
+reads EKS's rules first (the update history, the cluster), its ROLLBACK_READINESS insights, the add-ons against
+1.31, the node groups and the Fargate profiles. Also prints the API calls per step. Runs the real engine (built by
+tools/pulumi/build.sh) against an in-process AwsSandbox seeded as the demo is.
 
     .venv/bin/python bench/upgrade.py [--update-seconds 5]
 """
@@ -50,6 +52,7 @@ READINESS_CALLS = (
     "DescribeAddonVersions",
     "ListNodegroups",
 )
+ROLLBACK_CALLS = (*READINESS_CALLS, "ListUpdates", "DescribeUpdate", "DescribeClusterVersions", "ListFargateProfiles")
 
 
 def program(version: str) -> Callable[[], None]:
@@ -107,8 +110,12 @@ def main() -> None:
             control.reset_calls()
             upgrade = timed(factory.inline(program("1.32"), stack="bench").up)
             calls = control.calls()
+            assert eks.describe_cluster(name=CLUSTER)["cluster"]["version"] == "1.32"
+            control.reset_calls()
+            rollback = timed(factory.inline(program("1.31"), stack="bench").up)
+            rollback_calls = control.calls()
 
-        assert eks.describe_cluster(name=CLUSTER)["cluster"]["version"] == "1.32"
+        assert eks.describe_cluster(name=CLUSTER)["cluster"]["version"] == "1.31"
         idle_median = statistics.median(idle)
         ratio = (upgrade - idle_median) / (STEPS * u)
         verdict = "met" if ratio <= GOAL else "MISSED"
@@ -120,6 +127,12 @@ def main() -> None:
         print(f"ratio                     : {ratio:.3f} (goal <= {GOAL:.2f}: {verdict})")
         print(f"DescribeUpdate calls/step : {calls.get('DescribeUpdate', 0) / STEPS:.1f}")
         print(f"readiness calls (all)     : {sum(readiness_calls.values())} {readiness_calls}")
+        rollback_ratio = (rollback - idle_median) / u
+        rollback_verdict = "met" if rollback_ratio <= GOAL else "MISSED"
+        checks = {op: rollback_calls[op] for op in ROLLBACK_CALLS if rollback_calls.get(op)}
+        print(f"up 1.32 -> 1.31, rollback : {rollback:.2f} s")
+        print(f"rollback ratio            : {rollback_ratio:.3f} (goal <= {GOAL:.2f}: {rollback_verdict})")
+        print(f"rollback reads (all)      : {sum(checks.values())} {checks}")
     finally:
         sandbox.stop()
 

@@ -1,4 +1,4 @@
-"""What stands in the way of one EKS minor-version step: EKS's upgrade insights and the installed add-ons' versions."""
+"""What stands in the way of one EKS minor-version step, up or back: readiness insights and the add-ons' versions."""
 
 from __future__ import annotations
 
@@ -9,12 +9,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from pulumi_cluster_connect._plumbing import errors, polling, progress
+from pulumi_cluster_connect._plumbing import aws, errors, polling, progress
 
 if TYPE_CHECKING:
     from mypy_boto3_eks import EKSClient
 
 UPGRADE_READINESS: Literal["UPGRADE_READINESS"] = "UPGRADE_READINESS"
+ROLLBACK_READINESS: Literal["ROLLBACK_READINESS"] = "ROLLBACK_READINESS"
+Category = Literal["UPGRADE_READINESS", "ROLLBACK_READINESS"]
 # Codes that say "you may not look", not "something is wrong": the check is reported as not done and the step
 # goes on, since EKS itself still enforces its insights when the step starts.
 NOT_ALLOWED_CODES = frozenset({"AccessDeniedException", "AccessDenied", "UnauthorizedOperation"})
@@ -136,10 +138,10 @@ class Checker:
     cluster: str
     deadline: float
 
-    def insights(self, target: str) -> list[Mapping[str, Any]]:
-        """The summaries of the UPGRADE_READINESS insights for the target minor."""
+    def insights(self, target: str, category: Category = UPGRADE_READINESS) -> list[Mapping[str, Any]]:
+        """The summaries of the insights of `category` for the target minor."""
         pages = self.eks.get_paginator("list_insights").paginate(
-            clusterName=self.cluster, filter={"categories": [UPGRADE_READINESS], "kubernetesVersions": [target]}
+            clusterName=self.cluster, filter={"categories": [category], "kubernetesVersions": [target]}
         )
         return [i for page in pages for i in page.get("insights") or []]
 
@@ -148,9 +150,14 @@ class Checker:
         try:
             self.eks.start_insights_refresh(clusterName=self.cluster)
             what = f"EKS cluster {self.cluster} insights refresh"
+            # A throttling or 5xx storm delays the wait instead of failing it (within the deadline).
             done = polling.wait_for(
                 what,
-                lambda: self.eks.describe_insights_refresh(clusterName=self.cluster),
+                lambda: aws.patiently(
+                    lambda: self.eks.describe_insights_refresh(clusterName=self.cluster),
+                    what,
+                    max(0.0, self.deadline - time.monotonic()),
+                ),
                 state_of=lambda r: str(r.get("status")),
                 done=lambda r: r.get("status") != "IN_PROGRESS",
                 timeout=max(0.0, min(REFRESH_TIMEOUT, self.deadline - time.monotonic())),
@@ -167,36 +174,47 @@ class Checker:
             return f"EKS could not refresh its insights ({reason}); the last evaluation was used"
         return None
 
-    def read(self, target: str, *, stale_before: float | None = None, refresh_errors: bool = True) -> Readiness:
+    def read(
+        self,
+        target: str,
+        *,
+        stale_before: float | None = None,
+        refresh_errors: bool = True,
+        category: Category = UPGRADE_READINESS,
+    ) -> Readiness:
         """Insights and add-ons for the step to `target`. Insights last evaluated before `stale_before` (epoch
         seconds: when this run's previous step started) are refreshed first; ERROR insights are refreshed once
-        (`refresh_errors`) so that a finding already fixed does not block on an old evaluation."""
+        (`refresh_errors`) so that a finding already fixed does not block on an old evaluation. For a rollback
+        (ROLLBACK_READINESS) an UNKNOWN insight blocks as an ERROR does: one revision of EKS's guide says so, and a
+        check EKS could not evaluate is no evidence that rolling back is safe."""
         readiness = Readiness(target)
+        blocking_statuses = ("ERROR", "UNKNOWN") if category == ROLLBACK_READINESS else ("ERROR",)
         try:
-            summaries = self.insights(target)
+            summaries = self.insights(target, category)
             refreshed = False
             times = [_when(i.get("lastRefreshTime")) for i in summaries]
             if stale_before is not None and (not summaries or any(t is None or t <= stale_before for t in times)):
                 note = self.refresh()
                 refreshed = True
                 readiness.notes += [note] if note else []
-                summaries = self.insights(target)
-            if refresh_errors and not refreshed and any(_status(i) == "ERROR" for i in summaries):
+                summaries = self.insights(target, category)
+            if refresh_errors and not refreshed and any(_status(i) in blocking_statuses for i in summaries):
                 note = self.refresh()
                 readiness.notes += [note] if note else []
-                summaries = self.insights(target)
+                summaries = self.insights(target, category)
             for summary in summaries:
                 status = _status(summary)
                 if status == "PASSING":
                     continue
                 insight = self.eks.describe_insight(clusterName=self.cluster, id=summary["id"])["insight"]
-                by_status = {"ERROR": readiness.errors, "WARNING": readiness.warnings}
+                by_status = {s: readiness.errors for s in blocking_statuses} | {"WARNING": readiness.warnings}
                 by_status.get(status, readiness.unknown).append(insight)
         except errors.AwsApiError as err:
             if err.code not in NOT_ALLOWED_CODES:
                 raise
+            kind = "rollback" if category == ROLLBACK_READINESS else "upgrade"
             readiness.notes.append(
-                f"could not read EKS's upgrade insights ({err.code}: {err.message}); EKS still enforces them"
+                f"could not read EKS's {kind} insights ({err.code}: {err.message}); EKS still enforces them"
             )
         try:
             readiness.lagging_addons = self.lagging_addons(target)

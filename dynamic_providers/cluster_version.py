@@ -1,7 +1,9 @@
-"""ClusterVersion: the Kubernetes version of an existing EKS cluster, upgraded one minor version at a time."""
+"""ClusterVersion: the Kubernetes version of an existing EKS cluster, upgraded one minor version at a time, or rolled
+back one minor when EKS allows it."""
 
-# Longer than 400 lines because the stepping run (_Run: wait out, check readiness, step, await) belongs with
-# the provider that drives it; readiness rules live in _upgrade_readiness.py.
+# Longer than 400 lines because the stepping run (_Run: wait out, check readiness, step or roll back, await) belongs
+# with the provider that drives it; readiness rules live in _upgrade_readiness.py, rollback rules in
+# _rollback_rules.py.
 
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ from pulumi.dynamic import (
 
 from pulumi_cluster_connect._plumbing import aws, configured, errors, inputs, polling, progress
 
+from . import _rollback_rules as rollback_rules
 from . import _upgrade_readiness as readiness
 
 if TYPE_CHECKING:
@@ -43,6 +46,10 @@ MAX_ATTEMPTS = 20
 # Keep what the user configured on an add-on; apply only the new version.
 RESOLVE_CONFLICTS: Literal["PRESERVE"] = "PRESERVE"
 FINAL_FAILURES = ("Failed", "Cancelled")
+VERSION_TYPES = ("VersionUpdate", "VersionRollback")
+ROLLBACK_TIMEOUT = "rollback_timeout_minutes"
+# rollbackConfig.timeoutMinutes: how long an Auto Mode rollback may take to roll the nodes back (EKS's bounds).
+ROLLBACK_TIMEOUT_RANGE = (120, 10080)
 
 # Version updates take about the same time (8-10 minutes on EKS, seconds in the sandbox): after the first step of
 # the deployment, later steps look where it ended (pacing). An update this run joined midway (another client's,
@@ -50,6 +57,8 @@ FINAL_FAILURES = ("Failed", "Cancelled")
 # cold schedule, every 0.5 s, then every 5% of the time waited.
 VERSION_UPDATE_PACE = polling.Lifecycle(kind="EKS cluster version update", floor=0.5)
 JOINED_UPDATE_PACE = polling.Lifecycle(floor=0.5, look_at_start=True)
+# A rollback of an Auto Mode cluster rolls the nodes back first, for up to days: its own kind, not an upgrade's prior.
+ROLLBACK_PACE = polling.Lifecycle(kind="EKS cluster version rollback", floor=0.5)
 ADDON_UPDATE_PACE = polling.Lifecycle(kind="EKS add-on update", floor=0.5)
 CLUSTER_PACE = polling.Lifecycle(floor=0.5)
 
@@ -64,6 +73,24 @@ def parse_version(value: str) -> tuple[int, int]:
 def next_minor(version: str) -> str:
     major, minor = parse_version(version)
     return f"{major}.{minor + 1}"
+
+
+def previous_minor(version: str) -> str:
+    major, minor = parse_version(version)
+    return f"{major}.{minor - 1}"
+
+
+def minors_below(current: str, target: str) -> int:
+    """How many minors `target` is below `current` (0 or less when it is not below)."""
+    (major, minor), (target_major, target_minor) = parse_version(current), parse_version(target)
+    return (major - target_major) * 1000 + minor - target_minor
+
+
+def two_minors_back(current: str, target: str) -> str:
+    return (
+        f"{target} is {minors_below(current, target)} minors below {current}: EKS rolls a cluster back one minor "
+        f"only (rule: one minor back, once); set version to {previous_minor(current)} or later"
+    )
 
 
 def _check_version(props: Mapping[str, Any], failures: list[CheckFailure]) -> None:
@@ -99,6 +126,26 @@ def _check_options(props: Mapping[str, Any], failures: list[CheckFailure]) -> No
         inputs.check_bool(props, key, failures)
     inputs.check_timeout(props, failures)
     inputs.check_region(props, "region", failures)
+    if inputs.known(props, ROLLBACK_TIMEOUT):
+        value = props[ROLLBACK_TIMEOUT]
+        low, high = ROLLBACK_TIMEOUT_RANGE
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+            failures.append(
+                CheckFailure(
+                    ROLLBACK_TIMEOUT, f"must be a whole number of minutes from {low} to {high}{inputs.got(value)}"
+                )
+            )
+        elif value != int(value):
+            failures.append(CheckFailure(ROLLBACK_TIMEOUT, f"must be a whole number of minutes, got {value}"))
+
+
+def _check_rollback_span(olds: Mapping[str, Any], news: Mapping[str, Any], failures: list[CheckFailure]) -> None:
+    """Two or more minors below the version of the last up: refused before the engine asks for a diff."""
+    before, target = olds.get("version"), news.get("version")
+    if not (isinstance(before, str) and isinstance(target, str) and VERSION.match(before) and VERSION.match(target)):
+        return
+    if minors_below(before, target) >= 2:
+        failures.append(CheckFailure("version", two_minors_back(before, target) + " (as of the last up)"))
 
 
 def _describe_errors(update: Mapping[str, Any]) -> str:
@@ -131,10 +178,15 @@ def preview_lines(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]
     if not (isinstance(current, str) and isinstance(target, str) and VERSION.match(current) and VERSION.match(target)):
         return []
     prefix = f"EKS cluster {name}: "
-    if parse_version(target) < parse_version(current):
+    if minors_below(current, target) >= 2:
+        return [f"{prefix}runs Kubernetes {current} (as of the last up or refresh); {two_minors_back(current, target)}"]
+    if minors_below(current, target) == 1:
+        forced = "; force is set: EKS's rollback insights would not stop it" if news.get("force") is True else ""
         return [
-            f"{prefix}runs Kubernetes {current} (as of the last up or refresh); {target} would be refused: "
-            "EKS cannot downgrade a cluster"
+            f"{prefix}rollback {current} -> {target} (as of the last up or refresh); EKS allows it once, within 7 "
+            "days after the in-place upgrade to "
+            f"{current} finished; the rules, rollback insights, add-ons, node groups and Fargate profiles are "
+            f"checked before it runs{forced}"
         ]
     steps: list[str] = []
     while parse_version(current) < parse_version(target) and len(steps) < 50:
@@ -168,11 +220,12 @@ def preview_lines(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]
 class ClusterVersionProvider(configured.ConfiguredProvider):
     """Steps an EKS cluster's Kubernetes version up to the target, one UpdateClusterVersion per minor."""
 
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         failures: list[CheckFailure] = []
         _check_cluster_name(news, failures)
         _check_version(news, failures)
         _check_options(news, failures)
+        _check_rollback_span(olds, news, failures)
         return CheckResult(news, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -180,9 +233,12 @@ class ClusterVersionProvider(configured.ConfiguredProvider):
         replaces = []
         if inputs.is_unknown(news.get("cluster_name")) or news.get("cluster_name") != olds.get("cluster_name"):
             replaces.append("cluster_name")
-        new_region = news.get("region") or getattr(self, "_stack_config", {}).get("aws:region")
+        new_region = news.get("region")
         if inputs.is_unknown(new_region) or (new_region is not None and new_region != olds.get("region")):
             replaces.append("region")
+        elif (region_now := aws.moved_region(olds, news, "region", self._stack_config)) is not None:
+            replaces.append("region")
+            progress.report(aws.moved_message(f"version of {olds.get('cluster_name')}", olds.get("region"), region_now))
         version_changed = inputs.is_unknown(news.get("version")) or news.get("version") != olds.get("version")
         if version_changed and not replaces:
             readiness.report_lines("", preview_lines(olds, news))
@@ -222,7 +278,7 @@ class ClusterVersionProvider(configured.ConfiguredProvider):
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         progress.report(
             f"EKS cluster {props.get('cluster_name', id_)}: left at Kubernetes {props.get('version', '?')}; "
-            "a version upgrade cannot be undone, so there is nothing to delete"
+            "deleting this resource changes no version, so there is nothing to delete"
         )
 
     def _converge(self, props: Mapping[str, Any], region: str) -> dict[str, Any]:
@@ -238,6 +294,7 @@ class ClusterVersionProvider(configured.ConfiguredProvider):
             update_addons=bool(props.get("update_addons", False)),
             deadline=time.monotonic() + timeout,
             timeout=timeout,
+            rollback_timeout_minutes=_rollback_timeout(props),
         )
         cluster = run.reach_target()
         return inputs.without_none(
@@ -249,11 +306,17 @@ class ClusterVersionProvider(configured.ConfiguredProvider):
                 "force": props.get("force"),
                 "update_addons": props.get("update_addons"),
                 inputs.TIMEOUT: props.get(inputs.TIMEOUT),
+                ROLLBACK_TIMEOUT: props.get(ROLLBACK_TIMEOUT),
                 "updates": run.updates,
                 "addon_updates": run.addon_updates,
                 "readiness": _next_step_readiness(run.eks, name, cluster["version"]),
             }
         )
+
+
+def _rollback_timeout(props: Mapping[str, Any]) -> int | None:
+    value = props.get(ROLLBACK_TIMEOUT)
+    return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 def _next_step_readiness(eks: EKSClient, name: str, current: str) -> dict[str, Any]:
@@ -280,6 +343,7 @@ class _Run:
     update_addons: bool
     deadline: float
     timeout: float
+    rollback_timeout_minutes: int | None = None
     updates: list[dict[str, str]] = field(default_factory=list)
     addon_updates: list[dict[str, str]] = field(default_factory=list)
     last_step_started: float | None = None
@@ -291,6 +355,9 @@ class _Run:
             current = cluster["version"]
             if current == self.target:
                 return cluster
+            if parse_version(self.target) < parse_version(current):
+                self._roll_back(cluster, current)
+                continue
             to = next_minor(current)
             self._check_nodegroups(current)
             self._get_ready(current, to)
@@ -303,12 +370,18 @@ class _Run:
         return remaining
 
     def _describe_cluster(self) -> Mapping[str, Any]:
-        cluster = self.eks.describe_cluster(name=self.name)["cluster"]
-        if parse_version(cluster["version"]) > parse_version(self.target):
-            raise errors.ClusterConnectError(
-                f"EKS cluster {self.name} runs Kubernetes {cluster['version']}, above the requested "
-                f"{self.target}: EKS cannot downgrade a cluster. "
-                f"Set version to {cluster['version']} or later."
+        """DescribeCluster between and around the steps, through throttling and 5xx storms (as DescribeUpdate); an
+        unreachable endpoint is ridden out too once this run has had an update accepted, else it fails fast."""
+        cluster = aws.patiently(
+            lambda: self.eks.describe_cluster(name=self.name)["cluster"],
+            f"describe EKS cluster {self.name}",
+            max(0.0, self.deadline - time.monotonic()),
+            accepted=bool(self.updates or self.addon_updates),
+        )
+        if minors_below(cluster["version"], self.target) >= 2:
+            raise rollback_rules.RollbackRefused(
+                f"EKS cluster {self.name} runs Kubernetes {cluster['version']}; "
+                f"{two_minors_back(cluster['version'], self.target)}"
             )
         return cluster
 
@@ -348,22 +421,38 @@ class _Run:
         return None
 
     def _describe_update(self, update_id: str) -> Mapping[str, Any]:
-        return self.eks.describe_update(name=self.name, updateId=update_id)["update"]
+        """DescribeUpdate through throttling, 5xx storms and an unreachable endpoint, within the resource's timeout:
+        EKS accepted the update, which goes on whatever happens to our polls."""
+        what = f"EKS cluster {self.name} update {update_id}"
+        return aws.patiently(
+            lambda: self.eks.describe_update(name=self.name, updateId=update_id)["update"],
+            what,
+            max(0.0, self.deadline - time.monotonic()),
+            accepted=True,
+        )
 
     def _wait_out(self, update: Mapping[str, Any], current: str) -> None:
         """Wait for an update this run did not start; a failed version update stops us with its errors."""
-        if update.get("type") != "VersionUpdate":
+        if update.get("type") not in VERSION_TYPES:
             progress.report(f"EKS cluster {self.name}: waiting for update {update['id']} ({update.get('type')})")
             what = f"EKS cluster {self.name} {update.get('type')} {update['id']}"
-            self._await(update["id"], what, current, None, JOINED_UPDATE_PACE)
+            self._await(update["id"], what, current, None, pace=JOINED_UPDATE_PACE)
             return
         to = _param(update, "Version") or "?"
-        progress.report(f"EKS cluster {self.name}: version update {current} -> {to} already in progress, waiting")
-        what = f"EKS cluster {self.name} {current} -> {to} (update {update['id']})"
-        self._await(update["id"], what, current, to, JOINED_UPDATE_PACE)
+        kind = "rollback" if update.get("type") == "VersionRollback" else "version update"
+        progress.report(f"EKS cluster {self.name}: {kind} {current} -> {to} already in progress, waiting")
+        what = f"EKS cluster {self.name} {kind} {current} -> {to} (update {update['id']})"
+        self._await(update["id"], what, current, to, pace=JOINED_UPDATE_PACE, kind=str(update.get("type")))
 
     def _await(
-        self, update_id: str, what: str, current: str, to: str | None, pace: polling.Lifecycle = VERSION_UPDATE_PACE
+        self,
+        update_id: str,
+        what: str,
+        current: str,
+        to: str | None,
+        *,
+        pace: polling.Lifecycle = VERSION_UPDATE_PACE,
+        kind: str = "VersionUpdate",
     ) -> Mapping[str, Any]:
         def failure(update: Mapping[str, Any]) -> str | None:
             if to is None or update["status"] not in FINAL_FAILURES:
@@ -392,7 +481,9 @@ class _Run:
             )
         finally:
             if to is not None:
-                self.updates.append({"id": update_id, "from": current, "to": to, "status": str(seen["status"])})
+                self.updates.append(
+                    {"id": update_id, "type": kind, "from": current, "to": to, "status": str(seen["status"])}
+                )
         return update
 
     def _check_nodegroups(self, current: str) -> None:
@@ -420,12 +511,13 @@ class _Run:
             "or set force=True to upgrade anyway"
         )
 
-    def _get_ready(self, current: str, to: str) -> None:
+    def _get_ready(self, current: str, to: str, category: readiness.Category = readiness.UPGRADE_READINESS) -> None:
         """Read the step's insights and add-ons; stop before any change when something blocks it (unless forced);
         with update_addons, bring lagging add-ons to a version that runs on both minors first."""
-        step = f"EKS cluster {self.name} {current} -> {to}"
+        rollback = category == readiness.ROLLBACK_READINESS
+        step = f"EKS cluster {self.name} {'rollback ' if rollback else ''}{current} -> {to}"
         checker = readiness.Checker(self.eks, self.name, self.deadline)
-        found = checker.read(to, stale_before=self.last_step_started)
+        found = checker.read(to, stale_before=self.last_step_started, category=category)
         readiness.report_lines(f"{step}: warning: ", found.cautions())
         bridges = self._bridge_versions(checker, found, current) if self.update_addons else {}
         self._gate(step, current, found.blocking(fixed_addons=bridges))
@@ -437,7 +529,7 @@ class _Run:
         # EKS's own check reads its insights, which predate the add-on updates: have them evaluated again.
         note = checker.refresh()
         readiness.report_lines(f"{step}: warning: ", [note] if note else [])
-        again = checker.read(to, refresh_errors=False)
+        again = checker.read(to, refresh_errors=False, category=category)
         updated = ", ".join(f"{name} to {version}" for name, version in bridges.items())
         self._gate(step, current, again.blocking(), changed=f"the add-ons were updated ({updated}) but ")
 
@@ -456,10 +548,11 @@ class _Run:
             readiness.report_lines(f"{step}: force is set, going on despite: ", blocking)
             return
         outcome = f"{changed}the control plane was not changed" if changed else "nothing was changed"
+        action = "roll back" if " rollback " in step else "upgrade"
         raise readiness.UpgradeBlocked(
             f"{step} is blocked, {outcome} (the cluster stays at Kubernetes {current}):\n"
             + "".join(f"- {line}\n" for line in blocking)
-            + "Fix these and run `pulumi up` again, or set force=True to upgrade anyway."
+            + f"Fix these and run `pulumi up` again, or set force=True to {action} anyway."
         )
 
     def _update_addon(self, addon: readiness.LaggingAddon, version: str, current: str, to: str) -> None:
@@ -513,6 +606,58 @@ class _Run:
         self._await(update["id"], f"{what} (update {update['id']})", current, to)
         progress.report(f"{what}: done (update {update['id']}, {time.monotonic() - started:.1f}s)")
 
+    def _roll_back(self, cluster: Mapping[str, Any], current: str) -> None:
+        """One minor back (two or more were refused when the cluster was read): join a rollback already running (an
+        Auto Mode one keeps the cluster ACTIVE while it rolls the nodes back), else check EKS's rules, the node
+        groups, the rollback insights and the add-ons, then ask for it and wait on the update, never on the
+        cluster's status."""
+        updates = rollback_rules.described_updates(self.eks, self.name)
+        running = next((u for u in reversed(updates) if u["status"] == "InProgress"), None)
+        if running is not None:
+            self._wait_out(running, current)
+            return
+        to = previous_minor(current)
+        what = f"EKS cluster {self.name} rollback {current} -> {to}"
+        rollback_rules.check(self.eks, cluster, to, updates)
+        self._check_nodegroups_for_rollback(what, current, to)
+        profiles = rollback_rules.fargate_profiles(self.eks, self.name)
+        if profiles:
+            progress.report(
+                f"{what}: warning: EKS does not roll Fargate nodes back (profiles {', '.join(profiles)}): pods "
+                f"started at {current} keep their kubelet and fail the kubelet version skew rollback insight; delete "
+                "those pods, or set force=True"
+            )
+        self._get_ready(current, to, readiness.ROLLBACK_READINESS)
+        update = self._new_update(
+            what,
+            lambda token: self._request_step(what, current, to, token),
+            str(cluster.get("createdAt", "")),
+            f"{current}->{to}",
+            "rollback",
+        )
+        if update is None:
+            return
+        started = time.monotonic()
+        self._await(
+            update["id"], f"{what} (update {update['id']})", current, to, pace=ROLLBACK_PACE, kind="VersionRollback"
+        )
+        progress.report(f"{what}: done (update {update['id']}, {time.monotonic() - started:.1f}s)")
+
+    def _check_nodegroups_for_rollback(self, what: str, current: str, to: str) -> None:
+        """EKS does not roll managed node groups back, and a kubelet newer than the control plane is not supported."""
+        newer = rollback_rules.newer_nodegroups(self.eks, self.name, to, parse_version)
+        if not newer:
+            return
+        listed = ", ".join(newer)
+        if self.force:
+            progress.report(f"{what}: managed node groups newer than {to}: {listed}; going on because force is set")
+            return
+        raise readiness.UpgradeBlocked(
+            f"{what} is blocked, nothing was changed (the cluster stays at Kubernetes {current}): managed node "
+            f"groups run a Kubernetes newer than {to} and EKS does not roll them back: {listed}; update them to {to} "
+            "first (UpdateNodegroupVersion), or set force=True to roll back anyway"
+        )
+
     def _new_update(
         self, what: str, request: Callable[[str], Mapping[str, Any] | None], *identity: str
     ) -> Mapping[str, Any] | None:
@@ -520,22 +665,32 @@ class _Run:
         or Cancelled: the token was used before), ask again with the next attempt's token."""
         for attempt in range(MAX_ATTEMPTS):
             update = request(request_token(self.region, self.name, *identity, str(attempt)))
-            if update is None or update["status"] not in FINAL_FAILURES:
+            # A Successful answer is an earlier attempt too: the step was made, then undone (rolled back).
+            if update is None or update["status"] == "InProgress":
                 return update
         raise errors.ClusterConnectError(f"{what}: EKS answered every request with an update that had ended")
 
     def _request_step(self, what: str, current: str, to: str, token: str) -> Mapping[str, Any] | None:
         """UpdateClusterVersion; None when an update of another client ran instead (now waited out)."""
         pauses = RACE_POLL.intervals()
+        rollback = parse_version(to) < parse_version(current)
+        extra: dict[str, Any] = {}
+        if rollback and self.rollback_timeout_minutes is not None:
+            extra["rollbackConfig"] = {"timeoutMinutes": self.rollback_timeout_minutes}
         while True:
             self._remaining(what)
             try:
                 return self.eks.update_cluster_version(
-                    name=self.name, version=to, clientRequestToken=token, force=self.force
+                    name=self.name, version=to, clientRequestToken=token, force=self.force, **extra
                 )["update"]
             except errors.AwsApiError as err:
                 if err.code == "InvalidStateException":
                     raise self._refused_as_not_ready(what, current, to, err) from err
+                if rollback and err.code in ("InvalidRequestException", "InvalidParameterException"):
+                    raise rollback_rules.RollbackRefused(
+                        f"{what} was refused by EKS, nothing was changed (the cluster stays at Kubernetes "
+                        f"{current}): {err.code}: {err.message}"
+                    ) from err
                 if err.code != "ResourceInUseException":
                     raise
                 found = UPDATE_IN_PROGRESS.search(err.message)
@@ -554,9 +709,11 @@ class _Run:
     def _refused_as_not_ready(self, what: str, current: str, to: str, err: errors.AwsApiError) -> Exception:
         """EKS's own readiness check refused the step: say what its insights found, as for our own check."""
         checker = readiness.Checker(self.eks, self.name, self.deadline)
+        rollback = parse_version(to) < parse_version(current)
+        category = readiness.ROLLBACK_READINESS if rollback else readiness.UPGRADE_READINESS
         try:
             note = checker.refresh()
-            found = checker.read(to, refresh_errors=False)
+            found = checker.read(to, refresh_errors=False, category=category)
             lines = found.blocking() + ([note] if note else [])
         except errors.AwsApiError as failed:
             lines = [f"what EKS's insights say could not be read ({failed})"]
@@ -567,13 +724,15 @@ class _Run:
             + (
                 "EKS refused although force was set."
                 if self.force
-                else "Fix these and run `pulumi up` again, or set force=True to upgrade anyway."
+                else "Fix these and run `pulumi up` again, or set force=True to "
+                + ("roll back anyway." if rollback else "upgrade anyway.")
             )
         )
 
 
 class ClusterVersion(pulumi.dynamic.Resource, module="eks", name="ClusterVersion"):
-    """The Kubernetes version of an existing EKS cluster; raising `version` upgrades it one minor at a time.
+    """The Kubernetes version of an existing EKS cluster; raising `version` upgrades it one minor at a time, lowering
+    it by one minor rolls it back when EKS allows it (docs/guides/upgrades-and-rollbacks.md).
 
     Deleting this resource leaves the cluster at its version.
     """
@@ -586,7 +745,8 @@ class ClusterVersion(pulumi.dynamic.Resource, module="eks", name="ClusterVersion
         platform_version: pulumi.Output[str]
         region: pulumi.Output[str]
         updates: pulumi.Output[list[dict[str, str]]]
-        """The version updates the last create or update ran or waited for: {id, from, to, status}."""
+        """The version updates and rollbacks the last create or update ran or waited for: {id, type (VersionUpdate or
+        VersionRollback), from, to, status}."""
         addon_updates: pulumi.Output[list[dict[str, str]]]
         """The add-on updates it ran (update_addons): {id, addon, from, to, status}."""
         readiness: pulumi.Output[dict[str, Any]]
@@ -603,6 +763,7 @@ class ClusterVersion(pulumi.dynamic.Resource, module="eks", name="ClusterVersion
         update_addons: pulumi.Input[bool] | None = None,
         region: pulumi.Input[str] | None = None,
         timeout_seconds: pulumi.Input[float] | None = None,
+        rollback_timeout_minutes: pulumi.Input[int] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         props: dict[str, Any] = {
@@ -617,6 +778,13 @@ class ClusterVersion(pulumi.dynamic.Resource, module="eks", name="ClusterVersion
         # The public outputs are keys above even when None (the SDK makes an attribute only for a key given); a None
         # never reaches the engine, so the other keys go in only with a value (each costs the SDK an Output).
         props.update(
-            inputs.without_none({"force": force, "update_addons": update_addons, inputs.TIMEOUT: timeout_seconds})
+            inputs.without_none(
+                {
+                    "force": force,
+                    "update_addons": update_addons,
+                    inputs.TIMEOUT: timeout_seconds,
+                    ROLLBACK_TIMEOUT: rollback_timeout_minutes,
+                }
+            )
         )
         super().__init__(ClusterVersionProvider(), resource_name, props, opts)

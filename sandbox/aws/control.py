@@ -1,4 +1,4 @@
-"""A client for the sandbox's control endpoint: durations, injected faults, upgrade insights, reset."""
+"""A client for the sandbox's control endpoint: durations, injected faults, insights, the calendar, reset."""
 
 from __future__ import annotations
 
@@ -33,14 +33,32 @@ class SandboxControl:
         self._post("reset")
 
     def set_insights(
-        self, cluster: str, version: str, insights: list[dict[str, Any]], *, after_refresh: bool = False
+        self,
+        cluster: str,
+        version: str,
+        insights: list[dict[str, Any]],
+        *,
+        after_refresh: bool = False,
+        category: str = "UPGRADE_READINESS",
     ) -> None:
-        """What EKS's upgrade insights find for `cluster` on Kubernetes `version`, replacing what was set before:
-        each a dict of `insights.Finding` fields (name, status, reason, recommendation, description, resources,
-        deprecations). With `after_refresh`, they show once the next insights refresh completes."""
+        """What EKS's insights of `category` find for `cluster` on Kubernetes `version`, replacing what was set
+        before: each a dict of `insights.Finding` fields (name, status, reason, recommendation, description,
+        resources, deprecations). With `after_refresh`, they show once the next insights refresh completes.
+        ROLLBACK_READINESS insights (`version` the one a rollback would go to) show only during the 7-day window."""
         self._post(
-            "insights", {"cluster": cluster, "version": version, "insights": insights, "after_refresh": after_refresh}
+            "insights",
+            {
+                "cluster": cluster,
+                "version": version,
+                "insights": insights,
+                "after_refresh": after_refresh,
+                "category": category,
+            },
         )
+
+    def advance_clock(self, seconds: float) -> None:
+        """Move the sandbox's calendar `seconds` forward: every update recorded so far happened that much earlier."""
+        self._post("clock", {"advance": seconds})
 
     def calls(self) -> dict[str, int]:
         """Requests per operation (every AWS operation, ours and moto's) since the last reset."""

@@ -1,9 +1,11 @@
-"""Upgrade insights: ListInsights, DescribeInsight, StartInsightsRefresh, DescribeInsightsRefresh, and the
-readiness rule of UpdateClusterVersion (an ERROR insight for the target version refuses it unless forced).
+"""Upgrade and rollback insights: ListInsights, DescribeInsight, StartInsightsRefresh, DescribeInsightsRefresh, and
+the readiness rule of UpdateClusterVersion (an ERROR insight for the target version refuses it unless forced; for
+a rollback, an ERROR or UNKNOWN ROLLBACK_READINESS insight, as the stricter revision of the guide says).
 
 Every cluster has EKS's usual checks for its next minor version, PASSING, except the add-on compatibility
-check, which looks at the installed add-ons. Tests set findings per cluster and Kubernetes version through
-the control endpoint (`set_insights`), at once or as what the next refresh will find.
+check, which looks at the installed add-ons. Tests set findings per cluster, Kubernetes version and category
+through the control endpoint (`set_insights`), at once or as what the next refresh will find; ROLLBACK_READINESS
+findings show only during the 7-day rollback window after an in-place upgrade.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import addons, exceptions, updates, versions
+from . import addons, exceptions, rollbacks, updates, versions
 from .call import Call, Handler
 
 CLUSTER_NOT_FOUND_MSG = "No cluster found for name: {cluster}."
@@ -26,11 +28,17 @@ READINESS_BLOCKED_MSG = (
     "Upgrade readiness issues detected. Call the EKS ListInsights API to view upgrade blocking issues detected "
     "by EKS. Pass the force flag to override upgrade readiness errors and proceed with upgrade."
 )
+ROLLBACK_BLOCKED_MSG = (
+    "Rollback readiness issues detected. Call the EKS ListInsights API to view rollback blocking issues detected "
+    "by EKS. Pass the force flag to override rollback readiness errors and proceed with the rollback."
+)
 REFRESH_STARTED_MSG = "Insights refresh in progress"
 REFRESH_DONE_MSG = "Insights refresh completed"
 REFRESH_FAILED_MSG = "Insights refresh failed: the cluster could not be reached"
 BAD_NEXT_TOKEN_MSG = "The nextToken is invalid"
 UPGRADE_READINESS = "UPGRADE_READINESS"
+ROLLBACK_READINESS = "ROLLBACK_READINESS"
+CATEGORIES = (UPGRADE_READINESS, "MISCONFIGURATION", ROLLBACK_READINESS)
 STATUSES = ("PASSING", "WARNING", "ERROR", "UNKNOWN")
 MAX_RESULTS = 100
 ADDON_CHECK = "EKS add-on version compatibility"
@@ -76,7 +84,7 @@ class Refresh:
 
 
 _LOCK = threading.RLock()
-_SET: dict[tuple[str, str], list[SetFindings]] = {}
+_SET: dict[tuple[str, str, str], list[SetFindings]] = {}
 _REFRESHES: dict[tuple[str, str, str], Refresh] = {}
 
 
@@ -87,11 +95,15 @@ def reset() -> None:
 
 
 def set_findings(payload: dict[str, Any]) -> None:
-    """The control endpoint's `insights` action: {cluster, version, insights: [Finding fields], after_refresh}."""
+    """The control endpoint's `insights` action: {cluster, version, insights: [Finding fields], after_refresh,
+    category}."""
     cluster, version = str(payload["cluster"]), str(payload["version"])
+    category = str(payload.get("category") or UPGRADE_READINESS)
+    if category not in CATEGORIES:
+        raise ValueError(f"category must be one of {CATEGORIES}, got {category!r}")
     findings = [Finding(**raw) for raw in payload.get("insights") or []]
     with _LOCK:
-        _SET.setdefault((cluster, version), []).append(
+        _SET.setdefault((cluster, version, category), []).append(
             SetFindings(findings, time.time(), bool(payload.get("after_refresh", False)))
         )
 
@@ -113,11 +125,12 @@ def _last_refresh(call: Call, cluster: Any, now: float) -> tuple[float, Refresh 
     return created, None
 
 
-def _visible(cluster: Any, version: str, refreshed_at: float) -> tuple[list[Finding], float]:
-    """The findings set for this cluster and version that EKS would show now, and when they were evaluated."""
+def _visible(cluster: Any, key: tuple[str, str, str], refreshed_at: float) -> tuple[list[Finding], float]:
+    """The findings set for this cluster, version and category that EKS would show now, and when they were
+    evaluated."""
     shown: list[Finding] = []
     evaluated = refreshed_at
-    for entry in _SET.get((cluster.name, version), []):
+    for entry in _SET.get(key, []):
         if entry.after_refresh and refreshed_at < entry.set_at:
             continue
         shown = entry.findings
@@ -212,25 +225,31 @@ def _insights(call: Call, cluster: Any) -> list[dict[str, Any]]:
     """Every insight of the cluster, whole (as DescribeInsight gives them), ordered by version and name."""
     now = time.time()
     refreshed_at, _ = _last_refresh(call, cluster, now)
-    by_version: dict[str, dict[str, tuple[dict[str, Any], list[dict[str, Any]], float]]] = {}
+    by_version: dict[tuple[str, str], dict[str, tuple[dict[str, Any], list[dict[str, Any]], float]]] = {}
     following = _next_minor(cluster.version)
     if following is not None:
-        by_version[following] = {f["name"]: (f, r, refreshed_at) for f, r in _usual_checks(call, cluster, following)}
-    for cluster_name, version in list(_SET):
-        if cluster_name != cluster.name:
+        by_version[(following, UPGRADE_READINESS)] = {
+            f["name"]: (f, r, refreshed_at) for f, r in _usual_checks(call, cluster, following)
+        }
+    rollback_window = rollbacks.window_open(updates.history(call, cluster), now)
+    for key in list(_SET):
+        cluster_name, version, category = key
+        if cluster_name != cluster.name or (category == ROLLBACK_READINESS and not rollback_window):
             continue
-        shown, evaluated = _visible(cluster, version, refreshed_at)
+        shown, evaluated = _visible(cluster, key, refreshed_at)
         for finding in shown:
             fields, resources = _from_finding(finding)
-            by_version.setdefault(version, {})[finding.name] = (fields, resources, evaluated)
+            by_version.setdefault((version, category), {})[finding.name] = (fields, resources, evaluated)
     found = []
-    for version in sorted(by_version, key=lambda v: tuple(int(p) for p in v.split("."))):
-        for name in sorted(by_version[version]):
-            fields, resources, evaluated = by_version[version][name]
+    for version, category in sorted(by_version, key=lambda k: (tuple(int(p) for p in k[0].split(".")), k[1])):
+        for name in sorted(by_version[(version, category)]):
+            fields, resources, evaluated = by_version[(version, category)][name]
+            # Upgrade insights keep the ids they had before categories were told apart.
+            path = f"{call.account_id}/{call.region}/{cluster.name}/{version}/{name}"
             found.append(
                 {
-                    "id": str(uuid.uuid5(_IDS, f"{call.account_id}/{call.region}/{cluster.name}/{version}/{name}")),
-                    "category": UPGRADE_READINESS,
+                    "id": str(uuid.uuid5(_IDS, path if category == UPGRADE_READINESS else f"{path}/{category}")),
+                    "category": category,
                     "kubernetesVersion": version,
                     "lastRefreshTime": evaluated,
                     "lastTransitionTime": evaluated,
@@ -330,14 +349,18 @@ def refuse_when_not_ready(call: Call) -> None:
     if step is None:
         return None
     cluster, wanted = step
+    rollback = wanted != _next_minor(cluster.version)
+    category, statuses = (ROLLBACK_READINESS, ("ERROR", "UNKNOWN")) if rollback else (UPGRADE_READINESS, ("ERROR",))
     with _LOCK:
         blocking = [
             i
             for i in _insights(call, cluster)
-            if i["kubernetesVersion"] == wanted and i["insightStatus"]["status"] == "ERROR"
+            if i["kubernetesVersion"] == wanted
+            and i["category"] == category
+            and i["insightStatus"]["status"] in statuses
         ]
     if blocking:
-        raise exceptions.InvalidStateException(READINESS_BLOCKED_MSG)
+        raise exceptions.InvalidStateException(ROLLBACK_BLOCKED_MSG if rollback else READINESS_BLOCKED_MSG)
     return None
 
 

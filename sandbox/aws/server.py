@@ -15,13 +15,13 @@ from moto.server import DomainDispatcherApplication, create_backend_app  # type:
 from werkzeug.wrappers import Request, Response
 
 from .. import serving
-from . import addons, connected, exceptions, fargate, insights, registrations, routes, updates
+from . import addons, connected, exceptions, fargate, insights, registrations, rollbacks, routes, updates, versions
 from .call import Call, Handler
 from .settings import SETTINGS, Fault
 
 # addons before updates: it answers DescribeUpdate and ListUpdates for an add-on; insights before updates: it
-# refuses an UpdateClusterVersion that readiness blocks.
-MODELS = (connected, fargate, addons, insights, updates, registrations)
+# refuses an UpdateClusterVersion that readiness blocks; rollbacks records CreateCluster's options moto drops.
+MODELS = (connected, rollbacks, fargate, addons, insights, updates, registrations, versions)
 # Several models may answer one operation (DescribeCluster: updates settle, registrations answer for
 # registered clusters): each is asked in turn and the first answer wins; none means moto answers. The
 # rules for connected clusters come first: they refuse before another model acts.
@@ -155,6 +155,8 @@ class Dispatcher:
                 SETTINGS.inject(Fault(**payload))
             elif action == "insights" and request.method == "POST":
                 insights.set_findings(payload)
+            elif action == "clock" and request.method == "POST":
+                updates.advance_clock(float(payload["advance"]))
             elif action == "reset" and request.method == "POST":
                 reset()
             elif action == "calls/reset" and request.method == "POST":

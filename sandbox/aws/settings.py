@@ -22,6 +22,9 @@ class Durations:
     """How long an add-on takes to be created, updated or deleted."""
     insights_refresh: float = 0.2
     """How long StartInsightsRefresh takes to complete."""
+    rollback_node_phase: float = 1.0
+    """How long an Auto Mode cluster's rollback drifts the nodes back (the cluster ACTIVE) before the control plane
+    rolls back (UPDATING, `cluster_update`)."""
 
     def update(self, values: dict[str, Any]) -> None:
         names = {f.name for f in fields(self)}

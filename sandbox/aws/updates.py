@@ -1,5 +1,5 @@
-"""UpdateClusterVersion, DescribeUpdate, ListUpdates and CancelUpdate: version updates with EKS's rules and
-lifecycle, Cancelled updates and the refusal that follows a finished update."""
+"""UpdateClusterVersion, DescribeUpdate, ListUpdates and CancelUpdate: version updates and rollbacks with EKS's rules
+and lifecycle, Cancelled updates and the refusal that follows a finished update."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 
 from moto.eks.models import eks_backends
 
-from . import exceptions, versions
+from . import exceptions, rollbacks, versions
 from .call import Call, Handler
 
 CLUSTER_NOT_FOUND_MSG = "No cluster found for name: {cluster}."
@@ -34,6 +34,11 @@ FAILED_ERROR_MSG = "One or more of the cluster's subnets do not have enough free
 CANCELLED_REASON = "The update was cancelled before the control plane changed; the cluster keeps its version"
 CANCEL_REQUESTED_REASON = "Cancelled by a CancelUpdate request"
 NOT_CANCELLABLE_MSG = "Update {update_id} is not in progress and cannot be cancelled"
+# An Auto Mode rollback can be cancelled only while EKS drifts the nodes back, before the control plane changes.
+ROLLBACK_NOT_CANCELLABLE_MSG = (
+    "Update {update_id} is rolling back the control plane and can no longer be cancelled; a rollback can be "
+    "cancelled only while the nodes are rolled back"
+)
 PLATFORM_VERSION_AFTER_UPGRADE = "eks.1"
 MAX_RESULTS = 100
 
@@ -58,6 +63,13 @@ class VersionUpdate:
     applied: bool = False
     cancel_reason: str | None = None
     """Set for an update that ends Cancelled (at `ends_at`) instead of running to its end."""
+    kind: str = "VersionUpdate"
+    """VersionUpdate (one minor up) or VersionRollback (one minor down)."""
+    nodes_until: float | None = None
+    """An Auto Mode rollback drifts the nodes back until then, the cluster staying ACTIVE."""
+
+    def in_node_phase(self, now: float) -> bool:
+        return self.nodes_until is not None and now < self.nodes_until and self.status(now) == "InProgress"
 
     def status(self, now: float) -> str:
         if now < self.ends_at:
@@ -70,7 +82,7 @@ class VersionUpdate:
         described: dict[str, Any] = {
             "id": self.id,
             "status": self.status(now),
-            "type": "VersionUpdate",
+            "type": self.kind,
             "params": [
                 {"type": "Version", "value": self.to_version},
                 {"type": "PlatformVersion", "value": PLATFORM_VERSION_AFTER_UPGRADE},
@@ -124,7 +136,7 @@ def settle(call: Call) -> None:
                 update.applied = True
                 continue
             if update.status(now) == "InProgress":
-                cluster.status = "UPDATING"
+                cluster.status = "ACTIVE" if update.in_node_phase(now) else "UPDATING"
                 continue
             if update.status(now) == "Successful":
                 cluster.version = update.to_version
@@ -154,11 +166,16 @@ def _lagging_nodegroups(cluster: Any) -> list[str]:
     )
 
 
+def _is_rollback(cluster: Any, wanted: str) -> bool:
+    current, target = _parse(cluster.version), _parse(wanted)
+    return current is not None and target == (current[0], current[1] - 1)
+
+
 def _check_step(cluster: Any, wanted: str) -> None:
     current, target = _parse(cluster.version), _parse(wanted)
     if target is None or not versions.offered(wanted):
         raise exceptions.InvalidParameterException(UNSUPPORTED_VERSION_MSG)
-    if current is None or target != (current[0], current[1] + 1):
+    if current is None or target not in ((current[0], current[1] + 1), (current[0], current[1] - 1)):
         raise exceptions.InvalidParameterException(UNSUPPORTED_STEP_MSG.format(current=cluster.version, wanted=wanted))
 
 
@@ -191,7 +208,11 @@ def update_cluster_version(call: Call) -> dict[str, Any]:
         if cluster.status != "ACTIVE":
             raise exceptions.InvalidRequestException(NOT_ACTIVE_MSG.format(cluster=name))
         _check_step(cluster, wanted)
-        lagging = _lagging_nodegroups(cluster)
+        rollback = _is_rollback(cluster, wanted)
+        if rollback:
+            rollbacks.check(call, cluster, updates, wanted, now)
+        timeout_minutes = rollbacks.timeout_minutes(call.body)
+        lagging = [] if rollback else _lagging_nodegroups(cluster)
         if lagging and not force:
             raise exceptions.InvalidStateException(
                 NODEGROUPS_LAG_MSG.format(nodegroups=", ".join(lagging), version=cluster.version, wanted=wanted)
@@ -201,6 +222,16 @@ def update_cluster_version(call: Call) -> dict[str, Any]:
             subnets = list((cluster.resources_vpc_config or {}).get("subnetIds") or [name])
             errors.append({"errorCode": FAILED_ERROR_CODE, "errorMessage": FAILED_ERROR_MSG, "resourceIds": subnets})
         cancelled = call.settings.take("update_cancelled", operation="UpdateClusterVersion", target=name)
+        cancel_reason = CANCELLED_REASON if cancelled else None
+        nodes_until = None
+        if rollback and rollbacks.is_auto_mode(call, cluster):
+            node_phase = call.settings.durations.rollback_node_phase
+            nodes_until = now + min(node_phase, timeout_minutes * 60.0)
+            if node_phase > timeout_minutes * 60.0:
+                cancel_reason = rollbacks.NODE_PHASE_TIMEOUT_REASON.format(minutes=timeout_minutes)
+        # A rollback whose node phase outlasts its timeout ends Cancelled there; the control plane never changes.
+        control_plane = 0.0 if cancel_reason and nodes_until else call.settings.durations.cluster_update
+        ends_at = (nodes_until or now) + control_plane
         update = VersionUpdate(
             id=str(uuid.uuid4()),
             account_id=call.account_id,
@@ -210,13 +241,15 @@ def update_cluster_version(call: Call) -> dict[str, Any]:
             from_version=cluster.version,
             to_version=wanted,
             created_at=now,
-            ends_at=now + call.settings.durations.cluster_update,
+            ends_at=ends_at,
             token=token,
             errors=errors,
-            cancel_reason=CANCELLED_REASON if cancelled else None,
+            cancel_reason=cancel_reason,
+            kind="VersionRollback" if rollback else "VersionUpdate",
+            nodes_until=nodes_until,
         )
         _UPDATES.append(update)
-        cluster.status = "UPDATING"
+        cluster.status = "ACTIVE" if update.in_node_phase(now) else "UPDATING"
         return {"update": update.describe(now)}
 
 
@@ -237,7 +270,9 @@ def pending_step(call: Call) -> tuple[Any, str] | None:
         if any(u.status(now) == "InProgress" or (token is not None and u.token == token) for u in updates):
             return None
         current, target = _parse(cluster.version), _parse(wanted)
-        if current is None or target != (current[0], current[1] + 1):
+        if current is None or target not in ((current[0], current[1] + 1), (current[0], current[1] - 1)):
+            return None
+        if target < current and not rollbacks.window_open(updates, now):
             return None
         return cluster, wanted
 
@@ -254,6 +289,8 @@ def cancel_update(call: Call) -> dict[str, Any]:
         update = found[0]
         if update.status(now) != "InProgress":
             raise exceptions.InvalidRequestException(NOT_CANCELLABLE_MSG.format(update_id=update_id))
+        if update.kind == "VersionRollback" and not update.in_node_phase(now):
+            raise exceptions.InvalidRequestException(ROLLBACK_NOT_CANCELLABLE_MSG.format(update_id=update_id))
         update.ends_at = now
         update.cancel_reason = CANCEL_REQUESTED_REASON
     settle(call)
@@ -297,8 +334,30 @@ def list_updates(call: Call) -> dict[str, Any]:
 
 
 def describe_cluster(call: Call) -> None:
-    """Settle first, then let moto serve the cluster with its current status and version."""
+    """Settle first, then let moto serve the cluster with its current status and version, and the creation
+    options it does not keep (upgradePolicy, computeConfig)."""
     settle(call)
+    cluster = call.eks.clusters.get(call.path_params.get("name"))
+    if cluster is not None:
+        rollbacks.dress(call, cluster)
+
+
+def history(call: Call, cluster: Any) -> list[VersionUpdate]:
+    """The cluster's version updates and rollbacks, oldest first."""
+    settle(call)
+    with _LOCK:
+        return _updates_of(call, cluster)
+
+
+def advance_clock(seconds: float) -> None:
+    """Move the sandbox's calendar forward: every recorded update happened `seconds` earlier (a test moves past
+    the 7-day rollback window so; DescribeUpdate's createdAt moves with it)."""
+    with _LOCK:
+        for update in _UPDATES:
+            update.created_at -= seconds
+            update.ends_at -= seconds
+            if update.nodes_until is not None:
+                update.nodes_until -= seconds
 
 
 HANDLERS: dict[str, Handler] = {

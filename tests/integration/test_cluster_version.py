@@ -174,14 +174,14 @@ def test_a_lagging_node_group_blocks_the_up_with_its_name_and_force_proceeds(
     assert forced.outputs["version"].value == "1.31"
 
 
-def test_a_downgrade_is_refused_with_a_clear_error(stacks: StackFactory, eks: EKSClient) -> None:
-    stack_at(stacks, "1.30").up()
+def test_two_minors_down_is_refused_with_a_clear_error(stacks: StackFactory, eks: EKSClient) -> None:
+    stack_at(stacks, "1.31").up()
 
     with pytest.raises(auto.CommandError) as refused:
         stack_at(stacks, "1.29").up()
 
-    assert "runs Kubernetes 1.30, above the requested 1.29: EKS cannot downgrade a cluster" in str(refused.value)
-    assert cluster_version(eks) == "1.30"
+    assert "1.29 is 2 minors below 1.31: EKS rolls a cluster back one minor only" in str(refused.value)
+    assert cluster_version(eks) == "1.31"
 
 
 def test_refresh_picks_up_an_out_of_band_upgrade(stacks: StackFactory, eks: EKSClient) -> None:

@@ -17,12 +17,14 @@ from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.output import Unknown
 
 from pulumi_cluster_connect._plumbing import errors
+from pulumi_cluster_connect.dynamic_providers import _rollback_rules as rollback_rules
 from pulumi_cluster_connect.dynamic_providers._upgrade_readiness import UpgradeBlocked
 from pulumi_cluster_connect.dynamic_providers.cluster_version import (
     ClusterVersionProvider,
     preview_lines,
     request_token,
 )
+from pulumi_cluster_connect.sandbox import seed
 from pulumi_cluster_connect.sandbox.aws.control import SandboxControl
 
 if TYPE_CHECKING:
@@ -181,11 +183,55 @@ def test_preview_without_a_readiness_record_for_the_first_step_says_it_is_not_kn
     )
 
 
-def test_preview_of_a_downgrade_says_eks_would_refuse_it() -> None:
-    assert preview_lines(outputs(), {"version": "1.29"}) == [
-        "EKS cluster prod: runs Kubernetes 1.30 (as of the last up or refresh); 1.29 would be refused: EKS cannot "
-        "downgrade a cluster"
+def test_preview_of_one_minor_down_prints_the_rollback_plan() -> None:
+    lines = preview_lines(outputs(), {"version": "1.29"})
+
+    assert lines == [
+        "EKS cluster prod: rollback 1.30 -> 1.29 (as of the last up or refresh); EKS allows it once, within 7 days "
+        "after the in-place upgrade to 1.30 finished; the rules, rollback insights, add-ons, node groups and "
+        "Fargate profiles are checked before it runs"
     ]
+
+
+def test_preview_of_two_minors_down_says_it_would_be_refused() -> None:
+    assert preview_lines(outputs(), {"version": "1.28"}) == [
+        "EKS cluster prod: runs Kubernetes 1.30 (as of the last up or refresh); 1.28 is 2 minors below 1.30: EKS "
+        "rolls a cluster back one minor only (rule: one minor back, once); set version to 1.29 or later"
+    ]
+
+
+def test_two_minors_below_the_last_up_fails_the_check_naming_the_rule() -> None:
+    failures = provider().check(
+        {"cluster_name": "prod", "version": "1.31"}, {"cluster_name": "prod", "version": "1.29"}
+    )
+
+    assert [(f.property, f.reason) for f in failures.failures] == [
+        (
+            "version",
+            "1.29 is 2 minors below 1.31: EKS rolls a cluster back one minor only (rule: one minor back, once); set "
+            "version to 1.30 or later (as of the last up)",
+        )
+    ]
+
+
+def test_one_minor_below_the_last_up_passes_the_check() -> None:
+    failures = provider().check(
+        {"cluster_name": "prod", "version": "1.31"}, {"cluster_name": "prod", "version": "1.30"}
+    )
+
+    assert failures.failures == []
+
+
+@pytest.mark.parametrize("minutes", [119.0, 10081.0, 600.5, "720", True])
+def test_a_rollback_timeout_outside_eks_bounds_fails_the_check(minutes: Any) -> None:
+    failures = failures_of({"cluster_name": "prod", "version": "1.30", "rollback_timeout_minutes": minutes})
+
+    assert list(failures) == ["rollback_timeout_minutes"]
+    assert "whole number of minutes" in failures["rollback_timeout_minutes"]
+
+
+def test_a_rollback_timeout_within_bounds_passes_the_check() -> None:
+    assert failures_of({"cluster_name": "prod", "version": "1.30", "rollback_timeout_minutes": 120.0}) == {}
 
 
 @pytest.mark.parametrize("version", [UNKNOWN, "latest", 1.31, None])
@@ -296,9 +342,21 @@ def test_update_returns_every_output(eks: EKSClient) -> None:
     }
 
 
-def test_a_downgrade_is_refused_before_any_update(eks: EKSClient) -> None:
-    with pytest.raises(errors.ClusterConnectError, match="cannot downgrade"):
+def test_a_rollback_of_a_cluster_created_at_its_version_is_refused_naming_the_rule(eks: EKSClient) -> None:
+    with pytest.raises(rollback_rules.RollbackRefused) as refused:
         provider().create({"cluster_name": "prod", "version": "1.28"})
+
+    assert str(refused.value) == (
+        "EKS cluster prod: rollback 1.29 -> 1.28 is refused, nothing was changed (rule: not for a cluster created at "
+        "its current version): EKS records no in-place upgrade to Kubernetes 1.29, the version the cluster was "
+        "created at, so there is nothing to roll back; set version to 1.29"
+    )
+    assert eks.list_updates(name="prod")["updateIds"] == []
+
+
+def test_two_minors_below_the_cluster_is_refused_before_any_update(eks: EKSClient) -> None:
+    with pytest.raises(rollback_rules.RollbackRefused, match=r"rule: one minor back, once"):
+        provider().create({"cluster_name": "prod", "version": "1.27"})
 
     assert eks.list_updates(name="prod")["updateIds"] == []
 
@@ -660,3 +718,255 @@ def test_the_preview_lines_never_raise_on_what_the_state_and_the_engine_can_hold
     )
 
     assert all(isinstance(line, str) for line in lines)
+
+
+# rollback: one minor down, with EKS's rules checked before any change
+
+
+def upgraded_to_1_30(eks: EKSClient) -> None:
+    provider().create({"cluster_name": "prod", "version": "1.30"})
+
+
+def rollback_news(**extra: Any) -> dict[str, Any]:
+    return {"cluster_name": "prod", "version": "1.29", **extra}
+
+
+def test_one_minor_down_rolls_back_as_a_version_rollback_recorded_in_updates(eks: EKSClient) -> None:
+    upgraded_to_1_30(eks)
+
+    result = provider().update(f"{REGION}/prod", outputs(version="1.30"), rollback_news())
+
+    assert result.outs is not None
+    [rollback] = result.outs["updates"]
+    assert (rollback["type"], rollback["from"], rollback["to"], rollback["status"]) == (
+        "VersionRollback",
+        "1.30",
+        "1.29",
+        "Successful",
+    )
+    assert result.outs["version"] == "1.29"
+    assert eks.describe_update(name="prod", updateId=rollback["id"])["update"]["type"] == "VersionRollback"
+    assert eks.describe_cluster(name="prod")["cluster"]["version"] == "1.29"
+
+
+def test_a_rollback_after_the_window_is_refused_with_the_dates_before_any_change(eks: EKSClient, endpoint: str) -> None:
+    upgraded_to_1_30(eks)
+    SandboxControl(endpoint).advance_clock(8 * 24 * 3600)
+    before = eks.list_updates(name="prod")["updateIds"]
+
+    with pytest.raises(rollback_rules.RollbackRefused) as refused:
+        provider().update(f"{REGION}/prod", outputs(version="1.30"), rollback_news())
+
+    message = str(refused.value)
+    assert message.startswith(
+        "EKS cluster prod: rollback 1.30 -> 1.29 is refused, nothing was changed (rule: within 7 days after an "
+        "in-place upgrade finished): the upgrade to 1.30 started on 20"
+    )
+    assert message.endswith("set version to 1.30 and fix forward")
+    assert eks.list_updates(name="prod")["updateIds"] == before
+
+
+def test_a_second_rollback_is_refused_one_minor_back_once(eks: EKSClient) -> None:
+    provider().create({"cluster_name": "prod", "version": "1.31"})
+    provider().update(f"{REGION}/prod", outputs(version="1.31"), {"cluster_name": "prod", "version": "1.30"})
+
+    with pytest.raises(
+        rollback_rules.RollbackRefused, match=r"\(rule: one minor back, once\): the cluster was already"
+    ):
+        provider().update(f"{REGION}/prod", outputs(version="1.30"), rollback_news())
+
+
+def test_a_rollback_to_extended_support_with_the_standard_policy_is_refused(eks: EKSClient) -> None:
+    role = eks.describe_cluster(name="prod")["cluster"]["roleArn"]
+    eks.create_cluster(
+        name="std",
+        version="1.30",
+        roleArn=role,
+        resourcesVpcConfig={"subnetIds": ["subnet-a"]},
+        upgradePolicy={"supportType": "STANDARD"},
+    )
+    provider().create({"cluster_name": "std", "version": "1.31"})
+
+    with pytest.raises(rollback_rules.RollbackRefused) as refused:
+        provider().create({"cluster_name": "std", "version": "1.30"})
+
+    assert "(rule: not to an extended-support version unless upgradePolicy.supportType is EXTENDED)" in str(
+        refused.value
+    )
+    assert "Kubernetes 1.30 has been in extended support since 2025-07-23" in str(refused.value)
+
+
+ROLLBACK_SKEW = {
+    "name": "Kubelet version skew",
+    "status": "ERROR",
+    "reason": "Fargate pods run kubelet v1.30",
+    "recommendation": "Delete the pods so that they restart, or pass force",
+}
+
+
+def test_an_error_rollback_insight_blocks_before_any_change_and_force_rolls_back(
+    eks: EKSClient, endpoint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    upgraded_to_1_30(eks)
+    SandboxControl(endpoint).set_insights("prod", "1.29", [ROLLBACK_SKEW], category="ROLLBACK_READINESS")
+    before = eks.list_updates(name="prod")["updateIds"]
+
+    with pytest.raises(UpgradeBlocked) as blocked:
+        provider().update(f"{REGION}/prod", outputs(version="1.30"), rollback_news())
+    unchanged = eks.list_updates(name="prod")["updateIds"]
+    forced = provider().update(f"{REGION}/prod", outputs(version="1.30"), rollback_news(force=True))
+
+    assert "EKS cluster prod rollback 1.30 -> 1.29 is blocked, nothing was changed" in str(blocked.value)
+    assert 'insight "Kubelet version skew" (ERROR): Fargate pods run kubelet v1.30' in str(blocked.value)
+    assert str(blocked.value).endswith("or set force=True to roll back anyway.")
+    assert unchanged == before
+    assert forced.outs is not None and forced.outs["version"] == "1.29"
+    assert 'force is set, going on despite: insight "Kubelet version skew" (ERROR)' in capsys.readouterr().err
+
+
+def test_an_unknown_rollback_insight_blocks_as_an_error_does(eks: EKSClient, endpoint: str) -> None:
+    upgraded_to_1_30(eks)
+    unknown = {"name": "Cluster health issues", "status": "UNKNOWN", "reason": "Could not be evaluated"}
+    SandboxControl(endpoint).set_insights("prod", "1.29", [unknown], category="ROLLBACK_READINESS")
+
+    with pytest.raises(UpgradeBlocked, match=r'insight "Cluster health issues" \(UNKNOWN\)'):
+        provider().update(f"{REGION}/prod", outputs(version="1.30"), rollback_news())
+
+
+def test_a_warning_rollback_insight_is_printed_and_the_rollback_goes_on(
+    eks: EKSClient, endpoint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    upgraded_to_1_30(eks)
+    warning = {**ROLLBACK_SKEW, "status": "WARNING"}
+    SandboxControl(endpoint).set_insights("prod", "1.29", [warning], category="ROLLBACK_READINESS")
+
+    result = provider().update(f"{REGION}/prod", outputs(version="1.30"), rollback_news())
+
+    assert result.outs is not None and result.outs["version"] == "1.29"
+    assert 'rollback 1.30 -> 1.29: warning: insight "Kubelet version skew" (WARNING)' in capsys.readouterr().err
+
+
+def test_a_node_group_newer_than_the_rollback_target_blocks_naming_it(eks: EKSClient) -> None:
+    upgraded_to_1_30(eks)
+    add_nodegroup(eks, "workers", "1.30")
+
+    with pytest.raises(UpgradeBlocked) as blocked:
+        provider().update(f"{REGION}/prod", outputs(version="1.30"), rollback_news())
+
+    assert "managed node groups run a Kubernetes newer than 1.29 and EKS does not roll them back: workers (1.30)" in (
+        str(blocked.value)
+    )
+
+
+def test_the_rollback_timeout_reaches_eks_as_rollback_config(eks: EKSClient) -> None:
+    upgraded_to_1_30(eks)
+
+    # update() without check(): a value outside EKS's bounds reaches EKS, whose refusal proves it was sent.
+    with pytest.raises(rollback_rules.RollbackRefused) as refused:
+        provider().update(f"{REGION}/prod", outputs(version="1.30"), rollback_news(rollback_timeout_minutes=100.0))
+    result = provider().update(f"{REGION}/prod", outputs(version="1.30"), rollback_news(rollback_timeout_minutes=120.0))
+
+    assert str(refused.value) == (
+        "EKS cluster prod rollback 1.30 -> 1.29 was refused by EKS, nothing was changed (the cluster stays at "
+        "Kubernetes 1.30): InvalidParameterException: rollbackConfig.timeoutMinutes must be between 120 and 10080"
+    )
+    assert result.outs is not None
+    assert (result.outs["version"], result.outs["rollback_timeout_minutes"]) == ("1.29", 120.0)
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        ("DescribeUpdate", "throttle"),
+        ("DescribeUpdate", "server_error"),
+        ("DescribeInsightsRefresh", "throttle"),
+        ("DescribeCluster", "unavailable"),
+    ],
+    ids=lambda f: f"{f[0]}-{f[1]}",
+)
+def test_a_storm_on_a_status_poll_is_ridden_out_within_the_timeout(
+    eks: EKSClient,
+    endpoint: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    fault: tuple[str, str],
+) -> None:
+    operation, kind = fault
+    # botocore gives up after 2 attempts here (8 by default, with up to 20 s between them): a storm of 6 faults
+    # in a row outlasts three of its calls.
+    monkeypatch.setenv("CLUSTER_CONNECT_AWS_MAX_ATTEMPTS", "2")
+    control = SandboxControl(endpoint)
+    control.set_durations(cluster_update=1.0)
+    control.reset_calls()
+    control.inject(kind, operation=operation, count=6)
+
+    # Two steps: the second one refreshes the insights (DescribeInsightsRefresh).
+    result = provider().create({"cluster_name": "prod", "version": "1.31"})
+
+    assert result.outs is not None and result.outs["version"] == "1.31"
+    assert ", asking again (" in capsys.readouterr().err
+    assert control.calls().get(operation, 0) >= 6
+    assert len(eks.list_updates(name="prod")["updateIds"]) == 2
+
+
+def at_1_31_with_coredns_of_1_31(eks: EKSClient) -> None:
+    provider().create({"cluster_name": "prod", "version": "1.31"})
+    add_addon(eks, "coredns", "v1.12.1-eksbuild.2")
+
+
+def test_an_add_on_that_would_not_run_on_the_rollback_target_blocks_naming_it(eks: EKSClient) -> None:
+    at_1_31_with_coredns_of_1_31(eks)
+
+    with pytest.raises(UpgradeBlocked) as blocked:
+        provider().update(f"{REGION}/prod", outputs(version="1.31"), {"cluster_name": "prod", "version": "1.30"})
+
+    assert "EKS cluster prod rollback 1.31 -> 1.30 is blocked, nothing was changed" in str(blocked.value)
+    assert "add-on coredns v1.12.1-eksbuild.2 does not run on Kubernetes 1.30; compatible:" in str(blocked.value)
+    assert eks.describe_cluster(name="prod")["cluster"]["version"] == "1.31"
+
+
+def test_update_addons_downgrades_the_add_on_first_then_rolls_back(eks: EKSClient) -> None:
+    at_1_31_with_coredns_of_1_31(eks)
+
+    result = provider().update(
+        f"{REGION}/prod", outputs(version="1.31"), {"cluster_name": "prod", "version": "1.30", "update_addons": True}
+    )
+
+    assert result.outs is not None
+    assert [(u["addon"], u["from"], u["to"], u["status"]) for u in result.outs["addon_updates"]] == [
+        ("coredns", "v1.12.1-eksbuild.2", "v1.11.1-eksbuild.13", "Successful")
+    ]
+    assert [(u["type"], u["to"]) for u in result.outs["updates"]] == [("VersionRollback", "1.30")]
+    assert eks.describe_addon(clusterName="prod", addonName="coredns")["addon"]["addonVersion"] == (
+        "v1.11.1-eksbuild.13"
+    )
+
+
+def test_a_rollback_of_a_cluster_with_fargate_profiles_warns_about_their_pods(
+    eks: EKSClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seeded = seed.seed()
+    eks.create_cluster(
+        name="fg",
+        version="1.30",
+        roleArn=seeded["clusterRoleArn"],
+        resourcesVpcConfig={"subnetIds": seeded["privateSubnetIds"]},
+    )
+    provider().create({"cluster_name": "fg", "version": "1.31"})
+    eks.create_fargate_profile(
+        clusterName="fg",
+        fargateProfileName="apps",
+        podExecutionRoleArn=seeded["podExecutionRoleArn"],
+        selectors=[{"namespace": "apps"}],
+        subnets=seeded["privateSubnetIds"],
+    )
+    capsys.readouterr()
+
+    result = provider().create({"cluster_name": "fg", "version": "1.30"})
+
+    assert result.outs is not None and result.outs["version"] == "1.30"
+    assert (
+        "EKS cluster fg rollback 1.31 -> 1.30: warning: EKS does not roll Fargate nodes back (profiles apps): pods "
+        "started at 1.31 keep their kubelet and fail the kubelet version skew rollback insight; delete those pods, or "
+        "set force=True"
+    ) in capsys.readouterr().err

@@ -33,7 +33,7 @@ RESOURCES: dict[str, tuple[str, str, str, set[str]]] = {
         "pulumi_cluster_connect.dynamic_providers.cluster_version",
         "ClusterVersionProvider",
         "pulumi-python:dynamic/eks:ClusterVersion",
-        {"cluster_name", "version", "force", "region", "timeout_seconds"},
+        {"cluster_name", "version", "force", "region", "timeout_seconds", "rollback_timeout_minutes"},
     ),
     "ConnectionWait": (
         "pulumi_cluster_connect.dynamic_providers.connection_wait",

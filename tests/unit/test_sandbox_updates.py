@@ -13,7 +13,7 @@ import botocore.model
 import botocore.session
 import pytest
 
-from pulumi_cluster_connect.sandbox.aws import updates
+from pulumi_cluster_connect.sandbox.aws import insights, rollbacks, updates
 from pulumi_cluster_connect.sandbox.aws.call import Call
 from pulumi_cluster_connect.sandbox.aws.control import SandboxControl
 
@@ -24,7 +24,15 @@ if TYPE_CHECKING:
 
 REGION = "us-west-2"
 UPDATE_SECONDS = 0.3
-CHECKED_OPERATIONS = {"UpdateClusterVersion", "DescribeUpdate", "ListUpdates", "DescribeCluster", "CancelUpdate"}
+CHECKED_OPERATIONS = {
+    "UpdateClusterVersion",
+    "DescribeUpdate",
+    "ListUpdates",
+    "DescribeCluster",
+    "CancelUpdate",
+    "DescribeClusterVersions",
+    "ListInsights",
+}
 
 
 @pytest.fixture
@@ -125,14 +133,16 @@ def test_skipping_a_minor_version_is_refused(eks: EKSClient, role_arn: str) -> N
     )
 
 
-def test_a_downgrade_is_refused(eks: EKSClient, role_arn: str) -> None:
+def test_two_minors_down_is_refused_as_an_unsupported_step(eks: EKSClient, role_arn: str) -> None:
     make_cluster(eks, role_arn)
 
     with pytest.raises(botocore.exceptions.ClientError) as excinfo:
-        eks.update_cluster_version(name="prod", version="1.28")
+        eks.update_cluster_version(name="prod", version="1.27")
 
-    assert error_of(excinfo)[0] == "InvalidParameterException"
-    assert "from 1.29 to 1.28" in error_of(excinfo)[1]
+    assert error_of(excinfo) == (
+        "InvalidParameterException",
+        "Unsupported Kubernetes minor version update from 1.29 to 1.27",
+    )
 
 
 def test_the_version_the_cluster_already_runs_is_refused_as_a_minor_step_from_itself(
@@ -418,3 +428,219 @@ def test_the_race_fault_waits_for_a_cluster_with_an_earlier_update(
 
     assert first["status"] == "InProgress"
     assert error_of(excinfo)[0] == "ResourceInUseException"
+
+
+# rollbacks: UpdateClusterVersion one minor down, with EKS's rules
+
+
+def upgrade(eks: EKSClient, version: str, name: str = "prod") -> dict[str, Any]:
+    update = eks.update_cluster_version(name=name, version=version)["update"]
+    return wait_until_done(eks, name, update["id"])
+
+
+def test_a_rollback_within_the_window_runs_as_a_version_rollback_back_to_the_earlier_minor(
+    eks: EKSClient, role_arn: str
+) -> None:
+    make_cluster(eks, role_arn, version="1.30")
+    upgrade(eks, "1.31")
+
+    started = eks.update_cluster_version(name="prod", version="1.30")["update"]
+    during = eks.describe_cluster(name="prod")["cluster"]
+    finished = wait_until_done(eks, "prod", started["id"])
+
+    assert (started["type"], started["status"]) == ("VersionRollback", "InProgress")
+    assert {p["type"]: p["value"] for p in started["params"]}["Version"] == "1.30"
+    assert (during["status"], during["version"]) == ("UPDATING", "1.31")
+    assert finished["status"] == "Successful"
+    assert eks.describe_cluster(name="prod")["cluster"]["version"] == "1.30"
+
+
+def test_a_rollback_of_a_cluster_created_at_its_version_is_refused(eks: EKSClient, role_arn: str) -> None:
+    make_cluster(eks, role_arn, version="1.30")
+
+    with pytest.raises(botocore.exceptions.ClientError) as excinfo:
+        eks.update_cluster_version(name="prod", version="1.29")
+
+    assert error_of(excinfo) == (
+        "InvalidRequestException",
+        rollbacks.CREATED_AT_MSG.format(cluster="prod", version="1.30"),
+    )
+
+
+def test_a_second_rollback_is_refused_one_minor_back_only(eks: EKSClient, role_arn: str) -> None:
+    make_cluster(eks, role_arn, version="1.29")
+    upgrade(eks, "1.30")
+    upgrade(eks, "1.31")
+    upgrade(eks, "1.30")
+
+    with pytest.raises(botocore.exceptions.ClientError) as excinfo:
+        eks.update_cluster_version(name="prod", version="1.29")
+
+    assert error_of(excinfo) == (
+        "InvalidRequestException",
+        rollbacks.ROLLED_BACK_MSG.format(cluster="prod", version="1.30"),
+    )
+
+
+def test_a_rollback_after_the_7_day_window_is_refused_with_when_the_upgrade_finished(
+    eks: EKSClient, role_arn: str, endpoint: str
+) -> None:
+    make_cluster(eks, role_arn, version="1.30")
+    upgrade(eks, "1.31")
+    SandboxControl(endpoint).advance_clock(7 * 24 * 3600 + 60)
+
+    with pytest.raises(botocore.exceptions.ClientError) as excinfo:
+        eks.update_cluster_version(name="prod", version="1.30")
+
+    code, message = error_of(excinfo)
+    assert code == "InvalidRequestException"
+    assert message.startswith("Rollback is available for 7 days after an in-place upgrade completes; the upgrade of")
+    assert "to Kubernetes version 1.31 completed at 20" in message
+
+
+def test_a_rollback_just_inside_the_window_is_accepted(eks: EKSClient, role_arn: str, endpoint: str) -> None:
+    make_cluster(eks, role_arn, version="1.30")
+    upgrade(eks, "1.31")
+    SandboxControl(endpoint).advance_clock(7 * 24 * 3600 - 60)
+
+    assert upgrade(eks, "1.30")["status"] == "Successful"
+
+
+def test_a_rollback_to_an_extended_support_version_needs_the_extended_support_policy(
+    eks: EKSClient, role_arn: str
+) -> None:
+    eks.create_cluster(
+        name="std",
+        version="1.30",
+        roleArn=role_arn,
+        resourcesVpcConfig={"subnetIds": ["subnet-a"]},
+        upgradePolicy={"supportType": "STANDARD"},
+    )
+    upgrade(eks, "1.31", name="std")
+
+    with pytest.raises(botocore.exceptions.ClientError) as excinfo:
+        eks.update_cluster_version(name="std", version="1.30")
+
+    assert eks.describe_cluster(name="std")["cluster"]["upgradePolicy"] == {"supportType": "STANDARD"}
+    assert eks.describe_cluster_versions(clusterVersions=["1.30"])["clusterVersions"][0]["versionStatus"] == (
+        "EXTENDED_SUPPORT"
+    )
+    assert error_of(excinfo) == (
+        "InvalidRequestException",
+        rollbacks.EXTENDED_MSG.format(cluster="std", version="1.30"),
+    )
+
+
+def test_a_rollback_readiness_error_blocks_unless_forced_and_shows_only_in_the_window(
+    eks: EKSClient, role_arn: str, endpoint: str
+) -> None:
+    make_cluster(eks, role_arn, version="1.30")
+    control = SandboxControl(endpoint)
+    skew = {"name": "Kubelet version skew", "status": "ERROR", "reason": "Fargate pods run kubelet 1.31"}
+    control.set_insights("prod", "1.30", [skew], category="ROLLBACK_READINESS")
+    before_upgrade = eks.list_insights(clusterName="prod", filter={"categories": ["ROLLBACK_READINESS"]})
+    upgrade(eks, "1.31")
+    listed = eks.list_insights(clusterName="prod", filter={"categories": ["ROLLBACK_READINESS"]})["insights"]
+
+    with pytest.raises(botocore.exceptions.ClientError) as excinfo:
+        eks.update_cluster_version(name="prod", version="1.30")
+    forced = eks.update_cluster_version(name="prod", version="1.30", force=True)["update"]
+
+    assert before_upgrade["insights"] == []
+    assert [(i["category"], i["kubernetesVersion"], i["insightStatus"]["status"]) for i in listed] == [
+        ("ROLLBACK_READINESS", "1.30", "ERROR")
+    ]
+    assert error_of(excinfo) == ("InvalidStateException", insights.ROLLBACK_BLOCKED_MSG)
+    assert wait_until_done(eks, "prod", forced["id"])["status"] == "Successful"
+
+
+def test_an_unknown_rollback_insight_blocks_too(eks: EKSClient, role_arn: str, endpoint: str) -> None:
+    make_cluster(eks, role_arn, version="1.30")
+    upgrade(eks, "1.31")
+    SandboxControl(endpoint).set_insights(
+        "prod", "1.30", [{"name": "Cluster health issues", "status": "UNKNOWN"}], category="ROLLBACK_READINESS"
+    )
+
+    with pytest.raises(botocore.exceptions.ClientError) as excinfo:
+        eks.update_cluster_version(name="prod", version="1.30")
+
+    assert error_of(excinfo)[0] == "InvalidStateException"
+
+
+def test_a_node_group_newer_than_the_rollback_target_blocks_unless_forced(eks: EKSClient, role_arn: str) -> None:
+    make_cluster(eks, role_arn, version="1.30")
+    upgrade(eks, "1.31")
+    eks.create_nodegroup(
+        clusterName="prod", nodegroupName="workers", nodeRole=role_arn, subnets=["subnet-a"], version="1.31"
+    )
+
+    with pytest.raises(botocore.exceptions.ClientError) as excinfo:
+        eks.update_cluster_version(name="prod", version="1.30")
+    forced = eks.update_cluster_version(name="prod", version="1.30", force=True)["update"]
+
+    assert error_of(excinfo) == (
+        "InvalidStateException",
+        rollbacks.NODEGROUPS_MSG.format(nodegroups="workers", wanted="1.30"),
+    )
+    assert wait_until_done(eks, "prod", forced["id"])["status"] == "Successful"
+
+
+@pytest.mark.parametrize("minutes", [119, 10081])
+def test_a_rollback_timeout_outside_120_to_10080_minutes_is_refused(
+    eks: EKSClient, role_arn: str, minutes: int
+) -> None:
+    make_cluster(eks, role_arn, version="1.30")
+    upgrade(eks, "1.31")
+
+    with pytest.raises(botocore.exceptions.ClientError) as excinfo:
+        eks.update_cluster_version(name="prod", version="1.30", rollbackConfig={"timeoutMinutes": minutes})
+
+    assert error_of(excinfo) == ("InvalidParameterException", rollbacks.TIMEOUT_MSG)
+
+
+def make_auto_mode_cluster(eks: EKSClient, role_arn: str) -> None:
+    eks.create_cluster(
+        name="auto",
+        version="1.30",
+        roleArn=role_arn,
+        resourcesVpcConfig={"subnetIds": ["subnet-a"]},
+        computeConfig={"enabled": True, "nodePools": ["general-purpose"], "nodeRoleArn": role_arn},
+    )
+    upgrade(eks, "1.31", name="auto")
+
+
+def test_an_auto_mode_rollback_keeps_the_cluster_active_through_the_node_phase_then_updates(
+    eks: EKSClient, role_arn: str, endpoint: str
+) -> None:
+    make_auto_mode_cluster(eks, role_arn)
+    SandboxControl(endpoint).set_durations(rollback_node_phase=1.0, cluster_update=UPDATE_SECONDS)
+
+    started = eks.update_cluster_version(name="auto", version="1.30", rollbackConfig={"timeoutMinutes": 120})
+    in_node_phase = eks.describe_cluster(name="auto")["cluster"]["status"]
+    time.sleep(1.05)
+    in_control_plane_phase = eks.describe_cluster(name="auto")["cluster"]["status"]
+    with pytest.raises(botocore.exceptions.ClientError) as too_late:
+        eks.cancel_update(name="auto", updateId=started["update"]["id"])
+    finished = wait_until_done(eks, "auto", started["update"]["id"])
+
+    assert in_node_phase == "ACTIVE"
+    assert in_control_plane_phase == "UPDATING"
+    assert error_of(too_late) == (
+        "InvalidRequestException",
+        updates.ROLLBACK_NOT_CANCELLABLE_MSG.format(update_id=started["update"]["id"]),
+    )
+    assert finished["status"] == "Successful"
+    assert eks.describe_cluster(name="auto")["cluster"]["version"] == "1.30"
+
+
+def test_an_auto_mode_rollback_can_be_cancelled_during_the_node_phase(
+    eks: EKSClient, role_arn: str, endpoint: str
+) -> None:
+    make_auto_mode_cluster(eks, role_arn)
+    SandboxControl(endpoint).set_durations(rollback_node_phase=30.0)
+    started = eks.update_cluster_version(name="auto", version="1.30")["update"]
+
+    cancelled = eks.cancel_update(name="auto", updateId=started["id"])["update"]
+
+    assert cancelled["status"] == "Cancelled"
+    assert eks.describe_cluster(name="auto")["cluster"]["version"] == "1.31"
