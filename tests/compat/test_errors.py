@@ -76,9 +76,8 @@ def test_the_issues_program_reads_as_our_sentences(leg: Leg, stacks: StackFactor
     text = shown(stack, failed)
     assert_one_sentence(leg, text, "EKS CreateFargateProfile failed")
     assert_one_sentence(leg, text, "ResourceNotFoundException: No cluster found for name: nope")
-    assert_one_sentence(
-        leg, text, f"EKS cluster {seed.CLUSTER_NAME} runs Kubernetes {seed.CLUSTER_VERSION}, above the requested 1.29"
-    )
+    # A version below the cluster's is a rollback; one the cluster was created at has nothing to roll back.
+    assert_one_sentence(leg, text, f"rollback {seed.CLUSTER_VERSION} -> 1.29 is refused")
 
 
 def test_a_check_failure_reads_as_our_sentence_without_the_token(leg: Leg, stacks: StackFactory) -> None:
