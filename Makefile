@@ -124,7 +124,7 @@ integration: $(BIN)/.installed engine kube helm
 test: $(BIN)/.installed engine kube helm lint docs unit-oldest
 	@started=$$(date +%s); $(BIN)/pytest -q -m "not compat"; status=$$?; \
 		echo "test: the whole suite took $$(( $$(date +%s) - started ))s"; exit $$status
-	$(MAKE) compat
+	$(MAKE) -j3 --output-sync=target compat
 
 # The documentation site (mkdocs.yml) into build/site, with --strict: a broken link or page fails.
 docs: $(BIN)/.installed
