@@ -58,13 +58,16 @@ unit: $(BIN)/.installed
 # The unit tests once more against the oldest pulumi SDK that pyproject.toml allows (users' projects pin theirs).
 OLDEST_PULUMI := 3.231.0
 OLDEST := .venv-oldest
+# An environment like .venv but with another pulumi SDK: $(call sdk_environment,FOLDER,VERSION).
+define sdk_environment
+	test -x $(1)/bin/python || $(PYTHON) -m venv $(1)
+	grep -v '^pulumi==' constraints.txt > $(1)/constraints.txt
+	$(1)/bin/pip install --quiet --upgrade pip==25.3
+	$(1)/bin/pip install --quiet -c $(1)/constraints.txt -e ".[dev]" "pulumi==$(2)" --config-settings editable_mode=strict
+	touch $(1)/.installed
+endef
 $(OLDEST)/.installed: pyproject.toml constraints.txt $(VENV)/.package-files
-	test -x $(OLDEST)/bin/python || $(PYTHON) -m venv $(OLDEST)
-	grep -v '^pulumi==' constraints.txt > $(OLDEST)/constraints.txt
-	$(OLDEST)/bin/pip install --quiet --upgrade pip==25.3
-	$(OLDEST)/bin/pip install --quiet -c $(OLDEST)/constraints.txt -e ".[dev]" "pulumi==$(OLDEST_PULUMI)" \
-		--config-settings editable_mode=strict
-	touch $@
+	$(call sdk_environment,$(OLDEST),$(OLDEST_PULUMI))
 
 unit-oldest: $(OLDEST)/.installed
 	$(OLDEST)/bin/python -c 'import importlib.metadata as m, sys; v = m.version("pulumi"); print("pulumi SDK", v); sys.exit(v != "$(OLDEST_PULUMI)")'
@@ -77,12 +80,7 @@ NEWEST_PULUMI := 3.272.0
 NEWEST_ENGINE := v3.277.0
 NEWEST := .venv-newest
 $(NEWEST)/.installed: pyproject.toml constraints.txt $(VENV)/.package-files
-	test -x $(NEWEST)/bin/python || $(PYTHON) -m venv $(NEWEST)
-	grep -v '^pulumi==' constraints.txt > $(NEWEST)/constraints.txt
-	$(NEWEST)/bin/pip install --quiet --upgrade pip==25.3
-	$(NEWEST)/bin/pip install --quiet -c $(NEWEST)/constraints.txt -e ".[dev]" "pulumi==$(NEWEST_PULUMI)" \
-		--config-settings editable_mode=strict
-	touch $@
+	$(call sdk_environment,$(NEWEST),$(NEWEST_PULUMI))
 
 # The Python toolchains a user's project may name (runtime.options.toolchain), pinned, in their own environment so
 # that their dependencies never meet ours; tests/compat/test_toolchains.py finds them here.
