@@ -120,7 +120,7 @@ integration: $(BIN)/.installed engine kube helm
 	$(BIN)/pytest -m integration -q
 
 test: $(BIN)/.installed engine kube helm lint docs unit-oldest
-	@started=$$(date +%s); $(BIN)/pytest -q -m "not compat"; status=$$?; \
+	@started=$$(date +%s); $(BIN)/pytest -q -m "not compat" --durations=20; status=$$?; \
 		echo "test: the whole suite took $$(( $$(date +%s) - started ))s"; exit $$status
 	$(MAKE) -j3 --output-sync=target compat
 
