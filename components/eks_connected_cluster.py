@@ -11,7 +11,7 @@ import pulumi_aws as aws
 import yaml
 from pulumi.output import UNKNOWN
 
-from pulumi_cluster_connect._plumbing import arguments, inputs, kube
+from pulumi_cluster_connect._plumbing import arguments, credentials, inputs, kube
 from pulumi_cluster_connect.dynamic_providers import connection_wait, kubernetes_manifest, registered_cluster
 
 from . import connector_manifest
@@ -49,6 +49,13 @@ class EksConnectedClusterArgs(TypedDict, total=False):
     """Wait until EKS reports the cluster ACTIVE (default True); fails early when the activation expired."""
     timeout_seconds: float
     """How long to wait for ACTIVE (default 600)."""
+    profile: pulumi.Input[str]
+    """The AWS profile whose credentials the registration and the wait use (else `aws:profile`, else the ambient
+    chain); the agent role, made with pulumi-aws, follows the component's `opts.provider` as any pulumi-aws
+    resource does."""
+    assume_roles: credentials.AssumeRoles
+    """Roles assumed in order, in pulumi-aws's shape (`role_arn`, `session_name`, `external_id`, `duration_seconds`,
+    ...), to reach the account the cluster is registered in; see docs/guides/accounts-and-roles.md."""
 
 
 def agent_trust_policy() -> str:
@@ -147,6 +154,10 @@ class EksConnectedCluster(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: EksConnectedClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         _validate(name, args)
+        # An aws.Provider in `opts` serves the pulumi-aws children (the agent role); ours need the route as inputs.
+        has_route = args.get("profile") is not None or args.get("assume_roles") is not None
+        credentials.refuse_aws_provider("EksConnectedCluster", name, opts, allowed=has_route, component=True)
+        profile, assume_roles = args.get("profile"), args.get("assume_roles")
         super().__init__(TYPE_TOKEN, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         region = args.get("region")
@@ -186,6 +197,8 @@ class EksConnectedCluster(pulumi.ComponentResource):
             role_arn=role_arn,
             tags=tags,
             region=region,
+            profile=profile,
+            assume_roles=assume_roles,
             opts=pulumi.ResourceOptions(parent=self, depends_on=registration_deps),
         )
         objects = pulumi.Output.all(
@@ -211,6 +224,8 @@ class EksConnectedCluster(pulumi.ComponentResource):
                 activation_id=registration.activation_id,
                 region=registration.region,
                 timeout_seconds=args.get("timeout_seconds", DEFAULT_WAIT_TIMEOUT),
+                profile=profile,
+                assume_roles=assume_roles,
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[manifest]),
             )
             status = connection.status

@@ -26,7 +26,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from pulumi_cluster_connect._plumbing import aws, configured, errors, inputs, polling, progress
+from pulumi_cluster_connect._plumbing import aws, configured, credentials, errors, inputs, polling, progress
 
 from . import _rollback_rules as rollback_rules
 from . import _upgrade_readiness as readiness
@@ -127,6 +127,7 @@ def _check_options(props: Mapping[str, Any], failures: list[CheckFailure]) -> No
         inputs.check_bool(props, key, failures)
     inputs.check_timeout(props, failures)
     inputs.check_region(props, "region", failures)
+    credentials.check(props, failures)
     if inputs.known(props, ROLLBACK_TIMEOUT):
         value = props[ROLLBACK_TIMEOUT]
         low, high = ROLLBACK_TIMEOUT_RANGE
@@ -243,6 +244,8 @@ class ClusterVersionProvider(configured.ConfiguredProvider):
         elif (region_now := aws.moved_region(olds, news, "region", self._stack_config)) is not None:
             replaces.append("region")
             progress.report(aws.moved_message(f"version of {olds.get('cluster_name')}", olds.get("region"), region_now))
+        moved, route_changes = credentials.identity_changes(olds, news)  # another account: another cluster
+        replaces += moved
         version_changed = inputs.is_unknown(news.get("version")) or news.get("version") != olds.get("version")
         if version_changed and not replaces:
             readiness.report_lines("", preview_lines(olds, news))
@@ -251,24 +254,25 @@ class ClusterVersionProvider(configured.ConfiguredProvider):
             inputs.contains_unknown(news.get(k)) or news.get(k) != olds.get(k) for k in fargate_pods.VERSION_KEYS
         )
         return DiffResult(
-            changes=bool(replaces) or version_changed or pods_changed,
+            changes=bool(replaces) or version_changed or pods_changed or bool(route_changes),
             replaces=replaces,
             delete_before_replace=False,
         )
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        region = aws.region_of(props.get("region"), self._stack_config)
+        region = aws.region_of(props.get("region"), self._stack_config, credentials.route_of(props))
         outs = self._converge(props, region)
         return CreateResult(f"{region}/{props['cluster_name']}", outs)
 
     def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        region = aws.region_of(news.get("region"), self._stack_config)
+        region = aws.region_of(news.get("region"), self._stack_config, credentials.route_of(news))
+        aws.verify_route(f"ClusterVersion of {news.get('cluster_name')}", _olds, news, region, self._stack_config)
         return UpdateResult(self._converge(news, region))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         region, _, name = id_.rpartition("/")
-        region = region or aws.region_of(props.get("region"), self._stack_config)
-        eks = aws.eks(region, self._stack_config)
+        region = region or aws.region_of(props.get("region"), self._stack_config, credentials.route_of(props))
+        eks = aws.eks(region, self._stack_config, credentials.route_of(props))
         cluster = aws.describe_cluster_or_none(eks, name)
         if cluster is None:
             return ReadResult("", {})
@@ -280,6 +284,7 @@ class ClusterVersionProvider(configured.ConfiguredProvider):
             "version": cluster["version"],
             "platform_version": cluster["platformVersion"],
             "readiness": _next_step_readiness(eks, name, cluster["version"]),
+            credentials.ACCOUNT: credentials.account_in_arn(cluster.get("arn")),
         }
         return ReadResult(id_, inputs.without_none(outs))
 
@@ -294,7 +299,7 @@ class ClusterVersionProvider(configured.ConfiguredProvider):
         name, target = str(props["cluster_name"]), str(props["version"])
         timeout = inputs.timeout_of(props, DEFAULT_TIMEOUT)
         run = _Run(
-            aws.eks(region, self._stack_config),
+            aws.eks(region, self._stack_config, credentials.route_of(props)),
             region,
             name,
             target,
@@ -330,6 +335,8 @@ class ClusterVersionProvider(configured.ConfiguredProvider):
                 "updates": run.updates,
                 "addon_updates": run.addon_updates,
                 "readiness": _next_step_readiness(run.eks, name, cluster["version"]),
+                **{key: props.get(key) for key in credentials.ROUTE_KEYS},
+                credentials.ACCOUNT: credentials.account_in_arn(cluster.get("arn")),
             }
         )
 
@@ -790,6 +797,8 @@ class ClusterVersion(pulumi.dynamic.Resource, module="eks", name="ClusterVersion
         region: pulumi.Input[str] | None = None,
         timeout_seconds: pulumi.Input[float] | None = None,
         rollback_timeout_minutes: pulumi.Input[int] | None = None,
+        profile: pulumi.Input[str] | None = None,
+        assume_roles: credentials.AssumeRoles | None = None,
         kubeconfig: pulumi.Input[str | Mapping[str, Any]] | None = None,
         recycle_fargate_pods: pulumi.Input[bool] | None = None,
         opts: pulumi.ResourceOptions | None = None,
@@ -817,6 +826,7 @@ class ClusterVersion(pulumi.dynamic.Resource, module="eks", name="ClusterVersion
                 }
             )
         )
+        props.update(credentials.inputs_of("ClusterVersion", resource_name, opts, profile, assume_roles))
         if kubeconfig is not None:
             secret = pulumi.ResourceOptions(additional_secret_outputs=[fargate_pods.KUBECONFIG])
             opts = pulumi.ResourceOptions.merge(opts, secret)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 
-from pulumi_cluster_connect._plumbing import aws, configured, errors, inputs, polling
+from pulumi_cluster_connect._plumbing import aws, configured, credentials, errors, inputs, polling
 
 from . import registered_cluster
 
@@ -41,9 +41,11 @@ def connection_failure(cluster: Mapping[str, Any] | None, now: float) -> str | N
 
 def diff_wait(olds: Mapping[str, Any], news: Mapping[str, Any]) -> DiffResult:
     replaces = [key for key in WAIT_REPLACING if inputs.is_unknown(news.get(key)) or news.get(key) != olds.get(key)]
+    account_replaces, route_changes = credentials.identity_changes(olds, news)
+    replaces += account_replaces
     if not replaces and olds.get("status") != "ACTIVE":
         replaces.append("status")  # a refresh saw it disconnected: wait again
-    changed = bool(replaces) or news.get(TIMEOUT) != olds.get(TIMEOUT)
+    changed = bool(replaces) or bool(route_changes) or news.get(TIMEOUT) != olds.get(TIMEOUT)
     return DiffResult(changes=changed, replaces=replaces, stables=[], delete_before_replace=False)
 
 
@@ -54,13 +56,14 @@ class ConnectionWaitProvider(configured.ConfiguredProvider):
         inputs.check_string(news, ACTIVATION_ID, failures, required="the registration's activation id")
         inputs.check_timeout(news, failures)
         inputs.check_region(news, REGION, failures)
+        credentials.check(news, failures)
         return CheckResult(inputs.without_none(news), failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         return diff_wait(olds, news)
 
     def _describe(self, props: Mapping[str, Any]) -> dict[str, Any] | None:
-        eks = aws.eks(props.get(REGION), self._stack_config)
+        eks = aws.eks(props.get(REGION), self._stack_config, credentials.route_of(props))
         # Through throttling: the wait makes nothing, but a storm should not fail an up that is otherwise fine.
         return aws.patiently(
             lambda: aws.describe_cluster_or_none(eks, props[CLUSTER_NAME]),
@@ -89,7 +92,9 @@ class ConnectionWaitProvider(configured.ConfiguredProvider):
                 err.seconds,
                 err.last_state,
             ) from err
-        return CreateResult(f"{name}/{props[ACTIVATION_ID]}", {**props, "status": (cluster or {}).get("status")})
+        found = cluster or {}
+        outs = credentials.with_route({**props, "status": found.get("status")}, props, found.get("arn"))
+        return CreateResult(f"{name}/{props[ACTIVATION_ID]}", outs)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         cluster = self._describe(props)
@@ -97,10 +102,15 @@ class ConnectionWaitProvider(configured.ConfiguredProvider):
             return ReadResult("", {})
         if cluster.get("status") == "DELETING":
             return ReadResult("", {})  # being deregistered, as RegisteredCluster.read reports it: gone
-        return ReadResult(id_, {**props, "status": cluster.get("status")})
+        return ReadResult(
+            id_, credentials.with_route({**props, "status": cluster.get("status")}, props, cluster.get("arn"))
+        )
 
-    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        return UpdateResult({**news, "status": olds.get("status")})
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        region = aws.region_of(news.get(REGION), self._stack_config, credentials.route_of(news))
+        aws.verify_route(f"the connection wait of {id_}", olds, news, region, self._stack_config)
+        account = inputs.without_none({credentials.ACCOUNT: olds.get(credentials.ACCOUNT)})
+        return UpdateResult({**news, **account, "status": olds.get("status")})
 
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
         pass
@@ -124,6 +134,8 @@ class ConnectionWait(pulumi.dynamic.Resource, module="eks", name="ConnectionWait
         activation_id: pulumi.Input[str],
         region: pulumi.Input[str] | None = None,
         timeout_seconds: pulumi.Input[float] | None = None,
+        profile: pulumi.Input[str] | None = None,
+        assume_roles: credentials.AssumeRoles | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         props: dict[str, Any] = {
@@ -133,4 +145,5 @@ class ConnectionWait(pulumi.dynamic.Resource, module="eks", name="ConnectionWait
         }
         # A None never reaches the engine: these go in only with a value (each key costs the SDK an Output).
         props.update(inputs.without_none({REGION: region, TIMEOUT: timeout_seconds}))
+        props.update(credentials.inputs_of("ConnectionWait", resource_name, opts, profile, assume_roles))
         super().__init__(ConnectionWaitProvider(), resource_name, props, opts)

@@ -24,7 +24,7 @@ from pulumi.dynamic import (
 )
 from pulumi.output import Unknown
 
-from pulumi_cluster_connect._plumbing import aws, configured, errors, inputs, ownership, polling, progress
+from pulumi_cluster_connect._plumbing import aws, configured, credentials, errors, inputs, ownership, polling, progress
 
 from . import fargate_pods, fargate_takeover
 
@@ -43,7 +43,7 @@ IDENTITY, ADOPT = ownership.IDENTITY, ownership.ADOPT
 # Outputs only; `claim`: see fargate_takeover.CLAIM_KEY. `creation_seconds`: [after, by], when the profile this
 # resource created became ACTIVE, in seconds after EKS accepted the create; its deletion is expected to take about as
 # long, which paces the first looks of the wait for it (a profile taken over has none).
-ARN, STATUS, CLAIM, CREATION = "arn", "status", "claim", "creation_seconds"
+ARN, STATUS, CLAIM, CREATION, ACCOUNT = "arn", "status", "claim", "creation_seconds", credentials.ACCOUNT
 CLAIM_KEY = fargate_takeover.CLAIM_KEY
 
 REPLACING = (CLUSTER_NAME, PROFILE_NAME, ROLE_ARN, SELECTORS, SUBNETS, REGION)
@@ -51,7 +51,7 @@ REPLACING = (CLUSTER_NAME, PROFILE_NAME, ROLE_ARN, SELECTORS, SUBNETS, REGION)
 NAME_BASIS = (CLUSTER_NAME, ROLE_ARN, SELECTORS, SUBNETS, REGION)
 # Kept from the inputs into the outputs and the inputs `read` reports. The kubeconfig and drain_on_delete are how the
 # profile's pods are reached (fargate_pods), not what the profile is: they change in place, never replace.
-BOOKKEEPING = (AUTO_NAMED, AUTO_NAME_PREFIX, TIMEOUT, IDENTITY, ADOPT, *fargate_pods.KEYS)
+BOOKKEEPING = (AUTO_NAMED, AUTO_NAME_PREFIX, TIMEOUT, IDENTITY, ADOPT, *credentials.ROUTE_KEYS, *fargate_pods.KEYS)
 MAX_SELECTORS, MAX_LABELS = 5, 5
 RESERVED_PREFIX = "eks-"
 NAME = CLUSTER = inputs.EKS_NAME
@@ -225,19 +225,16 @@ def _split_id(id_: str) -> tuple[str, str]:
 
 def _interval(value: Any) -> tuple[float, float] | None:
     """A `creation_seconds` from state as (after, by), None when absent or not of that form (an edited state)."""
-    if not isinstance(value, list) or len(value) != 2:
+    numbers = isinstance(value, list) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+    if not numbers or len(value) != 2:
         return None
-    after, by = value
-    numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
-    return (float(after), float(by)) if numbers and 0 <= after < by else None
+    return (float(value[0]), float(value[1])) if 0 <= value[0] < value[1] else None
 
 
 @contextmanager
 def _one_operation_per_cluster(region: str, cluster: str) -> Iterator[None]:
-    """EKS allows one Fargate profile operation per cluster. The engine already runs them one at a time (each
-    profile depends on the one declared before it for its cluster, see `_after_the_previous_profile`), so this lock
-    is rarely contended; it covers what the engine does not order, such as deletes of profiles from a state written
-    before that chain existed."""
+    """EKS allows one Fargate profile operation per cluster. The engine runs them one at a time (see
+    `_after_the_previous_profile`), so this lock covers what it does not order: deletes from an older state."""
     with _cluster_locks_guard:
         lock = _cluster_locks.setdefault((region, cluster), threading.Lock())
     with lock:
@@ -271,6 +268,7 @@ class FargateProfileProvider(configured.ConfiguredProvider):
         inputs.check_tags(checked, TAGS, failures)
         inputs.check_region(checked, REGION, failures)
         inputs.check_timeout(checked, failures)
+        credentials.check(checked, failures)
         ownership.check_tags(checked, TAGS, failures, marks=2)
         fargate_pods.check(checked, failures)
         if PROFILE_NAME not in checked or checked[PROFILE_NAME] is None:
@@ -300,21 +298,21 @@ class FargateProfileProvider(configured.ConfiguredProvider):
                 continue
             if inputs.is_unknown(news.get(key)) or not _same(key, olds.get(key), news.get(key)):
                 changed.append(key)
-        replaces = [key for key in changed if key in REPLACING]
+        moved, route_changes = credentials.identity_changes(olds, news)
+        replaces = [key for key in changed if key in REPLACING] + moved
         # A fixed name would collide with itself: delete first. An auto-name is regenerated on replacement, so
         # the new profile is created first and pods keep a profile meanwhile.
         same_name = inputs.is_unknown(news.get(PROFILE_NAME)) or news.get(PROFILE_NAME) == olds.get(PROFILE_NAME)
         delete_first = bool(replaces) and not news.get(AUTO_NAMED) and same_name
         return DiffResult(
-            changes=bool(changed),
+            changes=bool(changed + route_changes),
             replaces=replaces,
             stables=[k for k in (CLUSTER_NAME, REGION) if k not in changed],
             delete_before_replace=delete_first,
         )
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        region = aws.region_of(props.get(REGION), self._stack_config)
-        eks = aws.eks(region, self._stack_config)
+        region, eks = aws.located(props.get(REGION), self._stack_config, props)
         cluster, name = str(props[CLUSTER_NAME]), str(props[PROFILE_NAME])
         what = f"Fargate profile {name} on cluster {cluster}"
         timeout = inputs.timeout_of(props, DEFAULT_TIMEOUT)
@@ -348,8 +346,8 @@ class FargateProfileProvider(configured.ConfiguredProvider):
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         cluster, name = _split_id(id_)
-        region = aws.region_of(props.get(REGION), self._stack_config)
-        profile = self._describe(aws.eks(region, self._stack_config), cluster, name)
+        region, eks = aws.located(props.get(REGION), self._stack_config, props)
+        profile = self._describe(eks, cluster, name)
         if profile is None:
             return ReadResult("", {})
         outputs = self._outputs(profile, region, props, props.get(CREATION))
@@ -357,7 +355,7 @@ class FargateProfileProvider(configured.ConfiguredProvider):
         read_inputs = {
             k: v
             for k, v in outputs.items()
-            if k not in (ARN, STATUS, CLAIM, CREATION) and (k not in (REGION, SUBNETS) or k in props)
+            if k not in (ARN, STATUS, CLAIM, CREATION, ACCOUNT) and (k not in (REGION, SUBNETS) or k in props)
         }
         read_inputs.update({k: props[k] for k in BOOKKEEPING if k in props})
         return ReadResult(id_, outputs, read_inputs)
@@ -365,7 +363,8 @@ class FargateProfileProvider(configured.ConfiguredProvider):
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         cluster, name = _split_id(id_)
         region = str(olds.get(REGION) or aws.region_of(news.get(REGION), self._stack_config))
-        eks = aws.eks(region, self._stack_config)
+        aws.verify_route(f"Fargate profile {name} on cluster {cluster}", olds, news, region, self._stack_config)
+        eks = aws.eks(region, self._stack_config, credentials.route_of(news))
         arn = str(olds[ARN])
         old_tags, new_tags = dict(olds.get(TAGS) or {}), dict(news.get(TAGS) or {})
         removed = sorted(set(old_tags) - set(new_tags))
@@ -381,8 +380,7 @@ class FargateProfileProvider(configured.ConfiguredProvider):
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         cluster, name = _split_id(id_)
-        region = str(props.get(REGION) or aws.region_of(None, self._stack_config))
-        eks = aws.eks(region, self._stack_config)
+        region, eks = aws.located(props.get(REGION), self._stack_config, props)
         what = f"Fargate profile {name} on cluster {cluster}"
         timeout = inputs.timeout_of(props, DEFAULT_TIMEOUT)
         with _one_operation_per_cluster(region, cluster):
@@ -580,7 +578,7 @@ class FargateProfileProvider(configured.ConfiguredProvider):
         for key in BOOKKEEPING:
             if props.get(key) is not None:
                 outputs[key] = props[key]
-        return outputs
+        return credentials.with_route(outputs, props, outputs[ARN])
 
 
 # --- resource -----------------------------------------------------------------------------------
@@ -590,8 +588,7 @@ class FargateProfile(pulumi.dynamic.Resource, module="eks", name="FargateProfile
     """An EKS Fargate profile. Any change but tags replaces it; EKS runs one profile operation per cluster."""
 
     # For type checkers only: the SDK evaluates a Resource class's annotations again for every resource it
-    # registers (0.5 ms each here), and these outputs are plain values that need no conversion. A fleet declares
-    # many profiles.
+    # registers (0.5 ms each here; a fleet declares many profiles), and these plain outputs need no conversion.
     if TYPE_CHECKING:
         cluster_name: pulumi.Output[str]
         fargate_profile_name: pulumi.Output[str]
@@ -616,6 +613,8 @@ class FargateProfile(pulumi.dynamic.Resource, module="eks", name="FargateProfile
         region: pulumi.Input[str] | None = None,
         timeout_seconds: pulumi.Input[float] | None = None,
         adopt_existing: pulumi.Input[bool] | None = None,
+        profile: pulumi.Input[str] | None = None,
+        assume_roles: credentials.AssumeRoles | None = None,
         kubeconfig: pulumi.Input[str | Mapping[str, Any]] | None = None,
         drain_on_delete: pulumi.Input[bool] | None = None,
         opts: pulumi.ResourceOptions | None = None,
@@ -623,9 +622,10 @@ class FargateProfile(pulumi.dynamic.Resource, module="eks", name="FargateProfile
         """`fargate_profile_name` defaults to the resource name plus a suffix derived from the resource and the
         inputs a replacement changes (so a replacement creates the new profile before deleting the old one).
         `selectors`: [{"namespace", "labels"}]. `adopt_existing=True` lets the create take over an existing profile of
-        that name that matches the inputs, instead of failing. `kubeconfig` (a secret) of the EKS cluster: the old
-        profile's pods are evicted, PodDisruptionBudgets honoured, before a replacement deletes it, and before any
-        deletion with `drain_on_delete=True` (docs/guides/fargate-pods.md)."""
+        that name that matches the inputs, instead of failing. `profile`, `assume_roles`: whose credentials it uses.
+        `kubeconfig` (a secret) of the EKS cluster: the old profile's pods are evicted, PodDisruptionBudgets
+        honoured, before a replacement deletes it, and before any deletion with `drain_on_delete=True`
+        (docs/guides/fargate-pods.md)."""
         props: dict[str, Any] = {
             CLUSTER_NAME: cluster_name,
             PROFILE_NAME: fargate_profile_name,
@@ -647,6 +647,7 @@ class FargateProfile(pulumi.dynamic.Resource, module="eks", name="FargateProfile
                     TIMEOUT: timeout_seconds,
                     AUTO_NAME_PREFIX: resource_name if fargate_profile_name is None else None,
                     ADOPT: adopt_existing,
+                    **credentials.inputs_of("FargateProfile", resource_name, opts, profile, assume_roles),
                     fargate_pods.KUBECONFIG: None if kubeconfig is None else pulumi.Output.secret(kubeconfig),
                     fargate_pods.DRAIN_ON_DELETE: drain_on_delete,
                 }

@@ -17,7 +17,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from pulumi_cluster_connect._plumbing import aws, configured, errors, inputs, ownership, polling, progress
+from pulumi_cluster_connect._plumbing import aws, configured, credentials, errors, inputs, ownership, polling, progress
 
 from . import registration_takeover
 
@@ -89,6 +89,7 @@ def check_inputs(news: Mapping[str, Any]) -> list[CheckFailure]:
     inputs.check_tags(news, TAGS, failures)
     ownership.check_tags(news, TAGS, failures, marks=1)
     inputs.check_region(news, REGION, failures)
+    credentials.check(news, failures)
     return failures
 
 
@@ -118,10 +119,12 @@ def diff_registration(
     state says it was made: a replacement.
     """
     replaces = [key for key in REPLACING if inputs.contains_unknown(news.get(key)) or news.get(key) != olds.get(key)]
+    account_replaces, route_changes = credentials.identity_changes(olds, news)
+    replaces += account_replaces
     explicit_move = inputs.known(news, REGION) and news[REGION] != olds.get(REGION)
     if inputs.is_unknown(news.get(REGION)) or explicit_move or region_now is not None:
         replaces.append(REGION)
-    changes = list(replaces)
+    changes = list(dict.fromkeys([*replaces, *route_changes]))
     if not replaces and olds.get("status") == "FAILED":
         replaces.append("status")
         changes.append("status")
@@ -158,7 +161,7 @@ def outputs_of(cluster: Mapping[str, Any], region: str, previous: Mapping[str, A
     code = connector.get("activationCode")
     if code is None and previous.get("activation_id") == connector.get("activationId"):
         code = previous.get("activation_code")
-    return inputs.without_none(
+    state = inputs.without_none(
         {
             CLUSTER_NAME: cluster["name"],
             CONNECTOR_PROVIDER: connector.get("provider"),
@@ -175,6 +178,7 @@ def outputs_of(cluster: Mapping[str, Any], region: str, previous: Mapping[str, A
             "created_at": utc(cluster.get("createdAt")),
         }
     )
+    return credentials.with_route(state, previous, cluster.get("arn"))
 
 
 def _is_propagation_delay(err: errors.AwsApiError) -> bool:
@@ -217,12 +221,15 @@ class RegisteredClusterProvider(configured.ConfiguredProvider):
         result = diff_registration(olds, news, now=time.time(), region_now=region_now)
         if region_now is not None:
             progress.report(aws.moved_message(f"registration {olds.get(CLUSTER_NAME)}", olds.get(REGION), region_now))
+        route_line = credentials.route_message(f"registration {olds.get(CLUSTER_NAME)}", olds, news)
+        if route_line:
+            progress.report(route_line)
         if "status" in (result.replaces or []):
             progress.report(
                 f"registration {olds.get(CLUSTER_NAME)}: EKS reported it FAILED (its activation expired at "
                 f"{olds.get('activation_expiry')} without a connection); re-registering"
             )
-        elif result.changes and not result.replaces:
+        elif result.changes and not result.replaces and expired_unconnected(olds, time.time()):
             progress.report(
                 f"registration {olds.get(CLUSTER_NAME)}: its activation expired at {olds.get('activation_expiry')} "
                 "and the state has not seen it connect; `up` asks EKS, and re-registers it on the next `up` unless "
@@ -231,8 +238,9 @@ class RegisteredClusterProvider(configured.ConfiguredProvider):
         return result
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        region = aws.region_of(props.get(REGION), self._stack_config)
-        eks = aws.eks(region, self._stack_config)
+        route = credentials.route_of(props)
+        region = aws.region_of(props.get(REGION), self._stack_config, route)
+        eks = aws.eks(region, self._stack_config, route)
         name = props[CLUSTER_NAME]
         progress.report(f"registering {name} with EKS in {region}")
         props = {**props, REGION: region}
@@ -248,8 +256,9 @@ class RegisteredClusterProvider(configured.ConfiguredProvider):
         return CreateResult(name, outs)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        region = aws.region_of(props.get(REGION), self._stack_config)
-        cluster = aws.describe_cluster_or_none(aws.eks(region, self._stack_config), id_)
+        route = credentials.route_of(props)
+        region = aws.region_of(props.get(REGION), self._stack_config, route)
+        cluster = aws.describe_cluster_or_none(aws.eks(region, self._stack_config, route), id_)
         # A deregistration cannot be undone: for the state the registration is gone, and the next `pulumi up`
         # registers it again once EKS is done.
         if cluster is None or cluster.get("status") == "DELETING":
@@ -261,17 +270,19 @@ class RegisteredClusterProvider(configured.ConfiguredProvider):
         return ReadResult(id_, outputs_of(dict(cluster), region, props))
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        # Every input replaces, so only bookkeeping such as `identity`, or an expiry `diff` could not confirm
-        # from the state, reaches here.
+        # Every input replaces, so only bookkeeping such as `identity`, another route into the same account, or an
+        # expiry `diff` could not confirm from the state, reaches here.
+        region = str(olds.get(REGION) or aws.region_of(news.get(REGION), self._stack_config))
+        aws.verify_route(f"registration {id_}", olds, news, region, self._stack_config)
         if expired_unconnected(olds, time.time()):
-            return UpdateResult(self._status_from_eks(id_, olds, news))
-        return UpdateResult({**olds, **inputs.without_none(news)})
+            return UpdateResult(credentials.with_route(self._status_from_eks(id_, olds, news), news))
+        return UpdateResult(credentials.with_route({**olds, **inputs.without_none(news)}, news))
 
     def _status_from_eks(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dict[str, Any]:
         """Record what EKS says of a registration the state shows expired: ACTIVE when its agent connected
         after the state was stored; else FAILED, which the next `pulumi up` replaces (re-registers)."""
         region = str(olds.get(REGION) or aws.region_of(news.get(REGION), self._stack_config))
-        cluster = aws.describe_cluster_or_none(aws.eks(region, self._stack_config), id_)
+        cluster = aws.describe_cluster_or_none(aws.eks(region, self._stack_config, credentials.route_of(news)), id_)
         if cluster is None:
             raise errors.ClusterConnectError(
                 f"registration {id_} no longer exists in EKS ({region}): `pulumi refresh` drops it from the state "
@@ -286,7 +297,7 @@ class RegisteredClusterProvider(configured.ConfiguredProvider):
         return outputs
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        eks = aws.eks(props.get(REGION), self._stack_config)
+        eks = aws.eks(props.get(REGION), self._stack_config, credentials.route_of(props))
         if not registration_takeover.still_ours_to_delete(eks, id_, props.get("activation_id")):
             return
         try:
@@ -326,10 +337,13 @@ class RegisteredCluster(pulumi.dynamic.Resource, module="eks", name="RegisteredC
         tags: pulumi.Input[Mapping[str, pulumi.Input[str]]] | None = None,
         region: pulumi.Input[str] | None = None,
         adopt_existing: pulumi.Input[bool] | None = None,
+        profile: pulumi.Input[str] | None = None,
+        assume_roles: credentials.AssumeRoles | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         """`adopt_existing=True` lets the create take over an existing, connected (ACTIVE) registration of that name
-        that this resource did not make, instead of failing; its activation code stays unknown."""
+        that this resource did not make, instead of failing; its activation code stays unknown. `profile` and
+        `assume_roles`: whose credentials it uses (docs/guides/accounts-and-roles.md)."""
         props: dict[str, Any] = {
             CLUSTER_NAME: cluster_name if cluster_name is not None else resource_name,
             CONNECTOR_PROVIDER: connector_provider,
@@ -345,6 +359,14 @@ class RegisteredCluster(pulumi.dynamic.Resource, module="eks", name="RegisteredC
         }
         # The public outputs are keys above even when None (the SDK makes an attribute only for a key given); a None
         # never reaches the engine, so the other keys go in only with a value (each costs the SDK an Output).
-        props.update(inputs.without_none({TAGS: tags, ADOPT: adopt_existing}))
+        props.update(
+            inputs.without_none(
+                {
+                    TAGS: tags,
+                    ADOPT: adopt_existing,
+                    **credentials.inputs_of("RegisteredCluster", resource_name, opts, profile, assume_roles),
+                }
+            )
+        )
         secret = pulumi.ResourceOptions(additional_secret_outputs=["activation_code"])
         super().__init__(RegisteredClusterProvider(), resource_name, props, pulumi.ResourceOptions.merge(opts, secret))

@@ -95,3 +95,10 @@ class AccessDeniedException(EksError):
 
     code = "AccessDeniedException"
     status = 403
+
+
+class ExpiredTokenException(EksError):
+    """The request was signed with the keys of a session that has ended."""
+
+    code = "ExpiredTokenException"
+    status = 403

@@ -25,6 +25,8 @@ class Durations:
     rollback_node_phase: float = 1.0
     """How long an Auto Mode cluster's rollback drifts the nodes back (the cluster ACTIVE) before the control plane
     rolls back (UPDATING, `cluster_update`)."""
+    assumed_role_session: float = 0.0
+    """How long an AssumeRole session lasts, at most (0: as asked); AWS's minimum is 900 s, tests shorten it."""
 
     def update(self, values: dict[str, Any]) -> None:
         names = {f.name for f in fields(self)}

@@ -12,6 +12,7 @@ import pytest
 
 from pulumi_cluster_connect.sandbox import kubernetes, seed
 from pulumi_cluster_connect.sandbox.agent import SimulatedAgent
+from pulumi_cluster_connect.sandbox.aws import accounts
 from pulumi_cluster_connect.sandbox.aws.control import SandboxControl
 from pulumi_cluster_connect.sandbox.kubernetes import ControlPlane
 from pulumi_cluster_connect.sandbox.loft import LoftControl, LoftSandbox
@@ -113,7 +114,8 @@ def configure_loft_v4(stack: TestStack, request: pytest.FixtureRequest) -> Calla
 
     def verify(outputs: dict[str, object]) -> None:
         assert outputs == {"cluster_name": "dev", "phase": "Initialized", "mode": "agent"}
-        assert platform.state()["agents"] == {"dev": "loft/loft"}
+        # A new agent goes where the vCluster CLI puts it since v0.21 (issue 28).
+        assert platform.state()["agents"] == {"dev": "vcluster-platform/loft"}
 
     return verify
 
@@ -157,6 +159,48 @@ def configure_fleet(stack: TestStack, request: pytest.FixtureRequest) -> Callabl
     return verify
 
 
+def configure_accounts(stack: TestStack, request: pytest.FixtureRequest) -> Callable[[dict[str, object]], None]:
+    """Hub and spoke: Fargate profiles in two accounts through profiles, a registration in a third through a chain."""
+    world = accounts.hub_and_spoke(Path(request.getfixturevalue("tmp_path")))
+    request.getfixturevalue("monkeypatch").setenv("AWS_CONFIG_FILE", str(world["config_file"]))
+    spokes = [
+        {
+            "profile": name,
+            "clusterName": "apps",
+            "namespace": "apps",
+            "podExecutionRoleArn": world["seeded"][acct]["podExecutionRoleArn"],
+        }
+        for name, acct in (("dev", accounts.DEV), ("staging", accounts.STAGING))
+    ]
+    stack.set_config("fargate", json.dumps(spokes))
+    registration = {
+        "clusterName": "edge-prod",
+        "connectorRoleArn": world["seeded"][accounts.PROD]["connectorRoleArn"],
+        "assumeRoles": world["prod_chain"],
+    }
+    stack.set_config("registration", json.dumps(registration))
+
+    def verify(outputs: dict[str, object]) -> None:
+        every = (accounts.HUB_ACCOUNT, accounts.DEV, accounts.STAGING, accounts.PROD)
+        for name, account in (("dev", accounts.DEV), ("staging", accounts.STAGING)):
+            assert f":{account}:" in str(dict(outputs["profiles"])[name])  # type: ignore[call-overload]
+            for elsewhere in every:
+                eks = accounts.client("eks", elsewhere)
+                found = (
+                    eks.list_fargate_profiles(clusterName="apps")["fargateProfileNames"]
+                    if elsewhere in (accounts.DEV, accounts.STAGING)
+                    else []
+                )
+                assert (f"{name}-apps" in found) == (elsewhere == account), (name, elsewhere)
+        assert f":{accounts.PROD}:" in str(outputs["registration"])
+        for elsewhere in every:
+            clusters = accounts.client("eks", elsewhere).list_clusters(include=["all"])["clusters"]
+            assert ("edge-prod" in clusters) == (elsewhere == accounts.PROD), elsewhere
+        assert accounts.EXTERNAL_ID not in stack.output
+
+    return verify
+
+
 CASES: dict[str, Callable[[TestStack, pytest.FixtureRequest], Callable[[dict[str, object]], None]]] = {
     "eks-connector": configure_eks_connector,
     "fargate": configure_fargate,
@@ -164,6 +208,7 @@ CASES: dict[str, Callable[[TestStack, pytest.FixtureRequest], Callable[[dict[str
     "loft": configure_loft,
     "loft:v4": configure_loft_v4,
     "fleet": configure_fleet,
+    "accounts": configure_accounts,
 }
 
 

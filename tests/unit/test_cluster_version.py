@@ -339,6 +339,7 @@ def test_update_returns_every_output(eks: EKSClient) -> None:
         "updates",
         "addon_updates",
         "readiness",
+        "account_id",  # where the cluster lives, from its ARN (issue 29)
     }
 
 
@@ -441,6 +442,7 @@ def test_read_of_an_import_id_fills_in_the_outputs(eks: EKSClient) -> None:
         "version": "1.29",
         "platform_version": "eks.4",
         "updates": [],
+        "account_id": "123456789012",
     }
     assert (readiness["version"], readiness["blocking"], readiness["warnings"]) == ("1.30", [], [])
 

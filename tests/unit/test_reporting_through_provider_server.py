@@ -8,17 +8,20 @@ the exception our provider raises (SDK 3.260 and later wrap each servicer method
 from __future__ import annotations
 
 import importlib.metadata
+import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import grpc
 import pytest
-from google.protobuf import struct_pb2  # type: ignore[import-untyped]
+from google.protobuf import empty_pb2, struct_pb2  # type: ignore[import-untyped]
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
+from pulumi_cluster_connect.dynamic_providers.fargate_profile import FargateProfileProvider
 from pulumi_cluster_connect.dynamic_providers.kubernetes_manifest import KubernetesManifestProvider
 
 SDK = importlib.metadata.version("pulumi")
@@ -36,11 +39,23 @@ KUBECONFIG = {
 CONFIG_MAP = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"k": "v"}}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def provider_server() -> Iterator[provider_pb2_grpc.ResourceProviderStub]:
-    """The SDK's dynamic provider server in its own process, as `pulumi-resource-pulumi-python` starts it."""
+    """The SDK's dynamic provider server in its own process, as `pulumi-resource-pulumi-python` starts it; AWS
+    behind an endpoint nobody listens on."""
+    environment = {
+        **os.environ,
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+        "AWS_DEFAULT_REGION": "us-west-2",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+    }
     process = subprocess.Popen(
-        [sys.executable, "-u", "-m", "pulumi.dynamic"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [sys.executable, "-u", "-m", "pulumi.dynamic"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=environment,
     )
     try:
         assert process.stdout is not None
@@ -78,3 +93,30 @@ def test_a_failing_create_answers_with_our_sentence_and_nothing_else(
     assert GRPC_WRAPPING not in details, f"{sdk} wraps our sentence: {details}"
     assert "\n" not in details, f"{sdk}: more than one sentence: {details}"
     assert TOKEN not in details, f"{sdk}: the kubeconfig's token is in the message"
+
+
+def test_the_engines_cancel_ends_a_wait_at_its_next_look(
+    provider_server: provider_pb2_grpc.ResourceProviderStub,
+) -> None:
+    manifest = {"__provider": serialize_provider(KubernetesManifestProvider()), "kubeconfig": KUBECONFIG}
+    manifest |= {"objects": [CONFIG_MAP], "identity": URN}
+    with pytest.raises(grpc.RpcError):  # a first call configures a provider, which listens for the engine's Cancel
+        provider_server.Create(provider_pb2.CreateRequest(urn=URN, properties=properties(manifest)), timeout=60)
+    provider_server.Cancel(empty_pb2.Empty(), timeout=10)
+
+    profile = {
+        "__provider": serialize_provider(FargateProfileProvider()),
+        "cluster_name": "platform",
+        "fargate_profile_name": "web",
+        "pod_execution_role_arn": "arn:aws:iam::123456789012:role/pods",
+        "selectors": [{"namespace": "web"}],
+        "identity": URN,
+    }
+    started = time.monotonic()
+    with pytest.raises(grpc.RpcError) as failed:
+        provider_server.Create(provider_pb2.CreateRequest(urn=URN, properties=properties(profile)), timeout=120)
+    details = str(failed.value.details())
+    sdk = f"pulumi SDK {SDK}"
+    # Without the Cancel heard, the look at the unreachable endpoint is asked again for 20 s, then fails as such.
+    assert "cancelled while waiting for" in details, f"{sdk}: the engine's Cancel did not reach the wait: {details}"
+    assert time.monotonic() - started < 20, f"{sdk}: the wait went on after the Cancel"

@@ -16,7 +16,7 @@ import pytest
 
 from pulumi_cluster_connect.components import connector_manifest
 from pulumi_cluster_connect.sandbox import agent
-from pulumi_cluster_connect.sandbox.aws import connected, exceptions, registrations, server
+from pulumi_cluster_connect.sandbox.aws import accounts, connected, exceptions, registrations, server
 from pulumi_cluster_connect.sandbox.aws.call import Call
 from pulumi_cluster_connect.sandbox.aws.settings import SETTINGS, Fault
 
@@ -372,8 +372,9 @@ def test_describe_cluster_shows_a_deregistration_deleting_until_it_is_gone(
 def test_requests_signed_for_another_account_are_answered_in_that_account(
     endpoint: str, eks: Any, role_arn: str
 ) -> None:
+    admin = accounts.role("111111111111", "admin", [accounts.HUB_ACCOUNT], endpoint=endpoint)  # STS checks its trust
     sts = boto3.client("sts", region_name=REGION, endpoint_url=endpoint)
-    keys = sts.assume_role(RoleArn="arn:aws:iam::111111111111:role/admin", RoleSessionName="test")["Credentials"]
+    keys = sts.assume_role(RoleArn=admin, RoleSessionName="test")["Credentials"]
     other = boto3.session.Session(
         aws_access_key_id=keys["AccessKeyId"],
         aws_secret_access_key=keys["SecretAccessKey"],

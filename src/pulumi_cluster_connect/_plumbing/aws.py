@@ -4,9 +4,10 @@ Clients are built once per process for each set of settings and reused: building
 (botocore loads and parses the service model), which a deployment of many resources would pay on every call.
 boto3 clients are thread-safe; sessions are not, so building happens under a lock. boto3 itself is imported on first
 use, so a preview (check and diff only) never pays for it. The cache is keyed by plain
-values only: the service, the resource's region, `aws:profile` and `aws:region`, and a digest of every AWS_* and
-CLUSTER_CONNECT_AWS_* environment variable (credentials, endpoints, config files), so a changed environment gets
-a new client. Nothing of it lives on a provider object, which is pickled into the state.
+values only: the service, the resource's region, its route (`profile`, `assume_roles`: credentials.Route),
+`aws:profile` and `aws:region`, and a digest of every AWS_* and CLUSTER_CONNECT_AWS_* environment variable
+(credentials, endpoints, config files), so a changed environment gets a new client. Nothing of it lives on a
+provider object, which is pickled into the state.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from . import cancellation, errors, polling, progress
+from . import cancellation, credentials, errors, polling, progress
 
 if TYPE_CHECKING:
     import boto3
@@ -52,12 +53,16 @@ def _cached(key: tuple[str, ...], build: Callable[[], T]) -> T:
         return _built[key]  # type: ignore[no-any-return]
 
 
-def _session(region: str | None, stack_config: Mapping[str, str], digest: str) -> boto3.session.Session:
-    """Region from the resource input, else `aws:region` config, else the standard chain; `aws:profile` too.
+def _session(
+    region: str | None, stack_config: Mapping[str, str], digest: str, route: credentials.Route | None = None
+) -> boto3.session.Session:
+    """Region from the resource input, else `aws:region` config, else the standard chain; the resource's `profile`,
+    else `aws:profile`; then the route's roles, assumed in order with refreshing credentials.
     `digest`: `_environment_digest()`, which the caller keys its own cache by as well."""
-    profile = stack_config.get("aws:profile") or ""
+    route = route or credentials.Route(None, ())
+    profile = route.profile or stack_config.get("aws:profile") or ""
     configured_region = stack_config.get("aws:region") or ""
-    key = ("session", region or "", profile, configured_region, digest)
+    key = ("session", region or "", profile, configured_region, digest, route.key)
     if key in _built:
         return _built[key]  # type: ignore[no-any-return]
 
@@ -71,7 +76,10 @@ def _session(region: str | None, stack_config: Mapping[str, str], digest: str) -
             raise errors.ClusterConnectError(
                 "no AWS region: set the resource's `region`, the `aws:region` stack config or AWS_REGION"
             )
-        return boto3.session.Session(profile_name=profile or None, region_name=chosen_region)
+        chosen = boto3.session.Session(profile_name=profile or None, region_name=chosen_region)
+        if route.roles:
+            credentials.assume(chosen._session, chosen_region, route)
+        return chosen
 
     return _cached(key, build)
 
@@ -158,13 +166,19 @@ class _Translating:
         return call
 
 
-def client(service: str, region: str | None = None, stack_config: Mapping[str, str] | None = None) -> Any:
+def client(
+    service: str,
+    region: str | None = None,
+    stack_config: Mapping[str, str] | None = None,
+    route: credentials.Route | None = None,
+) -> Any:
     """A boto3 client, reused within the process for the same settings; AWS_ENDPOINT_URL and
     AWS_ENDPOINT_URL_<SERVICE> are honoured by botocore itself."""
     config = stack_config or {}
     digest = _environment_digest()
-    session = _session(region, config, digest)
-    key = ("client", service, str(session.region_name), config.get("aws:profile") or "", digest)
+    session = _session(region, config, digest, route)
+    route_key = route.key if route else ""
+    key = ("client", service, str(session.region_name), config.get("aws:profile") or "", digest, route_key)
 
     def build() -> _Translating:
         raw = session.client(service, config=_botocore_config())  # type: ignore[call-overload]
@@ -172,7 +186,7 @@ def client(service: str, region: str | None = None, stack_config: Mapping[str, s
             f"needs-retry.{raw.meta.service_model.service_id.hyphenize()}", _fewer_attempts_when_unreachable
         )
         region = str(session.region_name)
-        account_key = (region, config.get("aws:profile") or "", digest)
+        account_key = (region, config.get("aws:profile") or "", digest, route_key)
 
         def where() -> str:
             account = _account_of(session, account_key)
@@ -183,12 +197,54 @@ def client(service: str, region: str | None = None, stack_config: Mapping[str, s
     return _cached(key, build)
 
 
-def eks(region: str | None = None, stack_config: Mapping[str, str] | None = None) -> EKSClient:
-    return client("eks", region, stack_config)  # type: ignore[no-any-return]
+def eks(
+    region: str | None = None, stack_config: Mapping[str, str] | None = None, route: credentials.Route | None = None
+) -> EKSClient:
+    return client("eks", region, stack_config, route)  # type: ignore[no-any-return]
 
 
-def iam(region: str | None = None, stack_config: Mapping[str, str] | None = None) -> IAMClient:
-    return client("iam", region, stack_config)  # type: ignore[no-any-return]
+def iam(
+    region: str | None = None, stack_config: Mapping[str, str] | None = None, route: credentials.Route | None = None
+) -> IAMClient:
+    return client("iam", region, stack_config, route)  # type: ignore[no-any-return]
+
+
+def located(
+    region: str | None, stack_config: Mapping[str, str] | None, props: Mapping[str, Any]
+) -> tuple[str, EKSClient]:
+    """The region and EKS client of a resource whose `props` (its inputs, or its state) carry its route."""
+    route = credentials.route_of(props)
+    chosen = region_of(region, stack_config, route)
+    return chosen, eks(chosen, stack_config, route)
+
+
+def caller_account(region: str, stack_config: Mapping[str, str] | None, route: credentials.Route) -> str:
+    """The account `route` reaches (STS GetCallerIdentity): asked before recording a route whose account the
+    inputs do not name, so a resource is never moved to another account's credentials by an update."""
+    return str(client("sts", region, stack_config, route).get_caller_identity()["Account"])
+
+
+def verify_route(
+    what: str, olds: Mapping[str, Any], news: Mapping[str, Any], region: str, stack_config: Mapping[str, str] | None
+) -> None:
+    """Before an update records a new route (`profile`, `assume_roles`) for a resource: the route must reach the
+    account the state records, or the update is refused (the old route stays in the state)."""
+    if all(news.get(k) == olds.get(k) for k in credentials.ROUTE_KEYS):
+        return
+    recorded = olds.get(credentials.ACCOUNT)
+    how = (
+        "name a role in account {reached} as the last of `assume_roles` (a replacement), or run `pulumi up "
+        "--replace` on it"
+    )
+    if not isinstance(recorded, str):  # a state from before the account was recorded
+        recorded = caller_account(region, stack_config, credentials.route_of(olds))
+        how = "run `pulumi refresh` (it records the account), then " + how
+    reached = caller_account(region, stack_config, credentials.route_of(news))
+    if reached != recorded:
+        raise errors.ClusterConnectError(
+            f"{what} lives in account {recorded}, and its new profile/assume_roles reach account {reached}: "
+            f"nothing was changed. To move it, {how.format(reached=reached)}"
+        )
 
 
 NOT_FOUND_CODES = frozenset({"ResourceNotFoundException", "NoSuchEntity", "NotFoundException"})
@@ -209,21 +265,24 @@ def describe_cluster_or_none(eks_client: EKSClient, name: str) -> dict[str, Any]
     return find(lambda: dict(eks_client.describe_cluster(name=name)["cluster"]))
 
 
-def region_of(region: str | None, stack_config: Mapping[str, str] | None = None) -> str:
+def region_of(
+    region: str | None, stack_config: Mapping[str, str] | None = None, route: credentials.Route | None = None
+) -> str:
     """The region a client built with the same arguments talks to."""
-    return str(_session(region, stack_config or {}, _environment_digest()).region_name)
+    return str(_session(region, stack_config or {}, _environment_digest(), route).region_name)
 
 
-def configured_region(stack_config: Mapping[str, str] | None = None) -> str | None:
+def configured_region(stack_config: Mapping[str, str] | None = None, profile: str | None = None) -> str | None:
     """The region a resource that leaves `region` unset is made in today, without the network: `aws:region`, then
-    boto3's chain (AWS_DEFAULT_REGION, the profile's region), then AWS_REGION; None when nothing says."""
+    boto3's chain (AWS_DEFAULT_REGION, the region of the resource's `profile` or `aws:profile`), then AWS_REGION;
+    None when nothing says."""
     config = stack_config or {}
     if config.get("aws:region"):
         return config["aws:region"]
     if os.environ.get("AWS_DEFAULT_REGION"):
         return os.environ["AWS_DEFAULT_REGION"]
     try:
-        return region_of(None, config)  # reads the profile's files; no request
+        return region_of(None, config, credentials.Route(profile, ()))  # reads the profile's files; no request
     except Exception:  # no region anywhere, an unknown profile: the create will say so, a diff cannot
         return None
 
@@ -236,7 +295,8 @@ def moved_region(
     recorded = olds.get(key)
     if news.get(key) is not None or not isinstance(recorded, str):
         return None
-    now = configured_region(stack_config)
+    profile = news.get(credentials.PROFILE)
+    now = configured_region(stack_config, profile if isinstance(profile, str) else None)
     return now if now is not None and now != recorded else None
 
 

@@ -46,8 +46,14 @@ def _cancel(self: Any, request: Any, context: Any) -> Any:
     return empty_pb2.Empty()  # type: ignore[name-defined]  # noqa: F821 - a name of the server's module
 
 
+_listening = threading.Event()
+
+
 def listen() -> bool:
-    """In the dynamic provider process, make the engine's Cancel reach our waits; False where it cannot."""
+    """In the dynamic provider process, make the engine's Cancel reach our waits; False where it cannot. Called at
+    the start of every lifecycle call (reporting.reported): after the first, one look at a flag."""
+    if _listening.is_set():
+        return True
     main = sys.modules.get("__main__")
     if getattr(getattr(main, "__spec__", None), "name", None) != SERVER_MODULE:
         return False
@@ -60,4 +66,5 @@ def listen() -> bool:
             if method.__code__.co_freevars or method.__code__.co_argcount != _cancel.__code__.co_argcount:
                 return False
             method.__code__ = _cancel.__code__
+        _listening.set()
     return True

@@ -1,5 +1,4 @@
-"""The providers' common base: stack config from `configure`, an empty instance `__dict__`, a wider serving pool,
-Ctrl-C heard."""
+"""The providers' common base: stack config from `configure`, an empty instance `__dict__`, a wider serving pool."""
 
 from __future__ import annotations
 
@@ -9,7 +8,7 @@ from typing import ClassVar
 
 from pulumi.dynamic import ConfigureRequest
 
-from . import cancellation, reporting, serving
+from . import reporting, serving
 
 
 class ConfiguredProvider(reporting.ReportingProvider):
@@ -28,5 +27,4 @@ class ConfiguredProvider(reporting.ReportingProvider):
 
     def configure(self, req: ConfigureRequest) -> None:
         serving.widen()
-        cancellation.listen()
         self._stack_config = {key: str(value) for key in self.config_keys if (value := req.config.get(key)) is not None}

@@ -31,7 +31,7 @@ from typing import Any, ClassVar, NoReturn, TypeVar
 import grpc
 from pulumi.dynamic import CheckFailure, CheckResult, ResourceProvider
 
-from . import errors, kube
+from . import cancellation, errors, kube
 
 F = TypeVar("F", bound=Callable[..., Any])
 LIFECYCLE = ("check", "diff", "create", "read", "update", "delete")
@@ -123,10 +123,12 @@ def answer(context: grpc.ServicerContext, code: grpc.StatusCode, details: str) -
 
 
 def reported(method: F) -> F:
-    """`method`, with any exception it raises under the provider server answered as one clean sentence."""
+    """`method`, with any exception it raises under the provider server answered as one clean sentence; the
+    engine's Cancel heard from the first call on (cancellation.listen)."""
 
     @functools.wraps(method)
     def wrapper(self: ResourceProvider, *args: Any) -> Any:
+        cancellation.listen()
         try:
             result = method(self, *args)
             if isinstance(result, CheckResult) and result.failures and servicer_context() is not None:
