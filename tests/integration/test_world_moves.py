@@ -124,7 +124,8 @@ def pulumi_up_process() -> int | None:
 def test_ctrl_c_ends_a_long_wait_at_its_next_look_and_the_next_up_adopts_what_was_left(
     stacks: StackFactory, seeded: dict[str, Any], aws: SandboxControl
 ) -> None:
-    aws.set_durations(fargate_create=600)
+    # Long enough that the create is still under way when the Ctrl-C comes; the next up waits out the rest.
+    aws.set_durations(fargate_create=45)
     stack = stacks.inline(profile(seeded["podExecutionRoleArn"]))
     outcome: list[BaseException | None] = []
 
@@ -152,7 +153,6 @@ def test_ctrl_c_ends_a_long_wait_at_its_next_look_and_the_next_up_adopts_what_wa
     assert "cancelled while waiting for Fargate profile" in stack.output + str(outcome[0])
     assert stack.resources("FargateProfile") == []
 
-    aws.set_durations(fargate_create=0.5)
     stack.up()
     assert len(eks().list_fargate_profiles(clusterName=CLUSTER)["fargateProfileNames"]) == 1
     assert "adopting it" in stack.output
