@@ -8,7 +8,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import lightkube
 from lightkube.core.exceptions import ApiError
@@ -16,7 +16,7 @@ from lightkube.models.meta_v1 import ObjectMeta
 from lightkube.resources.apps_v1 import StatefulSet
 from lightkube.resources.core_v1 import Secret
 
-from . import kube_clients
+from . import background, kube_clients
 from .aws import registrations
 
 kube_clients.ready(StatefulSet, Secret)
@@ -63,9 +63,11 @@ def activation_of(statefulset: dict[str, Any], secret: dict[str, Any]) -> Activa
 
 
 @dataclass
-class SimulatedAgent:
+class SimulatedAgent(background.BackgroundLoop):
     """Polls the cluster for the connector's StatefulSet and activation Secret and activates the
     matching sandbox registration; then writes the state secrets the real agent keeps."""
+
+    thread_name: ClassVar[str] = "eks-connector-agent"
 
     kubeconfig: str
     interval: float = 0.5
@@ -77,24 +79,6 @@ class SimulatedAgent:
     _first_seen: dict[str, float] = field(default_factory=dict)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
-
-    def start(self) -> SimulatedAgent:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="eks-connector-agent", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
-
-    def __enter__(self) -> SimulatedAgent:
-        return self.start()
-
-    def __exit__(self, *_: object) -> None:
-        self.stop()
 
     def _run(self) -> None:
         client = kube_clients.client(self.kubeconfig, field_manager="eks-connector-agent", timeout=5)

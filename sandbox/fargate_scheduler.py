@@ -19,7 +19,7 @@ import datetime
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import boto3
 import lightkube
@@ -29,7 +29,7 @@ from lightkube.models.core_v1 import ObjectReference
 from lightkube.models.meta_v1 import ObjectMeta
 from lightkube.resources.core_v1 import Node, Pod, PodBinding
 
-from . import kube_clients
+from . import background, kube_clients
 
 kube_clients.ready(Node, Pod, PodBinding)
 
@@ -64,9 +64,11 @@ def running_and_ready() -> dict[str, Any]:
 
 
 @dataclass
-class FargateScheduler:
+class FargateScheduler(background.BackgroundLoop):
     """Links the sandbox EKS cluster `cluster` (through the AWS endpoint in `eks_client`'s reach) to the control
     plane `kubeconfig` names, and plays EKS's Fargate scheduler and kubelets there until `stop()`."""
+
+    thread_name: ClassVar[str] = "fargate-scheduler"
 
     kubeconfig: str
     cluster: str
@@ -86,24 +88,6 @@ class FargateScheduler:
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def start(self) -> FargateScheduler:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="fargate-scheduler", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
-
-    def __enter__(self) -> FargateScheduler:
-        return self.start()
-
-    def __exit__(self, *_: object) -> None:
-        self.stop()
 
     def _run(self) -> None:
         client = kube_clients.client(self.kubeconfig, field_manager=FIELD_MANAGER, timeout=5)

@@ -12,7 +12,7 @@ import binascii
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx2
 import lightkube
@@ -21,7 +21,7 @@ from lightkube.core.exceptions import ApiError
 from lightkube.resources.apps_v1 import Deployment
 from lightkube.resources.core_v1 import Pod, Secret
 
-from .. import kube_clients
+from .. import background, kube_clients
 from . import exceptions
 from .models import LoftBackend
 
@@ -82,8 +82,10 @@ def ready_status() -> dict[str, Any]:
 
 
 @dataclass
-class SimulatedPlatformAgents:
+class SimulatedPlatformAgents(background.BackgroundLoop):
     """Polls a cluster for agent Deployments (label app=loft), runs their pods and connects them to `backend`."""
+
+    thread_name: ClassVar[str] = "loft-agents"
 
     kubeconfig: str
     backend: LoftBackend
@@ -91,18 +93,6 @@ class SimulatedPlatformAgents:
     last_error: Exception | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
-
-    def start(self) -> SimulatedPlatformAgents:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="loft-agents", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
 
     def _run(self) -> None:
         config = lightkube.KubeConfig.from_dict(yaml.safe_load(self.kubeconfig))
