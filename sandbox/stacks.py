@@ -11,8 +11,18 @@ from pathlib import Path
 from typing import Any
 
 from pulumi import automation as auto
+from pulumi.runtime import _grpc_settings
 
 PASSPHRASE = "integration-tests-passphrase"
+
+# An inline program runs in this process and dials each up's engine with a new gRPC channel that the SDK never
+# closes. gRPC shares subchannels between channels to the same address, so when an engine picks a port that an
+# earlier engine of this process used, the new channel inherits the dead one's reconnect backoff and its first
+# RegisterResource fails at once: "Resource monitor has terminated, shutting down" (one CI run in a few hundred
+# ups). A subchannel pool per channel removes that; the option list is the SDK's own (3.231 to 3.272 alike).
+LOCAL_SUBCHANNEL_POOL = ("grpc.use_local_subchannel_pool", 1)
+if LOCAL_SUBCHANNEL_POOL not in _grpc_settings._GRPC_CHANNEL_OPTIONS:
+    _grpc_settings._GRPC_CHANNEL_OPTIONS.append(LOCAL_SUBCHANNEL_POOL)
 
 
 @dataclass
