@@ -26,11 +26,19 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from pulumi_cluster_connect._plumbing import aws, configured, credentials, errors, inputs, polling, progress
+from pulumi_cluster_connect._plumbing import (
+    aws,
+    configured,
+    credentials,
+    errors,
+    fargate_pods,
+    inputs,
+    polling,
+    progress,
+)
 
 from . import _rollback_rules as rollback_rules
 from . import _upgrade_readiness as readiness
-from . import fargate_pods
 
 if TYPE_CHECKING:
     from mypy_boto3_eks import EKSClient

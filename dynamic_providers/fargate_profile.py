@@ -24,9 +24,19 @@ from pulumi.dynamic import (
 )
 from pulumi.output import Unknown
 
-from pulumi_cluster_connect._plumbing import aws, configured, credentials, errors, inputs, ownership, polling, progress
+from pulumi_cluster_connect._plumbing import (
+    aws,
+    configured,
+    credentials,
+    errors,
+    fargate_pods,
+    inputs,
+    ownership,
+    polling,
+    progress,
+)
 
-from . import fargate_pods, fargate_takeover
+from . import fargate_takeover
 
 if TYPE_CHECKING:
     from mypy_boto3_eks import EKSClient

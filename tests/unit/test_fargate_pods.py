@@ -8,8 +8,8 @@ import pytest
 import yaml
 from pulumi.output import Unknown
 
+from pulumi_cluster_connect._plumbing import fargate_pods
 from pulumi_cluster_connect.dynamic_providers import cluster_version as cv
-from pulumi_cluster_connect.dynamic_providers import fargate_pods
 from pulumi_cluster_connect.dynamic_providers import fargate_profile as fp
 
 pytestmark = pytest.mark.unit

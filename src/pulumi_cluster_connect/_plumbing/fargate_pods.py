@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from pulumi.dynamic import CheckFailure
 
-from pulumi_cluster_connect._plumbing import aws, eviction, inputs, kube, ownership, progress
+from . import aws, eviction, inputs, kube, ownership, progress
 
 if TYPE_CHECKING:
     from mypy_boto3_eks import EKSClient
