@@ -15,10 +15,12 @@ tests/unit/test_docs_reference.py fails when a public input has no description o
 from __future__ import annotations
 
 import ast
+import contextlib
 import dataclasses
 import html
 import importlib
 import inspect
+import io
 import re
 import textwrap
 import typing
@@ -248,7 +250,8 @@ def _change_of(provider: Any, key: str, type_text: str) -> str:
     """What the provider's diff answers when `key` alone changes."""
     olds = {key: _probe_value(type_text, 0)}
     news = {key: _probe_value(type_text, 1)}
-    result = provider.diff("id", olds, news)
+    with contextlib.redirect_stderr(io.StringIO()):  # a diff's progress lines are for `pulumi preview`, not the build
+        result = provider.diff("id", olds, news)
     if key in (result.replaces or []):
         return "replaces"
     if result.changes:
