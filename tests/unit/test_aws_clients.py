@@ -10,6 +10,8 @@ import pytest
 
 from pulumi_cluster_connect._plumbing import aws, cancellation, errors
 
+from .fake_clock import FakeClock
+
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -131,17 +133,6 @@ def test_missing_credentials_say_where_boto3_looked_and_how_to_set_them(monkeypa
 
 def unreachable() -> errors.AwsApiError:
     return errors.AwsApiError("EKS DescribeCluster", "EndpointConnectionError", "Could not connect")
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def test_patiently_gives_up_soon_on_an_endpoint_it_cannot_reach_before_anything_was_accepted() -> None:

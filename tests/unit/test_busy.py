@@ -6,20 +6,9 @@ import pytest
 
 from pulumi_cluster_connect._plumbing import busy, cancellation, errors
 
+from .fake_clock import FakeClock
+
 pytestmark = pytest.mark.unit
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
 
 
 def in_use(message: str = "Cannot create profile: cluster has profile b in status CREATING") -> errors.AwsApiError:
@@ -27,7 +16,7 @@ def in_use(message: str = "Cannot create profile: cluster has profile b in statu
 
 
 def test_busy_answers_are_waited_out_with_growing_pauses() -> None:
-    clock, busy_answers = Clock(), [in_use(), in_use()]
+    clock, busy_answers = FakeClock(), [in_use(), in_use()]
 
     def call() -> str:
         if busy_answers:
@@ -35,11 +24,11 @@ def test_busy_answers_are_waited_out_with_growing_pauses() -> None:
         return "made"
 
     assert busy.when_free(call, "create profile a", 60, clock=clock, sleep=clock.sleep) == "made"
-    assert clock.slept == [2.0, 3.0]
+    assert clock.sleeps == [2.0, 3.0]
 
 
 def test_already_exists_is_not_busy_and_other_errors_pass_at_once() -> None:
-    clock = Clock()
+    clock = FakeClock()
     for err in (in_use("A Fargate Profile already exists with this name"), errors.AwsApiError("EKS X", "Boom", "no")):
 
         def call(err: errors.AwsApiError = err) -> None:
@@ -48,12 +37,12 @@ def test_already_exists_is_not_busy_and_other_errors_pass_at_once() -> None:
         with pytest.raises(errors.AwsApiError) as raised:
             busy.when_free(call, "create profile a", 60, clock=clock, sleep=clock.sleep)
         assert raised.value is err
-    assert clock.slept == []
+    assert clock.sleeps == []
 
 
 @pytest.mark.parametrize("timeout", [10.0, 45.0])
 def test_still_busy_at_the_timeout_says_so_with_the_services_reason(timeout: float) -> None:
-    clock = Clock()
+    clock = FakeClock()
 
     def call() -> None:
         raise in_use()
@@ -66,7 +55,7 @@ def test_still_busy_at_the_timeout_says_so_with_the_services_reason(timeout: flo
 
 
 def test_a_cancel_ends_the_waiting(monkeypatch: pytest.MonkeyPatch) -> None:
-    clock = Clock()
+    clock = FakeClock()
     monkeypatch.setattr(cancellation._requested, "is_set", lambda: True)
 
     def call() -> None:
@@ -74,4 +63,4 @@ def test_a_cancel_ends_the_waiting(monkeypatch: pytest.MonkeyPatch) -> None:
 
     with pytest.raises(errors.Cancelled):
         busy.when_free(call, "create profile a", 60, clock=clock, sleep=clock.sleep)
-    assert clock.slept == []
+    assert clock.sleeps == []

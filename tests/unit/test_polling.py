@@ -10,18 +10,7 @@ import pytest
 
 from pulumi_cluster_connect._plumbing import cancellation, errors, polling
 
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
+from .fake_clock import FakeClock
 
 
 def states(*sequence: str) -> Callable[[], str]:
