@@ -8,10 +8,10 @@ from typing import Any
 
 import pulumi
 
-# Program side: the profile declared last for each (region, cluster) in this program run (one per engine monitor,
-# so an Automation API process running several programs keeps them apart). Each new profile of that cluster depends
-# on it, so the engine runs one profile operation per cluster at a time (destroy runs them in reverse) and no
-# provider thread waits for another's turn; different clusters proceed side by side. The link is made when the
+# The profile declared last for each (region, cluster) in this program run (one per engine monitor, so an
+# Automation API process running several programs keeps them apart). Each new profile of that cluster depends on it,
+# so the engine runs one profile operation per cluster at a time (destroy runs them in reverse) and no provider
+# thread waits for another's turn; different clusters proceed side by side. The link is made when the
 # cluster name is known (it may come from another resource); with an unknown name in a preview there is nothing
 # to order.
 _last_declared: weakref.WeakKeyDictionary[object, dict[tuple[str | None, str], pulumi.Resource]] = (
