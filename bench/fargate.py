@@ -18,7 +18,7 @@ if str(REPO) not in sys.path:
 import pulumi  # noqa: E402
 from pulumi.dynamic import Resource  # noqa: E402
 
-from pulumi_cluster_connect._plumbing import errors  # noqa: E402
+from pulumi_cluster_connect._plumbing import errors, fargate_profiles  # noqa: E402
 from pulumi_cluster_connect.dynamic_providers import fargate_profile as fp  # noqa: E402
 from pulumi_cluster_connect.sandbox import seed  # noqa: E402
 
@@ -35,24 +35,25 @@ class BaselineFargateProfileProvider(fp.FargateProfileProvider):
     def _wait_active(
         self,
         eks: Any,
-        cluster: str,
-        name: str,
+        profile: tuple[str, str],
         what: str,
         timeout: float,
         *,
         pace: Any = None,
-        made_arn: str | None = None,
+        first_look: Any = None,
         took: Any = None,
     ) -> dict[str, Any]:
+        cluster, name = profile
         eks.get_waiter("fargate_profile_active").wait(clusterName=cluster, fargateProfileName=name)
-        profile = self._describe(eks, cluster, name)
-        if profile is None:
+        found = fargate_profiles.find(eks, cluster, name)
+        if found is None:
             raise errors.ClusterConnectError(f"{what} disappeared")
-        return profile
+        return found
 
     def _delete_and_wait(
-        self, eks: Any, cluster: str, name: str, what: str, timeout: float, *, expected: Any = None
+        self, eks: Any, profile: tuple[str, str], what: str, timeout: float, *, expected: Any = None
     ) -> None:
+        cluster, name = profile
         eks.delete_fargate_profile(clusterName=cluster, fargateProfileName=name)
         eks.get_waiter("fargate_profile_deleted").wait(clusterName=cluster, fargateProfileName=name)
 

@@ -1,17 +1,10 @@
 """FargateProfile: an EKS Fargate profile, immutable, one operation per cluster, honest about failures."""
 
-# Longer than 400 lines because one resource's whole story reads top to bottom here (input rules, diff,
-# lifecycle, waits, the Resource), as STYLE.md lays out; the shared parts already live in _plumbing.
-
 from __future__ import annotations
 
-import re
-import threading
 import time
-import weakref
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 from pulumi.dynamic import (
@@ -22,7 +15,6 @@ from pulumi.dynamic import (
     ReadResult,
     UpdateResult,
 )
-from pulumi.output import Unknown
 
 from pulumi_cluster_connect._plumbing import (
     aws,
@@ -34,196 +26,44 @@ from pulumi_cluster_connect._plumbing import (
     ownership,
     polling,
     progress,
+    protocol,
 )
+from pulumi_cluster_connect._plumbing import fargate_profiles as profiles
 
-from . import fargate_takeover
+from . import _fargate_profile_adapter as adapter
+from . import _fargate_profile_inputs as rules
+from . import _fargate_profile_order as order
+from ._fargate_profile_inputs import (
+    ADOPT,
+    AUTO_NAME_PREFIX,
+    AUTO_NAMED,
+    CLUSTER_NAME,
+    IDENTITY,
+    PROFILE_NAME,
+    REGION,
+    ROLE_ARN,
+    SELECTORS,
+    SUBNETS,
+    TAGS,
+    TIMEOUT,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_eks import EKSClient
 
-T = TypeVar("T")
-
-# Inputs
-CLUSTER_NAME, PROFILE_NAME, ROLE_ARN = "cluster_name", "fargate_profile_name", "pod_execution_role_arn"
-SELECTORS, SUBNETS, TAGS, REGION = "selectors", "subnet_ids", "tags", "region"
-TIMEOUT = inputs.TIMEOUT
-# Set by the Resource and by check for auto-naming, kept in state so a re-check keeps the same name.
-AUTO_NAME_PREFIX, AUTO_NAMED = "auto_name_prefix", "auto_named"
-IDENTITY, ADOPT = ownership.IDENTITY, ownership.ADOPT
-# Outputs only; `claim`: see fargate_takeover.CLAIM_KEY. `creation_seconds`: [after, by], when the profile this
+# Outputs only; `claim`: see protocol.CLAIM_KEY. `creation_seconds`: [after, by], when the profile this
 # resource created became ACTIVE, in seconds after EKS accepted the create; its deletion is expected to take about as
 # long, which paces the first looks of the wait for it (a profile taken over has none).
 ARN, STATUS, CLAIM, CREATION, ACCOUNT = "arn", "status", "claim", "creation_seconds", credentials.ACCOUNT
-CLAIM_KEY = fargate_takeover.CLAIM_KEY
+CLAIM_KEY = protocol.CLAIM_KEY
 
 REPLACING = (CLUSTER_NAME, PROFILE_NAME, ROLE_ARN, SELECTORS, SUBNETS, REGION)
-# What an auto-name is derived from (besides the resource's stable key): what a replacement changes.
-NAME_BASIS = (CLUSTER_NAME, ROLE_ARN, SELECTORS, SUBNETS, REGION)
 # Kept from the inputs into the outputs and the inputs `read` reports. The kubeconfig and drain_on_delete are how the
 # profile's pods are reached (fargate_pods), not what the profile is: they change in place, never replace.
 BOOKKEEPING = (AUTO_NAMED, AUTO_NAME_PREFIX, TIMEOUT, IDENTITY, ADOPT, *credentials.ROUTE_KEYS, *fargate_pods.KEYS)
-MAX_SELECTORS, MAX_LABELS = 5, 5
-RESERVED_PREFIX = "eks-"
-NAME = CLUSTER = inputs.EKS_NAME
-SUBNET = re.compile(r"^subnet-[0-9A-Za-z]+$")
-NAME_MAX = 100
 
 # Real creations take minutes and deletions sometimes over 20 (aws/containers-roadmap#1211).
 DEFAULT_TIMEOUT = 30 * 60.0
-# How long a ResourceInUse from outside this process (another stack, a cluster update) is waited out.
-DEFAULT_BUSY_TIMEOUT = 15 * 60.0
-# Profile operations of one kind take about the same time (minutes on EKS, seconds in the sandbox): later waits
-# look where the first ones ended (pacing), so most cost one or two DescribeFargateProfile calls; the first looks
-# every 0.7 s (then every 5% of the time waited), about ten looks for a 7 s sandbox operation. A deletion looks
-# first where the profile's creation ended (CREATION).
-CREATE_PACE = polling.Lifecycle(kind="EKS Fargate profile creation", floor=0.7)
-DELETE_PACE = polling.Lifecycle(kind="EKS Fargate profile deletion", floor=0.7)
-# A profile this run did not start (taken over after a crash, or being deleted) teaches nothing of how long one takes.
-JOINED_PACE = polling.Lifecycle(floor=0.65, look_at_start=True)
-BUSY_RETRY = polling.Backoff(first=1.0, factor=1.5, cap=10.0)
-
-_cluster_locks: dict[tuple[str, str], threading.Lock] = {}
-_cluster_locks_guard = threading.Lock()
-
-
-# --- inputs -------------------------------------------------------------------------------------
-
-
-def _check_name(props: Mapping[str, Any], failures: list[CheckFailure]) -> None:
-    if not inputs.known(props, PROFILE_NAME):
-        return
-    name = props[PROFILE_NAME]
-    if not isinstance(name, str):
-        failures.append(CheckFailure(PROFILE_NAME, f"must be a string{inputs.got(name)}"))
-    elif name.lower().startswith(RESERVED_PREFIX):
-        failures.append(CheckFailure(PROFILE_NAME, f"must not start with {RESERVED_PREFIX!r}, which EKS reserves"))
-    elif not NAME.match(name):
-        failures.append(CheckFailure(PROFILE_NAME, f"must be {inputs.EKS_NAME_RULE}"))
-
-
-def _check_labels(labels: Any, where: str, failures: list[CheckFailure]) -> None:
-    """Labels are a map of strings, as Kubernetes and EKS take them; values may still be unknown."""
-    if labels is None or inputs.is_unknown(labels):
-        return
-    if not isinstance(labels, Mapping):
-        failures.append(CheckFailure(SELECTORS, f"{where}.labels must be a map of strings{inputs.got(labels)}"))
-    elif len(labels) > MAX_LABELS:
-        failures.append(
-            CheckFailure(SELECTORS, f"{where}.labels: at most {MAX_LABELS} labels are allowed, got {len(labels)}")
-        )
-    elif not all(isinstance(v, str) or inputs.is_unknown(v) for v in labels.values()):
-        failures.append(CheckFailure(SELECTORS, f"{where}.labels must map each label to a string"))
-
-
-def _check_selectors(props: Mapping[str, Any], failures: list[CheckFailure]) -> None:
-    if SELECTORS not in props or props[SELECTORS] is None:
-        failures.append(CheckFailure(SELECTORS, "at least one selector (namespace, optional labels) is required"))
-        return
-    selectors = props[SELECTORS]
-    if inputs.is_unknown(selectors):
-        return
-    if not isinstance(selectors, list) or not selectors:
-        failures.append(
-            CheckFailure(
-                SELECTORS,
-                f"must be a non-empty list of {{namespace, labels}} selectors{inputs.got(selectors)}",
-            )
-        )
-        return
-    if len(selectors) > MAX_SELECTORS:
-        failures.append(CheckFailure(SELECTORS, f"at most {MAX_SELECTORS} selectors are allowed, got {len(selectors)}"))
-    for index, selector in enumerate(selectors):
-        where = f"selectors[{index}]"
-        if inputs.is_unknown(selector):
-            continue
-        if not isinstance(selector, Mapping):
-            failures.append(
-                CheckFailure(SELECTORS, f"{where} must be a map with namespace and labels{inputs.got(selector)}")
-            )
-            continue
-        unexpected = sorted(str(key)[:64] for key in set(selector) - {"namespace", "labels"})
-        if unexpected:
-            failures.append(CheckFailure(SELECTORS, f"{where} has unknown keys {unexpected} (use namespace, labels)"))
-        namespace = selector.get("namespace")
-        if not inputs.is_unknown(namespace) and (not isinstance(namespace, str) or not namespace):
-            failures.append(CheckFailure(SELECTORS, f"{where}.namespace is required: a non-empty string"))
-        _check_labels(selector.get("labels"), where, failures)
-
-
-def _check_subnets(props: Mapping[str, Any], failures: list[CheckFailure]) -> None:
-    if not inputs.known(props, SUBNETS):
-        return
-    subnets = props[SUBNETS]
-    if not isinstance(subnets, list):
-        failures.append(CheckFailure(SUBNETS, f"must be a list of subnet IDs{inputs.got(subnets)}"))
-        return
-    for index, subnet in enumerate(subnets):
-        if not inputs.is_unknown(subnet) and (not isinstance(subnet, str) or not SUBNET.match(subnet)):
-            failures.append(
-                CheckFailure(SUBNETS, f"subnet_ids[{index}] is not a subnet ID (subnet-...){inputs.got(subnet)}")
-            )
-
-
-def _auto_name(props: Mapping[str, Any]) -> Any:
-    """The name a create will really ask for, derived from the resource's stable key and what a replacement
-    changes; unknown in a preview that does not know all of that yet."""
-    if any(inputs.contains_unknown(props.get(key)) for key in (*NAME_BASIS, IDENTITY)):
-        return Unknown()  # type: ignore[no-untyped-call]
-    prefix = props.get(AUTO_NAME_PREFIX)
-    prefix = prefix if isinstance(prefix, str) else "fargate"
-    if prefix.lstrip("-_").lower().startswith(RESERVED_PREFIX):
-        prefix = f"profile-{prefix}"
-    basis = [_normalised_selectors(props.get(k)) if k == SELECTORS else props.get(k) for k in NAME_BASIS]
-    basis[NAME_BASIS.index(SUBNETS)] = _as_set(props.get(SUBNETS))
-    return ownership.derived_name(prefix, str(props.get(IDENTITY) or ""), basis, NAME_MAX)
-
-
-def _same_basis(olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
-    return all(_same(key, olds.get(key), news.get(key)) for key in NAME_BASIS)
-
-
-def _normalised_selectors(selectors: Any) -> Any:
-    """Selectors as EKS reports them (labels always a map), so inputs and outputs compare equal."""
-    if not isinstance(selectors, list):
-        return selectors
-    result = []
-    for selector in selectors:
-        labels = selector.get("labels") if isinstance(selector, Mapping) else None
-        if isinstance(selector, Mapping) and (labels is None or isinstance(labels, Mapping)):
-            result.append({**selector, "labels": dict(labels or {})})
-        else:
-            result.append(selector)
-    return result
-
-
-def _as_set(subnets: Any) -> Any:
-    """Subnet order does not matter to EKS; anything but a list of strings compares as it is."""
-    if isinstance(subnets, list) and all(isinstance(s, str) for s in subnets):
-        return sorted(subnets)
-    return subnets if subnets is not None else []
-
-
-def _same(key: str, old: Any, new: Any) -> bool:
-    """Whether `new` is known to equal `old`; a value unknown anywhere inside (preview) may differ."""
-    if inputs.contains_unknown(new):
-        return False
-    if key == SUBNETS:
-        return bool(_as_set(old) == _as_set(new))
-    if key == TAGS:
-        return bool((old or {}) == (new or {}))
-    if key == SELECTORS:
-        return bool(_normalised_selectors(old) == _normalised_selectors(new))
-    return bool(old == new)
-
-
-def _health_message(profile: Mapping[str, Any]) -> str | None:
-    issues = (profile.get("health") or {}).get("issues") or []
-    lines = []
-    for issue in issues:
-        resources = issue.get("resourceIds") or []
-        on = f" (resources: {', '.join(resources)})" if resources else ""
-        lines.append(f"{issue.get('code', 'Unknown')}: {issue.get('message', '')}{on}")
-    return "; ".join(lines) or None
 
 
 def _split_id(id_: str) -> tuple[str, str]:
@@ -239,16 +79,6 @@ def _interval(value: Any) -> tuple[float, float] | None:
     if not numbers or len(value) != 2:
         return None
     return (float(value[0]), float(value[1])) if 0 <= value[0] < value[1] else None
-
-
-@contextmanager
-def _one_operation_per_cluster(region: str, cluster: str) -> Iterator[None]:
-    """EKS allows one Fargate profile operation per cluster. The engine runs them one at a time (see
-    `_after_the_previous_profile`), so this lock covers what it does not order: deletes from an older state."""
-    with _cluster_locks_guard:
-        lock = _cluster_locks.setdefault((region, cluster), threading.Lock())
-    with lock:
-        yield
 
 
 # --- provider -----------------------------------------------------------------------------------
@@ -267,14 +97,14 @@ class FargateProfileProvider(configured.ConfiguredProvider):
             CLUSTER_NAME,
             failures,
             required="the EKS cluster's name",
-            pattern=CLUSTER,
+            pattern=rules.CLUSTER,
             rule=inputs.EKS_NAME_RULE,
         )
         if ROLE_ARN not in checked or checked[ROLE_ARN] is None:
             failures.append(CheckFailure(ROLE_ARN, "is required: the IAM role the profile's pods run with"))
         inputs.check_role_arn(checked, ROLE_ARN, failures)
-        _check_selectors(checked, failures)
-        _check_subnets(checked, failures)
+        rules.check_selectors(checked, failures)
+        rules.check_subnets(checked, failures)
         inputs.check_tags(checked, TAGS, failures)
         inputs.check_region(checked, REGION, failures)
         inputs.check_timeout(checked, failures)
@@ -282,16 +112,16 @@ class FargateProfileProvider(configured.ConfiguredProvider):
         ownership.check_tags(checked, TAGS, failures, marks=2)
         fargate_pods.check(checked, failures)
         if PROFILE_NAME not in checked or checked[PROFILE_NAME] is None:
-            if olds.get(AUTO_NAMED) and inputs.known(olds, PROFILE_NAME) and _same_basis(olds, checked):
+            if olds.get(AUTO_NAMED) and inputs.known(olds, PROFILE_NAME) and rules.same_basis(olds, checked):
                 checked[PROFILE_NAME] = olds[PROFILE_NAME]  # kept through an alias or a stack rename
             else:
-                checked[PROFILE_NAME] = _auto_name(checked)
+                checked[PROFILE_NAME] = rules.auto_name(checked)
             checked[AUTO_NAMED] = True
         else:
             checked.pop(AUTO_NAMED, None)
-        _check_name(checked, failures)
+        rules.check_name(checked, failures)
         if SELECTORS in checked:
-            checked[SELECTORS] = _normalised_selectors(checked[SELECTORS])
+            checked[SELECTORS] = rules.normalised_selectors(checked[SELECTORS])
         return CheckResult(inputs.without_none(checked), failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -306,7 +136,7 @@ class FargateProfileProvider(configured.ConfiguredProvider):
                 # Left to the defaults when created (the region from config; EKS picks the cluster's private
                 # subnets): only an explicit value that differs replaces.
                 continue
-            if inputs.is_unknown(news.get(key)) or not _same(key, olds.get(key), news.get(key)):
+            if inputs.is_unknown(news.get(key)) or not rules.same(key, olds.get(key), news.get(key)):
                 changed.append(key)
         moved, route_changes = credentials.identity_changes(olds, news)
         replaces = [key for key in changed if key in REPLACING] + moved
@@ -328,36 +158,37 @@ class FargateProfileProvider(configured.ConfiguredProvider):
         timeout = inputs.timeout_of(props, DEFAULT_TIMEOUT)
         deadline = time.monotonic() + timeout
         creation: list[float] = []
-        with _one_operation_per_cluster(region, cluster):
+        creating = adapter.ProfileCreation(eks, props, what, deadline)
+        with profiles.one_operation_per_cluster(region, cluster):
             generation = 0
             while True:
-                made = fargate_takeover.Creation(self, eks, props, what, deadline).run(generation)
+                outcome = protocol.create(creating, generation)
+                made = outcome.made  # else taken over: its wait began midway, and teaches the pacing nothing
                 try:
                     profile = self._wait_active(
                         eks,
-                        cluster,
-                        name,
+                        (cluster, name),
                         what,
-                        fargate_takeover.left(deadline),
-                        pace=CREATE_PACE if made.arn else JOINED_PACE,
-                        made_arn=made.arn,
-                        took=(lambda after, by: creation.extend((round(after, 2), round(by, 2)))) if made.arn else None,
+                        profiles.left(deadline),
+                        pace=profiles.CREATE_PACE if made else profiles.JOINED_PACE,
+                        first_look=adapter.confirm_made(outcome.answer) if made else None,
+                        took=(lambda after, by: creation.extend((round(after, 2), round(by, 2)))) if made else None,
                     )
-                except fargate_takeover.ReplayedAnswer:
-                    if made.generation >= fargate_takeover.MAX_GENERATIONS:
-                        raise fargate_takeover.kept_changing(what) from None
-                    generation = made.generation + 1
+                except protocol.Replayed:
+                    if outcome.generation >= protocol.MAX_GENERATIONS:
+                        raise protocol.kept_changing(what) from None
+                    generation = outcome.generation + 1
                     continue
                 except errors.LifecycleFailed as failed:
                     raise self._failed_creation(eks, (cluster, name), what, failed, timeout) from failed
                 except errors.ClusterConnectError as err:
-                    raise fargate_takeover.left_in_place(err, what) from err
+                    raise protocol.left_in_place(err, what, "EKS") from err
                 return CreateResult(f"{cluster}/{name}", self._outputs(profile, region, props, creation or None))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         cluster, name = _split_id(id_)
         region, eks = aws.located(props.get(REGION), self._stack_config, props)
-        profile = self._describe(eks, cluster, name)
+        profile = profiles.find(eks, cluster, name)
         if profile is None:
             return ReadResult("", {})
         outputs = self._outputs(profile, region, props, props.get(CREATION))
@@ -376,14 +207,8 @@ class FargateProfileProvider(configured.ConfiguredProvider):
         aws.verify_route(f"Fargate profile {name} on cluster {cluster}", olds, news, region, self._stack_config)
         eks = aws.eks(region, self._stack_config, credentials.route_of(news))
         arn = str(olds[ARN])
-        old_tags, new_tags = dict(olds.get(TAGS) or {}), dict(news.get(TAGS) or {})
-        removed = sorted(set(old_tags) - set(new_tags))
-        changed = {k: v for k, v in new_tags.items() if old_tags.get(k) != v}
-        if removed:
-            eks.untag_resource(resourceArn=arn, tagKeys=removed)
-        if changed:
-            eks.tag_resource(resourceArn=arn, tags=changed)
-        profile = self._describe(eks, cluster, name)
+        profiles.retag(eks, arn, dict(olds.get(TAGS) or {}), dict(news.get(TAGS) or {}))
+        profile = profiles.find(eks, cluster, name)
         if profile is None:
             raise errors.ClusterConnectError(f"Fargate profile {name} on cluster {cluster} no longer exists")
         return UpdateResult(self._outputs(profile, region, news, olds.get(CREATION)))
@@ -393,8 +218,8 @@ class FargateProfileProvider(configured.ConfiguredProvider):
         region, eks = aws.located(props.get(REGION), self._stack_config, props)
         what = f"Fargate profile {name} on cluster {cluster}"
         timeout = inputs.timeout_of(props, DEFAULT_TIMEOUT)
-        with _one_operation_per_cluster(region, cluster):
-            profile = aws.patiently(lambda: self._describe(eks, cluster, name), f"describe {what}", timeout)
+        with profiles.one_operation_per_cluster(region, cluster):
+            profile = profiles.find_patiently(eks, cluster, name, what, timeout)
             if profile is None:
                 return
             claim = (profile.get("tags") or {}).get(CLAIM_KEY)
@@ -404,16 +229,15 @@ class FargateProfileProvider(configured.ConfiguredProvider):
                 return
         # Its pods first, outside the lock: a drain is no EKS operation, the cluster's other profiles go on meanwhile.
         fargate_pods.drain_before_delete(eks, profile, props, timeout)
-        with _one_operation_per_cluster(region, cluster):
-            self._delete_and_wait(eks, cluster, name, what, timeout, expected=_interval(props.get(CREATION)))
+        with profiles.one_operation_per_cluster(region, cluster):
+            self._delete_and_wait(eks, (cluster, name), what, timeout, expected=_interval(props.get(CREATION)))
 
     def _failed_creation(
         self, eks: EKSClient, profile: tuple[str, str], what: str, failed: errors.LifecycleFailed, timeout: float
     ) -> errors.LifecycleFailed:
         """The error for a profile that reached CREATE_FAILED, after deleting it; truthful when that fails too."""
-        cluster, name = profile
         try:
-            self._delete_and_wait(eks, cluster, name, f"failed {what}", timeout)
+            self._delete_and_wait(eks, profile, f"failed {what}", timeout)
         except errors.ClusterConnectError as err:
             return errors.LifecycleFailed(
                 what,
@@ -425,140 +249,33 @@ class FargateProfileProvider(configured.ConfiguredProvider):
             what, failed.state, f"{failed.reason}. The failed profile was deleted, so the next `pulumi up` tries again"
         )
 
-    # --- lifecycle helpers -----------------------------------------------------------------------
-
-    def _describe(self, eks: EKSClient, cluster: str, name: str) -> dict[str, Any] | None:
-        """The profile as EKS reports it, None when it (or its cluster) does not exist."""
-        return aws.find(
-            lambda: dict(eks.describe_fargate_profile(clusterName=cluster, fargateProfileName=name)["fargateProfile"])
-        )
-
-    def describe_patiently(
-        self, eks: EKSClient, cluster: str, name: str, what: str, deadline: float, *, accepted: bool = False
-    ) -> dict[str, Any] | None:
-        """`_describe` through throttling and server faults: what it says decides the fate of a profile made.
-        `accepted`: EKS took the operation this look follows, so an unreachable endpoint is waited out too."""
-        return aws.patiently(
-            lambda: self._describe(eks, cluster, name),
-            f"describe {what}",
-            fargate_takeover.left(deadline),
-            accepted=accepted,
-        )
-
-    def _when_cluster_free(self, action: str, call: Callable[[], T], timeout: float, operation: str) -> T:
-        """Run `call`, waiting out ResourceInUse caused outside this process, for a bounded time."""
-        deadline = time.monotonic() + min(timeout, DEFAULT_BUSY_TIMEOUT)
-        next_interval = BUSY_RETRY.intervals()
-        while True:
-            try:
-                return call()
-            except errors.AwsApiError as err:
-                if err.code != "ResourceInUseException" or "already exists" in err.message:
-                    raise
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise errors.AwsApiError(
-                        operation,
-                        err.code,
-                        f"{err.message} (still busy after waiting to {action})",
-                        err.status,
-                    ) from err
-                progress.report(f"{action}: cluster busy, retrying: {err.message}")
-                time.sleep(min(next_interval(), remaining))
+    # --- the waits, seams for bench/fargate.py's baseline (botocore's waiters) ----------------------
 
     def _wait_active(
         self,
         eks: EKSClient,
-        cluster: str,
-        name: str,
+        profile: tuple[str, str],
         what: str,
         timeout: float,
         *,
-        pace: polling.Lifecycle = CREATE_PACE,
-        made_arn: str | None = None,
-        took: Callable[[float, float], None] | None = None,
+        pace: polling.Lifecycle,
+        first_look: Callable[[Mapping[str, Any] | None], None] | None,
+        took: Callable[[float, float], None] | None,
     ) -> dict[str, Any]:
-        """Wait until the profile is ACTIVE. With `made_arn` (this run's create answered with it), the first look
-        also confirms the answer was for a profile that exists (see fargate_takeover.ReplayedAnswer): one look
-        instead of a describe right after the create."""
-        deadline = time.monotonic() + timeout
-        unconfirmed = made_arn
-
-        def describe() -> dict[str, Any]:
-            nonlocal unconfirmed
-            profile = self.describe_patiently(eks, cluster, name, what, deadline, accepted=True)
-            if unconfirmed is not None:
-                if profile is None or profile.get("fargateProfileArn") != unconfirmed:
-                    raise fargate_takeover.ReplayedAnswer(what)
-                unconfirmed = None
-            if profile is None:
-                raise errors.ClusterConnectError(f"{what} disappeared while it was being created")
-            return profile
-
-        return polling.wait_for(
-            what,
-            describe,
-            state_of=lambda p: str(p.get("status", "")),
-            done=lambda p: p.get("status") == "ACTIVE",
-            failure=lambda p: (
-                (_health_message(p) or "no health issues reported") if p.get("status") == "CREATE_FAILED" else None
-            ),
-            timeout=timeout,
-            backoff=pace,
-            took=took,
-        )
-
-    def wait_gone(
-        self,
-        eks: EKSClient,
-        cluster: str,
-        name: str,
-        what: str,
-        timeout: float,
-        *,
-        joined: bool = False,
-        expected: tuple[float, float] | None = None,
-    ) -> None:
-        """Wait until the profile is gone; `joined`: this run did not start the deletion (nothing to learn);
-        `expected`: when the deletion should end, in seconds (see CREATION)."""
-        deadline = time.monotonic() + timeout
-        polling.wait_for(
-            f"{what} deletion",
-            lambda: self.describe_patiently(eks, cluster, name, what, deadline, accepted=True),
-            state_of=lambda p: "GONE" if p is None else str(p.get("status", "")),
-            done=lambda p: p is None,
-            failure=lambda p: (
-                (_health_message(p) or "no health issues reported")
-                if p is not None and p.get("status") == "DELETE_FAILED"
-                else None
-            ),
-            timeout=timeout,
-            backoff=JOINED_PACE if joined else DELETE_PACE,
-            expected=expected,
-        )
+        cluster, name = profile
+        return profiles.wait_active(eks, cluster, name, what, timeout, pace=pace, first_look=first_look, took=took)
 
     def _delete_and_wait(
         self,
         eks: EKSClient,
-        cluster: str,
-        name: str,
+        profile: tuple[str, str],
         what: str,
         timeout: float,
         *,
         expected: tuple[float, float] | None = None,
     ) -> None:
-        def start_delete() -> bool:
-            try:
-                eks.delete_fargate_profile(clusterName=cluster, fargateProfileName=name)
-            except errors.AwsApiError as err:
-                if err.code == "ResourceNotFoundException":
-                    return False
-                raise
-            return True
-
-        if not self._when_cluster_free(f"delete {what}", start_delete, timeout, "EKS DeleteFargateProfile"):
-            return
-        self.wait_gone(eks, cluster, name, what, timeout, expected=expected)
+        cluster, name = profile
+        profiles.delete_and_wait(eks, cluster, name, what, timeout, expected=expected)
 
     @staticmethod
     def _outputs(
@@ -569,14 +286,14 @@ class FargateProfileProvider(configured.ConfiguredProvider):
             CLUSTER_NAME: profile["clusterName"],
             PROFILE_NAME: profile["fargateProfileName"],
             ROLE_ARN: profile["podExecutionRoleArn"],
-            SELECTORS: _normalised_selectors(
+            SELECTORS: rules.normalised_selectors(
                 [
                     {"namespace": s.get("namespace"), "labels": s.get("labels") or {}}
                     for s in profile.get("selectors") or []
                 ]
             ),
             SUBNETS: list(profile.get("subnets") or []),
-            TAGS: fargate_takeover.user_tags(tags),
+            TAGS: adapter.user_tags(tags),
             REGION: region,
             ARN: profile["fargateProfileArn"],
             STATUS: profile["status"],
@@ -666,42 +383,7 @@ class FargateProfile(pulumi.dynamic.Resource, module="eks", name="FargateProfile
         if kubeconfig is not None:
             secret = pulumi.ResourceOptions(additional_secret_outputs=[fargate_pods.KUBECONFIG])
             opts = pulumi.ResourceOptions.merge(opts, secret)
-        after = _after_the_previous_profile(self, cluster_name, region)
+        after = order.after_the_previous_profile(self, cluster_name, region)
         if after is not None:
             opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=after))
         super().__init__(FargateProfileProvider(), resource_name, props, opts)
-
-
-# Program side: the profile declared last for each (region, cluster) in this program run (one per engine monitor,
-# so an Automation API process running several programs keeps them apart). Each new profile of that cluster depends
-# on it, so the engine runs one profile operation per cluster at a time (destroy runs them in reverse) and no
-# provider thread waits for another's turn; different clusters proceed side by side. The link is made when the
-# cluster name is known (it may come from another resource); with an unknown name in a preview there is nothing
-# to order.
-_last_declared: weakref.WeakKeyDictionary[object, dict[tuple[str | None, str], FargateProfile]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-class _NoMonitor:
-    """The key for profiles declared outside a program run (no engine monitor yet)."""
-
-
-_NO_MONITOR = _NoMonitor()
-
-
-def _after_the_previous_profile(
-    profile: FargateProfile, cluster_name: pulumi.Input[str], region: pulumi.Input[str] | None
-) -> pulumi.Input[list[pulumi.Resource]] | None:
-    """What `profile` must wait for: the profile declared before it for the same cluster, if any."""
-    last = _last_declared.setdefault(pulumi.runtime.settings.get_monitor() or _NO_MONITOR, {})
-
-    def link(cluster: Any, chosen_region: Any) -> list[pulumi.Resource]:
-        key = (chosen_region if isinstance(chosen_region, str) else None, str(cluster))
-        previous = last.get(key)
-        last[key] = profile
-        return [previous] if previous is not None else []
-
-    if isinstance(cluster_name, str) and (region is None or isinstance(region, str)):
-        return link(cluster_name, region) or None  # known now: no outputs to wait for
-    return pulumi.Output.all(cluster_name, region).apply(lambda values: link(*values))

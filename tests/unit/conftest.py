@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from pulumi_cluster_connect.dynamic_providers import fargate_takeover
+from pulumi_cluster_connect._plumbing import fargate_profiles
 from pulumi_cluster_connect.sandbox.aws.server import AwsSandbox
 
 
@@ -14,7 +14,7 @@ from pulumi_cluster_connect.sandbox.aws.server import AwsSandbox
 def _no_listing_from_an_earlier_test() -> Iterator[None]:
     """FargateProfile's per-process listing of a cluster's profiles must not outlive the test that made it: the
     next test resets the sandbox under the same cached client."""
-    fargate_takeover.forget_listings()
+    fargate_profiles.forget_listings()
     yield
 
 

@@ -380,9 +380,11 @@ def test_a_profile_made_by_someone_else_after_the_listing_still_fails_the_create
 
 def test_a_profile_this_process_made_is_looked_at_before_a_second_create_of_its_name(eks: Any) -> None:
     """`pulumi up --replace` keeping the name: the replacement must adopt (and claim) the profile, not take EKS's
-    replayed answer for a new one, or the old resource's delete would remove it."""
-    id_, first = created("web")
-    _, second = created("web")
+    replayed answer for a new one, or the old resource's delete would remove it. (A create without a stable key
+    never takes a profile for its own: the Resource always gives one.)"""
+    identity = "proj/dev/pulumi-python:dynamic/eks:FargateProfile::web"
+    id_, first = created("web", identity=identity)
+    _, second = created("web", identity=identity)
     assert second["arn"] == first["arn"] and second.get("claim")
     provider().delete(id_, first)
     assert eks.list_fargate_profiles(clusterName=CLUSTER)["fargateProfileNames"] == ["web"]

@@ -14,9 +14,9 @@ from botocore.config import Config as BotoConfig
 from pulumi.dynamic import ConfigureRequest
 from pulumi.dynamic.config import Config
 
-from pulumi_cluster_connect._plumbing import aws, errors, ownership, pacing, polling
+from pulumi_cluster_connect._plumbing import aws, errors, fargate_profiles, ownership, pacing, polling, protocol
+from pulumi_cluster_connect.dynamic_providers import _fargate_profile_adapter as adapter
 from pulumi_cluster_connect.dynamic_providers import fargate_profile as fp
-from pulumi_cluster_connect.dynamic_providers import fargate_takeover
 from pulumi_cluster_connect.sandbox.aws.control import SandboxControl
 
 REGION = "us-west-2"
@@ -286,8 +286,8 @@ def test_a_replacement_that_adopted_the_profile_keeps_it_when_the_old_resource_i
 
 
 def test_claims_are_our_tags_not_the_users() -> None:
-    tags = {"team": "x", ownership.OWNER_KEY: "m", fargate_takeover.CLAIM_KEY: "c"}
-    assert fargate_takeover.user_tags(tags) == {"team": "x"}
+    tags = {"team": "x", ownership.OWNER_KEY: "m", protocol.CLAIM_KEY: "c"}
+    assert adapter.user_tags(tags) == {"team": "x"}
 
 
 def test_a_create_that_takes_over_a_profile_still_being_created_teaches_the_waits_nothing(
@@ -304,4 +304,4 @@ def test_a_create_that_takes_over_a_profile_still_being_created_teaches_the_wait
     outs = create(props)
 
     assert outs["status"] == "ACTIVE"
-    assert pacing.EXPECTATIONS.known(fp.CREATE_PACE.kind or "") is None
+    assert pacing.EXPECTATIONS.known(fargate_profiles.CREATE_PACE.kind or "") is None
