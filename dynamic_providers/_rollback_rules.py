@@ -9,12 +9,18 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from pulumi_cluster_connect._plumbing import errors
+from pulumi_cluster_connect._plumbing.cluster_updates import (
+    VERSION_TYPES,
+    minors_below,
+    param,
+    parse_version,
+    previous_minor,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_eks import EKSClient
 
 WINDOW = timedelta(days=7)
-VERSION_TYPES = ("VersionUpdate", "VersionRollback")
 # Codes that say "you may not look": the rule is left to EKS, which enforces it when the rollback is asked for.
 NOT_ALLOWED_CODES = frozenset({"AccessDeniedException", "AccessDenied", "UnauthorizedOperation"})
 
@@ -42,17 +48,11 @@ def _day(when: datetime) -> str:
     return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def described_updates(eks: EKSClient, name: str) -> list[Mapping[str, Any]]:
-    """Every update of the cluster as DescribeUpdate gives it, in ListUpdates' order."""
-    ids = [i for page in eks.get_paginator("list_updates").paginate(name=name) for i in page["updateIds"]]
-    return [eks.describe_update(name=name, updateId=update_id)["update"] for update_id in ids]
-
-
 def version_changes(updates: list[Mapping[str, Any]]) -> list[VersionChange]:
     """The successful version updates and rollbacks among `updates`, oldest first."""
     changes = []
     for update in updates:
-        version = next((p.get("value") for p in update.get("params") or [] if p.get("type") == "Version"), None)
+        version = param(update, "Version")
         created = update.get("createdAt")
         if update.get("type") in VERSION_TYPES and update["status"] == "Successful" and version and created:
             changes.append(VersionChange(str(update["id"]), str(update["type"]), str(version), created))
@@ -117,15 +117,13 @@ def check(
             )
 
 
-def newer_nodegroups(eks: EKSClient, name: str, target: str, key: Any) -> list[str]:
-    """Managed node groups that run a Kubernetes minor above `target` ("name (version)"): EKS does not roll them
-    back. `key` orders versions (cluster_version.parse_version)."""
-    pages = eks.get_paginator("list_nodegroups").paginate(clusterName=name)
+def newer_nodegroups(versions: list[tuple[str, str | None]], target: str) -> list[str]:
+    """Managed node groups (name, version) that run a Kubernetes minor above `target` ("name (version)"): EKS does
+    not roll them back."""
     found = []
-    for nodegroup_name in [n for page in pages for n in page["nodegroups"]]:
-        version = eks.describe_nodegroup(clusterName=name, nodegroupName=nodegroup_name)["nodegroup"].get("version")
+    for nodegroup_name, version in versions:
         try:
-            newer = bool(version) and key(version) > key(target)
+            newer = bool(version) and parse_version(str(version)) > parse_version(target)
         except ValueError:
             newer = False
         if newer:
@@ -133,6 +131,8 @@ def newer_nodegroups(eks: EKSClient, name: str, target: str, key: Any) -> list[s
     return found
 
 
-def fargate_profiles(eks: EKSClient, name: str) -> list[str]:
-    pages = eks.get_paginator("list_fargate_profiles").paginate(clusterName=name)
-    return [p for page in pages for p in page.get("fargateProfileNames") or []]
+def two_minors_back(current: str, target: str) -> str:
+    return (
+        f"{target} is {minors_below(current, target)} minors below {current}: EKS rolls a cluster back one minor "
+        f"only (rule: {RULE_ONCE}); set version to {previous_minor(current)} or later"
+    )

@@ -16,13 +16,13 @@ from pulumi.dynamic.config import Config
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.output import Unknown
 
-from pulumi_cluster_connect._plumbing import errors
+from pulumi_cluster_connect._plumbing import errors, ownership
+from pulumi_cluster_connect._plumbing.upgrade_readiness import UpgradeBlocked
 from pulumi_cluster_connect.dynamic_providers import _rollback_rules as rollback_rules
-from pulumi_cluster_connect.dynamic_providers._upgrade_readiness import UpgradeBlocked
+from pulumi_cluster_connect.dynamic_providers._version_gate import new_update
 from pulumi_cluster_connect.dynamic_providers.cluster_version import (
     ClusterVersionProvider,
     preview_lines,
-    request_token,
 )
 from pulumi_cluster_connect.sandbox import seed
 from pulumi_cluster_connect.sandbox.aws.control import SandboxControl
@@ -645,13 +645,22 @@ def test_the_update_in_progress_race_after_a_step_is_waited_out(
     assert capsys.readouterr().err.count("EKS still reports an update in progress") == 2
 
 
-def test_request_tokens_are_the_same_for_the_same_step_and_differ_for_another_attempt() -> None:
-    first = request_token(REGION, "prod", "2026-01-01", "1.29->1.30", "0")
+def test_an_update_that_had_ended_is_asked_again_with_the_next_generations_token() -> None:
+    key, step = f"ClusterVersion/{REGION}/prod", {"cluster_created_at": "2026-01-01", "step": "1.29->1.30"}
+    answers = iter(
+        [{"id": "a", "status": "Failed"}, {"id": "b", "status": "Cancelled"}, {"id": "c", "status": "InProgress"}]
+    )
+    asked: list[str] = []
 
-    assert first == request_token(REGION, "prod", "2026-01-01", "1.29->1.30", "0")
-    assert first != request_token(REGION, "prod", "2026-01-01", "1.29->1.30", "1")
-    assert first != request_token(REGION, "prod", "2026-02-01", "1.29->1.30", "0")
-    assert len(first) <= 64
+    def ask(token: str) -> dict[str, Any]:
+        asked.append(token)
+        return next(answers)
+
+    update = new_update("EKS cluster prod 1.29 -> 1.30", key, step, ask)
+
+    assert update["id"] == "c"
+    assert asked == [ownership.request_token(key, step, generation) for generation in range(3)]
+    assert len(set(asked)) == 3
 
 
 def test_the_readiness_output_says_what_the_next_step_would_meet(eks: EKSClient, endpoint: str) -> None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from pulumi_cluster_connect._plumbing import aws, errors, polling, progress
+from . import aws, errors, polling, progress
 
 if TYPE_CHECKING:
     from mypy_boto3_eks import EKSClient
