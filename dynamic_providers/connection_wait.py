@@ -10,11 +10,9 @@ from typing import TYPE_CHECKING, Any
 import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 
-from pulumi_cluster_connect._plumbing import aws, configured, credentials, errors, inputs, polling
+from pulumi_cluster_connect._plumbing import aws, configured, credentials, errors, inputs, polling, registrations
 
-from . import registered_cluster
-
-CLUSTER_NAME, REGION = registered_cluster.CLUSTER_NAME, registered_cluster.REGION
+CLUSTER_NAME, REGION = registrations.CLUSTER_NAME, registrations.REGION
 DEFAULT_WAIT_TIMEOUT = 600.0
 ACTIVATION_ID, TIMEOUT = "activation_id", inputs.TIMEOUT
 # When the agent connects depends on the cluster it runs in, so nothing is learned from other waits: look at once,
@@ -33,7 +31,7 @@ def connection_failure(cluster: Mapping[str, Any] | None, now: float) -> str | N
     expiry_at = expiry.timestamp() if isinstance(expiry, datetime.datetime) else expiry
     if status == "FAILED" or (status != "ACTIVE" and isinstance(expiry_at, (int, float)) and expiry_at <= now):
         return (
-            f"the activation expired at {registered_cluster.utc(expiry_at)} before the connector agent connected; "
+            f"the activation expired at {registrations.utc(expiry_at)} before the connector agent connected; "
             "run `pulumi up` again to re-register the cluster and roll the connector"
         )
     return None

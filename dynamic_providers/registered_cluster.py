@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import pulumi
@@ -17,39 +17,28 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from pulumi_cluster_connect._plumbing import aws, configured, credentials, errors, inputs, ownership, polling, progress
-
-from . import registration_takeover
-
-if TYPE_CHECKING:
-    pass
-
-CLUSTER_NAME, CONNECTOR_PROVIDER, ROLE_ARN, TAGS, REGION = (
-    "cluster_name",
-    "connector_provider",
-    "role_arn",
-    "tags",
-    "region",
+from pulumi_cluster_connect._plumbing import (
+    aws,
+    configured,
+    credentials,
+    errors,
+    inputs,
+    ownership,
+    progress,
+    protocol,
+    registrations,
 )
+
+from . import _registered_cluster_adapter
+
+CLUSTER_NAME, REGION = registrations.CLUSTER_NAME, registrations.REGION
+CONNECTOR_PROVIDER, ROLE_ARN, TAGS = "connector_provider", "role_arn", "tags"
 IDENTITY, ADOPT = ownership.IDENTITY, ownership.ADOPT
 PROVIDERS = ("EKS_ANYWHERE", "ANTHOS", "GKE", "AKS", "OPENSHIFT", "TANZU", "RANCHER", "EC2", "OTHER")
 NAME_PATTERN = inputs.EKS_NAME
 NAME_MAX = 100
 # Tags are create-time: the EKS documentation contradicts itself on tagging connected clusters.
 REPLACING = (CLUSTER_NAME, CONNECTOR_PROVIDER, ROLE_ARN, TAGS)
-# eksctl retries IAM propagation for three minutes; so do we.
-PROPAGATION_TIMEOUT = 180.0
-# IAM changes usually propagate within seconds: retry RegisterCluster soon, at most 3 s apart.
-PROPAGATION_BACKOFF = polling.Backoff(first=1.0, factor=1.5, cap=3.0)
-PROPAGATION_MESSAGES = ("not existing role", "nonexistent role")
-
-
-def utc(value: datetime.datetime | float | None) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, datetime.datetime):
-        value = datetime.datetime.fromtimestamp(value, datetime.UTC)
-    return value.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z")
 
 
 def _parseutc(value: str) -> float | None:
@@ -174,40 +163,11 @@ def outputs_of(cluster: Mapping[str, Any], region: str, previous: Mapping[str, A
             "status": cluster.get("status"),
             "activation_id": connector.get("activationId"),
             "activation_code": code,
-            "activation_expiry": utc(connector.get("activationExpiry")),
-            "created_at": utc(cluster.get("createdAt")),
+            "activation_expiry": registrations.utc(connector.get("activationExpiry")),
+            "created_at": registrations.utc(cluster.get("createdAt")),
         }
     )
     return credentials.with_route(state, previous, cluster.get("arn"))
-
-
-def _is_propagation_delay(err: errors.AwsApiError) -> bool:
-    if err.code == "ResourcePropagationDelayException":
-        return True
-    return err.code == "InvalidRequestException" and err.message.lower().startswith(PROPAGATION_MESSAGES)
-
-
-def register(
-    attempt: Callable[[], dict[str, Any]],
-    *,
-    timeout: float | None = None,
-    backoff: polling.Backoff | None = None,
-    clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], None] = time.sleep,
-) -> dict[str, Any]:
-    """Call RegisterCluster, retrying while IAM or the service-linked role are still propagating."""
-    timeout = PROPAGATION_TIMEOUT if timeout is None else timeout
-    started = clock()
-    next_interval = (backoff or PROPAGATION_BACKOFF).intervals()
-    while True:
-        try:
-            return attempt()
-        except errors.AwsApiError as err:
-            waited = clock() - started
-            if not _is_propagation_delay(err) or waited >= timeout:
-                raise
-            progress.report(f"IAM is still propagating ({err.message}); retrying RegisterCluster ({waited:.0f}s)")
-            sleep(min(next_interval(), timeout - waited))
 
 
 class RegisteredClusterProvider(configured.ConfiguredProvider):
@@ -244,14 +204,14 @@ class RegisteredClusterProvider(configured.ConfiguredProvider):
         name = props[CLUSTER_NAME]
         progress.report(f"registering {name} with EKS in {region}")
         props = {**props, REGION: region}
-        cluster = registration_takeover.Registering(
+        registering = _registered_cluster_adapter.Registering(
             eks,
             registration_request(props),
             lambda generation: client_request_token(props, generation),
-            register,
+            identity=str(props.get(IDENTITY) or ""),
             adopt_existing=ownership.adopting(props),
-        ).run()
-        outs = outputs_of(cluster, region, props)
+        )
+        outs = outputs_of(protocol.create(registering).answer, region, props)
         progress.report(f"registered {name}: {outs.get('status')}, activation expires {outs.get('activation_expiry')}")
         return CreateResult(name, outs)
 
@@ -298,15 +258,11 @@ class RegisteredClusterProvider(configured.ConfiguredProvider):
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         eks = aws.eks(props.get(REGION), self._stack_config, credentials.route_of(props))
-        if not registration_takeover.still_ours_to_delete(eks, id_, props.get("activation_id")):
+        if not registrations.still_ours_to_delete(eks, id_, props.get("activation_id")):
             return
-        try:
-            eks.deregister_cluster(name=id_)
-        except errors.AwsApiError as err:
-            if err.code != "ResourceNotFoundException":
-                raise
+        if not registrations.deregister(eks, id_):
             return
-        registration_takeover.wait_gone(eks, id_, registration_takeover.DEREGISTER_TIMEOUT)
+        registrations.wait_gone(eks, id_)
         progress.report(f"deregistered {id_}")
 
 

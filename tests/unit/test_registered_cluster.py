@@ -7,7 +7,7 @@ import datetime
 import json
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
@@ -16,6 +16,7 @@ import pytest
 from pulumi.output import Unknown
 
 from pulumi_cluster_connect._plumbing import errors, polling
+from pulumi_cluster_connect._plumbing import registrations as eks_registrations
 from pulumi_cluster_connect.dynamic_providers import connection_wait
 from pulumi_cluster_connect.dynamic_providers import registered_cluster as rc
 from pulumi_cluster_connect.dynamic_providers.connection_wait import connection_failure
@@ -198,6 +199,20 @@ def propagation_error(message: str = "Not existing role") -> errors.AwsApiError:
     return errors.AwsApiError("EKS RegisterCluster", "InvalidRequestException", message, 400)
 
 
+class Answering:
+    """An EKS client whose RegisterCluster calls `attempt`."""
+
+    def __init__(self, attempt: Callable[[], dict[str, Any]]) -> None:
+        self.attempt = attempt
+
+    def register_cluster(self, **_request: Any) -> dict[str, Any]:
+        return {"cluster": self.attempt()}
+
+
+def register(attempt: Callable[[], dict[str, Any]], **retry: Any) -> dict[str, Any]:
+    return eks_registrations.register(Answering(attempt), {"name": "edge"}, "token", **retry)  # type: ignore[arg-type]
+
+
 def test_register_retries_iam_propagation_then_succeeds() -> None:
     outcomes: list[Any] = [
         propagation_error(),
@@ -213,7 +228,7 @@ def test_register_retries_iam_propagation_then_succeeds() -> None:
             raise outcome
         return dict(outcome)
 
-    assert rc.register(attempt, sleep=slept.append, clock=lambda: 0.0) == {"name": "edge"}
+    assert register(attempt, sleep=slept.append, clock=lambda: 0.0) == {"name": "edge"}
     assert slept == [1.0, 1.5, 2.25]
 
 
@@ -224,7 +239,7 @@ def test_register_gives_up_on_propagation_after_the_timeout() -> None:
         raise propagation_error()
 
     with pytest.raises(errors.AwsApiError, match="Not existing role"):
-        rc.register(attempt, sleep=lambda _: None, clock=lambda: next(clock), timeout=180)
+        register(attempt, sleep=lambda _: None, clock=lambda: next(clock), timeout=180)
 
 
 def test_register_does_not_retry_other_errors() -> None:
@@ -235,7 +250,7 @@ def test_register_does_not_retry_other_errors() -> None:
         raise errors.AwsApiError("EKS RegisterCluster", "ResourceInUseException", "in use", 409)
 
     with pytest.raises(errors.AwsApiError, match="ResourceInUseException"):
-        rc.register(attempt, sleep=lambda _: None)
+        register(attempt, sleep=lambda _: None)
     assert len(calls) == 1
 
 
@@ -290,7 +305,7 @@ def test_a_create_retried_after_a_crash_replays_the_same_registration(sandbox: s
 
 
 def test_create_waits_out_role_propagation(sandbox: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(rc, "PROPAGATION_BACKOFF", polling.Backoff(first=0.05, cap=0.1))
+    monkeypatch.setattr(eks_registrations, "PROPAGATION_BACKOFF", polling.Backoff(first=0.05, cap=0.1))
     SETTINGS.inject(Fault("role_propagation", target="edge", count=2))
     assert (rc.RegisteredClusterProvider().create(dict(NEWS)).outs or {})["status"] == "PENDING"
 

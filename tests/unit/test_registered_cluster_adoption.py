@@ -14,7 +14,8 @@ import boto3
 import pytest
 
 from pulumi_cluster_connect._plumbing import aws, errors, ownership, polling
-from pulumi_cluster_connect.dynamic_providers import connection_wait, registration_takeover
+from pulumi_cluster_connect._plumbing import registrations as eks_registrations
+from pulumi_cluster_connect.dynamic_providers import connection_wait
 from pulumi_cluster_connect.dynamic_providers import registered_cluster as rc
 from pulumi_cluster_connect.sandbox.aws import registrations, server
 from pulumi_cluster_connect.sandbox.aws.settings import SETTINGS, Durations, Fault
@@ -38,7 +39,7 @@ def sandbox(endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     monkeypatch.setattr(aws, "PATIENT_RETRY", polling.Backoff(first=0.05, cap=0.1))
-    monkeypatch.setattr(registration_takeover, "GONE_POLL", polling.Backoff(first=0.05, cap=0.1))
+    monkeypatch.setattr(eks_registrations, "GONE_POLL", polling.Backoff(first=0.05, cap=0.1))
     server.reset()
     trust = {
         "Statement": [{"Effect": "Allow", "Principal": {"Service": "ssm.amazonaws.com"}, "Action": "sts:AssumeRole"}]
@@ -124,7 +125,7 @@ def test_a_create_meeting_someone_elses_registration_fails_before_changing_anyth
     with pytest.raises(errors.ClusterConnectError) as refused:
         create()
     message = str(refused.value)
-    assert "EKS cluster edge is already registered and is not made by this resource" in message
+    assert "EKS cluster edge is already registered and is not made by pulumi-cluster-connect" in message
     assert "adopt_existing=True" in message and "import" not in message
     assert changing_calls() in ({}, {"RegisterCluster": 1}), "only the refused RegisterCluster"
     assert registrations.registration(REGION, "edge") is not None
