@@ -21,12 +21,14 @@ from pulumi.dynamic import (
 from pulumi_cluster_connect._plumbing import (
     errors,
     helm_cli,
+    helm_releases,
     inputs,
     kube,
     loft_api,
     owned_namespace,
     ownership,
     progress,
+    protocol,
     reporting,
 )
 
@@ -200,7 +202,7 @@ class HelmReleaseProvider(reporting.ReportingProvider):
         name, namespace = str(props["release_name"]), str(props["namespace"])
         timeout = inputs.timeout_of(props, DEFAULT_TIMEOUT)
         with _helm(props) as helm:
-            existing = helm.release(name, namespace, timeout)
+            existing = helm_releases.find(helm, name, namespace, timeout)
             if existing is not None:
                 self._adopt(helm, props, existing, timeout)
             created_namespace = bool(props.get("create_namespace", True)) and owned_namespace.ensure(
@@ -214,26 +216,15 @@ class HelmReleaseProvider(reporting.ReportingProvider):
     def _adopt(helm: helm_cli.Helm, props: Mapping[str, Any], existing: Mapping[str, Any], timeout: float) -> None:
         """A release of that name exists: ours (a create that ran before) or taken over on request."""
         name, namespace = str(props["release_name"]), str(props["namespace"])
-        generic = "=".join(helm_cli.MARK)
-        ours = helm.is_labelled(name, namespace, f"{ownership.OWNER_KEY}={_owner_mark(props)}", timeout)
-        # Installed by a version that marked releases with the generic label alone: ours once, marked anew below.
-        ours = ours or helm.is_labelled(name, namespace, f"{generic},!{ownership.OWNER_KEY}", timeout)
+        whose = helm_releases.whose(helm, name, namespace, _owner_mark(props), timeout)
+        ours = whose in (helm_releases.Whose.OURS, helm_releases.Whose.OURS_MARKED_THE_OLD_WAY)
         if not ours and not ownership.adopting(props):
-            whose = (
-                "was installed by another stack or resource (another owner label)"
-                if helm.is_labelled(name, namespace, generic, timeout)
-                else f"was not installed by pulumi-cluster-connect (no release label {generic})"
-            )
-            raise errors.HelmError(
-                f"install of release {name}",
-                f"a release {name!r} already exists in namespace {namespace!r} and {whose}: nothing was changed; "
-                f"uninstall it (helm uninstall {name} -n {namespace}) or set adopt_existing=True to take it over",
-            )
-        status = str((existing.get("info") or {}).get("status") or "")
+            raise _refused(name, namespace, whose)
+        status = helm_releases.status_of(existing)
         if ours and status == "pending-install":
             # An install cut short (the process died mid-way): Helm refuses to touch it, so start over.
             progress.report(f"helm: release {name} was left pending-install by an earlier run; installing it again")
-            helm.uninstall(name, namespace, timeout)
+            helm_releases.uninstall(helm, name, namespace, timeout)
         else:
             progress.report(f"helm: adopting the existing release {name} in namespace {namespace} ({status})")
 
@@ -245,31 +236,31 @@ class HelmReleaseProvider(reporting.ReportingProvider):
             source += f" from {props['repository']}"
         progress.report(f"helm: {'upgrading' if adopted else 'installing'} {source} as {namespace}/{name}")
         try:
-            return helm.upgrade_install(
+            return helm_releases.install(
+                helm,
                 chart_source(props),
                 name,
                 namespace,
                 props.get("values") or {},
-                labels={ownership.OWNER_KEY: _owner_mark(props)},
+                owner_mark=_owner_mark(props),
                 wait=bool(props.get("wait", True)),
                 timeout=timeout,
             )
         except errors.HelmError as err:
-            left = helm.release(name, namespace, timeout)
+            left = helm_releases.find(helm, name, namespace, timeout)
             if left is None:
                 raise
             # What Helm made stays in the cluster, marked as ours: the next `pulumi up` adopts and upgrades it.
-            status = str((left.get("info") or {}).get("status") or "")
             raise errors.HelmError(
                 err.action,
-                f"{err.message} (the release is left {status or 'in place'} and marked as ours: the next "
-                f"`pulumi up` upgrades it, or remove it with helm uninstall {name} -n {namespace})",
+                f"{err.message} (the release is left {helm_releases.status_of(left) or 'in place'} and marked as "
+                f"ours: the next `pulumi up` upgrades it, or remove it with helm uninstall {name} -n {namespace})",
             ) from None
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         name, namespace = str(props["release_name"]), str(props["namespace"])
         with _helm(props) as helm:
-            release = helm.release(name, namespace, inputs.timeout_of(props, DEFAULT_TIMEOUT))
+            release = helm_releases.find(helm, name, namespace, inputs.timeout_of(props, DEFAULT_TIMEOUT))
         if release is None:
             return ReadResult("", {})
         found = release_outputs(release)
@@ -300,10 +291,25 @@ class HelmReleaseProvider(reporting.ReportingProvider):
         timeout = inputs.timeout_of(props, DEFAULT_TIMEOUT)
         with _helm(props) as helm:
             progress.report(f"helm: uninstalling {namespace}/{name}")
-            helm.uninstall(name, namespace, timeout)
-            others = [] if not props.get("created_namespace") else helm.releases_in(namespace, timeout)
+            helm_releases.uninstall(helm, name, namespace, timeout)
+            others = bool(props.get("created_namespace")) and helm_releases.any_in(helm, namespace, timeout)
         if props.get("created_namespace") and not others:
             owned_namespace.remove(kube.as_text(props["kubeconfig"]), namespace, timeout)
+
+
+def _refused(name: str, namespace: str, whose: helm_releases.Whose) -> errors.ClusterConnectError:
+    words = protocol.Words(
+        what=f"a release {name!r}",
+        exists=f"already exists in namespace {namespace!r}",
+        mark="label",
+        otherwise=f"uninstall it (helm uninstall {name} -n {namespace})",
+    )
+    whose_it_is = (
+        "was installed by another stack or resource (another owner label)"
+        if whose is helm_releases.Whose.ANOTHER_RESOURCES
+        else f"was not installed by pulumi-cluster-connect (no release label {helm_releases.GENERIC_LABEL})"
+    )
+    return protocol.refused(words, None, whose_it_is=whose_it_is)
 
 
 def _owner_mark(props: Mapping[str, Any]) -> str:

@@ -1,33 +1,28 @@
-"""KubernetesManifest: server-side applies Kubernetes objects to the cluster of a kubeconfig, prunes, deletes."""
+"""KubernetesManifest: server-side applies Kubernetes objects to the cluster of a kubeconfig, prunes, deletes.
 
-# Longer than 400 lines because applying, the ownership check before it, pruning, reading (drift, with a dry-run
-# apply) and deleting all share the lookup of an object's kind (built-in or a CRD's), its reference and the body
-# applied; one resource reads top to bottom. What differs between a live object and a dry run is _plumbing/drift.py.
+The objects themselves (their kind, reference, marks, apply, delete) are _plumbing/kube_objects.py's; what differs
+between a live object and a dry run is _plumbing/drift.py's."""
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pulumi
 import yaml
-from pulumi.dynamic import (
-    CheckFailure,
-    CheckResult,
-    CreateResult,
-    DiffResult,
-    ReadResult,
-    UpdateResult,
+from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
+
+from pulumi_cluster_connect._plumbing import (
+    drift,
+    errors,
+    inputs,
+    kube,
+    kube_objects,
+    ownership,
+    progress,
+    protocol,
+    reporting,
 )
-
-from pulumi_cluster_connect._plumbing import drift, errors, inputs, kube, ownership, polling, progress, reporting
-
-if TYPE_CHECKING:
-    import lightkube
-
-# lightkube is imported where objects are applied, read or deleted (after kube.load_lightkube, which kube.client
-# calls): a preview (check and diff) never needs it.
 
 DEFAULT_TIMEOUT = 300.0
 # Kinds every other object may depend on are applied first and deleted last.
@@ -37,7 +32,7 @@ IDENTITY, ADOPT = ownership.IDENTITY, ownership.ADOPT
 # Output: the value of the claim annotation the create put on every object it applied (updates keep it). A
 # delete leaves alone objects claimed since by another create of the same objects (the replacement that
 # `pulumi up --replace` creates before deleting this one).
-CLAIM, CLAIM_KEY = "claim", f"{ownership.MARK_PREFIX}claim"
+CLAIM, CLAIM_KEY = "claim", protocol.CLAIM_KEY
 # Output set by refresh: what differs between the declared objects and the cluster, by object reference
 # (`missing`, or `changed: <fields>`); the next up applies again. `drifted` (a flag) is what older versions set.
 DRIFT, OLD_DRIFT_FLAG = "drift", "drifted"
@@ -124,16 +119,7 @@ def object_problems(objects: Sequence[Any]) -> list[str]:
     return problems
 
 
-def reference(obj: Mapping[str, Any], namespaced: bool) -> str:
-    """`apiVersion/kind/namespace/name`; the namespace is empty for cluster-scoped kinds."""
-    metadata = obj["metadata"]
-    namespace = (metadata.get("namespace") or "default") if namespaced else ""
-    return f"{obj['apiVersion']}/{obj['kind']}/{namespace}/{metadata['name']}"
-
-
-def split_reference(ref: str) -> tuple[str, str, str, str]:
-    api_version, kind, namespace, name = ref.rsplit("/", 3)
-    return api_version, kind, namespace, name
+reference, split_reference = kube_objects.reference, kube_objects.split_reference
 
 
 def _yaml_problems(text: Any) -> list[str]:
@@ -198,232 +184,79 @@ def diff(olds: Mapping[str, Any], news: Mapping[str, Any]) -> DiffResult:
     return DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=False)
 
 
-def _resource_class(client: lightkube.Client, obj: Mapping[str, Any]) -> Any:
-    """The lightkube class of the object's apiVersion and kind (its other fields are not validated here)."""
-    kube.load_lightkube()
-    from lightkube import codecs, generic_resource
-    from lightkube.core.exceptions import LoadResourceError
-
-    api_version, kind = str(obj.get("apiVersion")), str(obj.get("kind"))
-    try:
-        return kube.ready(codecs.resource_registry.load(api_version, kind))
-    except LoadResourceError:
-        # A custom resource: learn its kinds from the cluster's CRDs, then try once more.
-        generic_resource.load_in_cluster_generic_resources(client)
-        return kube.ready(codecs.resource_registry.load(api_version, kind))
-
-
-def _is_namespaced(resource_class: Any) -> bool:
-    kube.load_lightkube()
-    from lightkube.core.resource import NamespacedResource
-
-    return issubclass(resource_class, NamespacedResource)
-
-
-def _marked(obj: Mapping[str, Any], marks: Mapping[str, str]) -> dict[str, Any]:
-    """The object with our annotations: the owner mark, so a later create can tell it from someone else's, and
-    the claim of the resource that applied it last (see CLAIM_KEY)."""
-    metadata = dict(obj["metadata"])
-    metadata["annotations"] = {**(metadata.get("annotations") or {}), **marks}
-    return {**obj, "metadata": metadata}
-
-
-def _body(obj: Mapping[str, Any], namespaced: bool, marks: Mapping[str, str]) -> dict[str, Any]:
-    """What is applied: the object with our marks, in `default` when namespaced and given no namespace."""
-    body = _marked(obj, marks)
-    if namespaced and not obj["metadata"].get("namespace"):
-        body["metadata"]["namespace"] = "default"
-    return body
+def _refuse_foreign(
+    api: kube.Api, objects: Sequence[Mapping[str, Any]], identity: str, known: Sequence[str] = ()
+) -> None:
+    """Fail, before anything is applied, when an object to apply exists and is not ours (nor in our state)."""
+    foreign: list[tuple[str, Mapping[str, str]]] = []
+    left = 0
+    for obj in objects:
+        where = kube_objects.served(api, obj)
+        marks = None if where is None or where.ref in known else kube_objects.marks_of(api, where)
+        if where is None or marks is None:
+            continue
+        if protocol.whose(marks, identity) is protocol.Whose.OURS:
+            left += 1
+        else:
+            foreign.append((where.ref, marks))
+    if foreign:
+        (ref, its_marks), others = foreign[0], [other for other, _ in foreign[1:]]
+        more = f" (and {len(others)} more objects that are not this resource's: {', '.join(others)})" if others else ""
+        words = protocol.Words(
+            what=f"{ref} on {api.server}{more}",
+            mark="annotation",
+            adopt_note=" (server-side apply then takes over the fields it sets)",
+            otherwise="leave it out of the manifest",
+        )
+        raise protocol.refused(words, its_marks)
+    if left:
+        progress.report(f"{left} of the objects were applied by an interrupted run of this resource: applying again")
 
 
-def _apply_all(
-    kubeconfig: str, field_manager: str, objects: Sequence[Mapping[str, Any]], marks: Mapping[str, str]
-) -> list[str]:
-    client = kube.client(kubeconfig, field_manager)
-    server = kube.server_of(kubeconfig)
+def _apply_all(api: kube.Api, objects: Sequence[Mapping[str, Any]], marks: Mapping[str, str]) -> list[str]:
     applied = []
     for obj in objects:
-        resource_class = _resource_class(client, obj)
-        namespaced = _is_namespaced(resource_class)
-        ref = reference(obj, namespaced)
-        body = _body(obj, namespaced, marks)
-        with kube.translated_errors(f"server-side apply of {ref}", server):
-            client.apply(resource_class.from_dict(body), field_manager=field_manager, force=True)
-        if obj.get("kind") == "CustomResourceDefinition":
-            _wait_established(client, obj["metadata"]["name"])
-        applied.append(ref)
+        where = kube_objects.locate(api, obj)
+        kube_objects.apply(api, obj, where, marks)
+        applied.append(where.ref)
     return applied
 
 
-def _owner_of_existing(client: lightkube.Client, server: str, obj: Mapping[str, Any]) -> tuple[str, str | None] | None:
-    """(reference, owner mark) of the object as it exists, None when it does not (or its kind is not served yet,
-    so it cannot exist)."""
-    kube.load_lightkube()
-    from lightkube.core.exceptions import LoadResourceError
-
-    try:
-        resource_class = _resource_class(client, obj)
-    except LoadResourceError:
-        return None
-    namespaced = _is_namespaced(resource_class)
-    ref = reference(obj, namespaced)
-    namespace = (obj["metadata"].get("namespace") or "default") if namespaced else None
-    try:
-        with kube.translated_errors(f"read of {ref}", server):
-            found = client.get(resource_class, obj["metadata"]["name"], namespace=namespace)
-    except errors.KubernetesApiError as err:
-        if kube.is_not_found(err):
-            return None
-        raise
-    annotations = (found.metadata.annotations if found.metadata is not None else None) or {}
-    return ref, ownership.owner_of(annotations)
-
-
-def _refuse_foreign(
-    kubeconfig: str, objects: Sequence[Mapping[str, Any]], mark: str, known: Sequence[str] = ()
-) -> None:
-    """Fail, before anything is applied, when an object to apply exists and is not ours (nor in our state)."""
-    client, server = kube.client(kubeconfig), kube.server_of(kubeconfig)
-    foreign, left = [], 0
-    for obj in objects:
-        existing = _owner_of_existing(client, server, obj)
-        if existing is None or existing[0] in known:
-            continue
-        ref, owner = existing
-        if owner == mark:
-            left += 1
-        else:
-            foreign.append(f"{ref} (annotation {ownership.OWNER_KEY}: {owner})" if owner else ref)
-    if left and not foreign:
-        progress.report(f"{left} of the objects were applied by an interrupted run of this resource: applying again")
-    if foreign:
-        raise errors.ClusterConnectError(
-            f"objects already exist on {kube.server_of(kubeconfig)} and are not this resource's: "
-            f"{', '.join(foreign)}. Nothing was changed. To manage them with this resource, set "
-            "`adopt_existing=True` on it (server-side apply then takes over the fields it sets); or leave them out "
-            "of the manifest"
-        )
-
-
-def _wait_established(client: lightkube.Client, name: str) -> None:
-    from lightkube.resources.apiextensions_v1 import CustomResourceDefinition
-
-    def established() -> bool:
-        crd = client.get(CustomResourceDefinition, name)
-        conditions = (crd.status.conditions if crd.status else None) or []
-        return any(c.type == "Established" and c.status == "True" for c in conditions)
-
-    polling.wait_for(
-        f"CustomResourceDefinition {name}",
-        established,
-        state_of=lambda ok: "Established" if ok else "",
-        done=bool,
-        timeout=60,
-        backoff=polling.Backoff(first=0.2, cap=1.0),
-    )
-
-
-def _claimed_by_another(
-    client: lightkube.Client, server: str, resource_class: Any, ref: str, claim: str | None
-) -> bool:
-    """Whether a later create of the same objects (`pulumi up --replace`, a taint) applied them since."""
-    _, _, namespace, name = split_reference(ref)
-    try:
-        with kube.translated_errors(f"read of {ref}", server):
-            found = client.get(resource_class, name, namespace=namespace or None)
-    except errors.KubernetesApiError as err:
-        if kube.is_not_found(err):
-            return False
-        raise
-    annotations = (found.metadata.annotations if found.metadata is not None else None) or {}
-    return claim is not None and annotations.get(CLAIM_KEY, claim) != claim
-
-
-def _delete_all(kubeconfig: str, refs: Sequence[str], timeout: float, claim: str | None = None) -> None:
+def _delete_all(api: kube.Api, refs: Sequence[str], timeout: float, claim: str | None = None) -> None:
     """Delete in reverse apply order with background propagation, then wait until every object is gone; an
     object that another resource's create claimed since is left to it."""
-    kube.load_lightkube()
-    from lightkube.core.exceptions import LoadResourceError
-    from lightkube.types import CascadeType
-
-    client = kube.client(kubeconfig)
-    server = kube.server_of(kubeconfig)
     targets = []
     for ref in reversed(refs):
-        api_version, kind, namespace, name = split_reference(ref)
-        stub = {"apiVersion": api_version, "kind": kind, "metadata": {"name": name}}
-        try:
-            resource_class = _resource_class(client, stub)
-        except LoadResourceError:
+        where = kube_objects.served_reference(api, ref)
+        if where is None:
             continue  # its CRD is gone, and with it every object of the kind
-        if _claimed_by_another(client, server, resource_class, ref, claim):
+        if kube_objects.claimed_by_another(api, where, CLAIM_KEY, claim):
             progress.report(f"{ref} now belongs to the resource that replaced this one: not deleting it")
             continue
-        targets.append((resource_class, name, namespace or None, ref))
-        try:
-            with kube.translated_errors(f"delete of {ref}", server):
-                client.delete(resource_class, name, namespace=namespace or None, cascade=CascadeType.BACKGROUND)
-        except errors.KubernetesApiError as err:
-            if not kube.is_not_found(err):
-                raise
-
-    def remaining() -> list[str]:
-        left = []
-        for resource_class, name, namespace, ref in targets:
-            try:
-                with kube.translated_errors(f"read of {ref}", server):
-                    client.get(resource_class, name, namespace=namespace)
-                left.append(ref)
-            except errors.KubernetesApiError as err:
-                if not kube.is_not_found(err):
-                    raise
-        return left
-
-    polling.wait_for(
-        "deletion of the applied objects",
-        remaining,
-        state_of=lambda left: f"{len(left)} left",
-        done=lambda left: not left,
-        timeout=timeout,
-        backoff=polling.Backoff(first=0.2, cap=2.0),
-    )
+        targets.append(where)
+        kube_objects.delete(api, where)
+    kube_objects.wait_gone(api, targets, "deletion of the applied objects", timeout)
 
 
-def _drift(
-    kubeconfig: str, field_manager: str, objects: Sequence[Mapping[str, Any]], marks: Mapping[str, str]
-) -> dict[str, str]:
+def _drift(api: kube.Api, objects: Sequence[Mapping[str, Any]], marks: Mapping[str, str]) -> dict[str, str]:
     """What differs between the declared objects and the cluster, by reference: `missing`, or the fields a
     server-side apply of ours would change (a dry run, so the server's own merge decides; fields only other
     managers set are not among them)."""
-    kube.load_lightkube()
-    from lightkube.core.exceptions import LoadResourceError
-
-    client = kube.client(kubeconfig, field_manager)
-    server = kube.server_of(kubeconfig)
     found: dict[str, str] = {}
     for obj in objects:
-        try:
-            resource_class = _resource_class(client, obj)
-        except LoadResourceError:
-            found[reference(obj, bool(obj["metadata"].get("namespace")))] = f"{drift.MISSING} (its kind is not served)"
+        where = kube_objects.served(api, obj)
+        if where is None:
+            ref = reference(obj, bool(obj["metadata"].get("namespace")))
+            found[ref] = f"{drift.MISSING} (its kind is not served)"
             continue
-        namespaced = _is_namespaced(resource_class)
-        ref = reference(obj, namespaced)
-        _, _, namespace, name = split_reference(ref)
-        try:
-            with kube.translated_errors(f"read of {ref}", server):
-                live = client.get(resource_class, name, namespace=namespace or None).to_dict()
-        except errors.KubernetesApiError as err:
-            if not kube.is_not_found(err):
-                raise
-            found[ref] = drift.MISSING
+        live = kube_objects.live(api, where)
+        if live is None:
+            found[where.ref] = drift.MISSING
             continue
-        body = resource_class.from_dict(_body(obj, namespaced, marks))
-        with kube.translated_errors(f"server-side apply (dry run) of {ref}", server):
-            would_be = client.apply(body, field_manager=field_manager, force=True, dry_run=True).to_dict()
-        paths = drift.changed_paths(live, would_be)
+        paths = drift.changed_paths(live, kube_objects.dry_run(api, obj, where, marks))
         if paths:
-            found[ref] = drift.describe(paths, (live.get("metadata") or {}).get("managedFields"), field_manager)
+            managed = (live.get("metadata") or {}).get("managedFields")
+            found[where.ref] = drift.describe(paths, managed, api.field_manager)
     return found
 
 
@@ -448,41 +281,39 @@ class KubernetesManifestProvider(reporting.ReportingProvider):
         return diff(olds, news)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        field_manager = props.get("field_manager") or kube.FIELD_MANAGER
+        api = _api(props)
         objects = parse_objects(props)
-        server = kube.server_of(props["kubeconfig"])
-        mark = _mark(props)
         if not ownership.adopting(props):
-            _refuse_foreign(props["kubeconfig"], objects, mark)
-        progress.report(f"applying {len(objects)} objects to {server}")
-        claim = secrets.token_hex(8)
-        applied = _apply_all(props["kubeconfig"], field_manager, objects, {ownership.OWNER_KEY: mark, CLAIM_KEY: claim})
+            _refuse_foreign(api, objects, _identity(props))
+        progress.report(f"applying {len(objects)} objects to {api.server}")
+        claim = protocol.new_claim()
+        applied = _apply_all(api, objects, {ownership.OWNER_KEY: _mark(props), CLAIM_KEY: claim})
         return CreateResult(manifest_id(props), {**props, "applied": applied, CLAIM: claim})
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        field_manager = news.get("field_manager") or kube.FIELD_MANAGER
+        api = _api(news)
         objects = parse_objects(news)
-        mark = _mark(news)
         if not ownership.adopting(news):
-            _refuse_foreign(news["kubeconfig"], objects, mark, known=olds.get("applied", []))
-        claim = str(olds.get(CLAIM) or secrets.token_hex(8))
-        old_server, server = kube.server_or_none(olds.get("kubeconfig")), kube.server_of(news["kubeconfig"])
-        if old_server not in (None, server):
-            progress.report(f"applying to {server}, the same cluster as {old_server} (the same certificate authority)")
-        applied = _apply_all(news["kubeconfig"], field_manager, objects, {ownership.OWNER_KEY: mark, CLAIM_KEY: claim})
+            _refuse_foreign(api, objects, _identity(news), known=olds.get("applied", []))
+        claim = str(olds.get(CLAIM) or protocol.new_claim())
+        old_server = kube.server_or_none(olds.get("kubeconfig"))
+        if old_server not in (None, api.server):
+            progress.report(
+                f"applying to {api.server}, the same cluster as {old_server} (the same certificate authority)"
+            )
+        applied = _apply_all(api, objects, {ownership.OWNER_KEY: _mark(news), CLAIM_KEY: claim})
         pruned = [ref for ref in olds.get("applied", []) if ref not in applied]
         if pruned:
             progress.report(f"pruning {len(pruned)} objects no longer in the manifest")
-            _delete_all(news["kubeconfig"], pruned, _delete_timeout(news), claim)
+            _delete_all(api, pruned, _delete_timeout(news), claim)
         return UpdateResult({**news, "applied": applied, CLAIM: claim})
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         """Compares the cluster with the declared objects (never with what an earlier read found), so what is
         missing or changed stays drift until an up applies it again."""
-        field_manager = props.get("field_manager") or kube.FIELD_MANAGER
         marks = {ownership.OWNER_KEY: _mark(props), **({CLAIM_KEY: props[CLAIM]} if props.get(CLAIM) else {})}
         try:
-            found = _drift(props["kubeconfig"], field_manager, parse_objects(props), marks)
+            found = _drift(_api(props), parse_objects(props), marks)
         except errors.KubernetesApiError as err:
             if _unreachable(
                 err, "dropping this resource from the stack; its objects are left as they are", READ_WAY_THROUGH
@@ -496,15 +327,23 @@ class KubernetesManifestProvider(reporting.ReportingProvider):
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         try:
-            _delete_all(props["kubeconfig"], props.get("applied", []), _delete_timeout(props), props.get(CLAIM))
+            _delete_all(_api(props), props.get("applied", []), _delete_timeout(props), props.get(CLAIM))
         except errors.KubernetesApiError as err:
             letting_go = f"letting go of {len(props.get('applied', []))} objects, left as they are"
             if not _unreachable(err, letting_go, DELETE_WAY_THROUGH):
                 raise
 
 
+def _api(props: Mapping[str, Any]) -> kube.Api:
+    return kube.Api(props["kubeconfig"], props.get("field_manager") or kube.FIELD_MANAGER)
+
+
+def _identity(props: Mapping[str, Any]) -> str:
+    return str(props.get(IDENTITY) or "")
+
+
 def _mark(props: Mapping[str, Any]) -> str:
-    return ownership.owner_mark(str(props.get(IDENTITY) or ""))
+    return ownership.owner_mark(_identity(props))
 
 
 def manifest_id(props: Mapping[str, Any]) -> str:

@@ -53,14 +53,8 @@ def _read_token_secret(admin_kubeconfig: kube.Kubeconfig, namespace: str, name: 
     kube.load_lightkube()  # here, not at import: a preview (check and diff) never needs lightkube
     from lightkube.resources.core_v1 import Secret
 
-    try:
-        with kube.translated_errors(f"get Secret {namespace}/{name}", kube.server_of(admin_kubeconfig)):
-            secret = kube.client(admin_kubeconfig).get(Secret, name, namespace=namespace)
-    except errors.KubernetesApiError as err:
-        if kube.is_not_found(err):
-            return None
-        raise
-    return dict(secret.to_dict())
+    secret = kube.Api(admin_kubeconfig).get(Secret, name, namespace, f"Secret {namespace}/{name}")
+    return None if secret is None else dict(secret.to_dict())
 
 
 class ServiceAccountKubeconfigProvider(reporting.ReportingProvider):

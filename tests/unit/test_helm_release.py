@@ -10,7 +10,7 @@ import pytest
 import yaml
 from pulumi.output import Unknown
 
-from pulumi_cluster_connect._plumbing import errors, helm_cli
+from pulumi_cluster_connect._plumbing import errors, helm_cli, helm_releases
 from pulumi_cluster_connect.cli import helm_binary
 from pulumi_cluster_connect.dynamic_providers import helm_release
 
@@ -243,3 +243,15 @@ def test_helm_messages_never_show_a_secret(helm_path: str) -> None:
         helm.release("loft", "loft", timeout=30)
     assert "127.0.0.1:1" not in str(raised.value)
     assert "***" in raised.value.message
+
+
+def test_another_ones_release_is_refused_in_the_protocols_one_sentence_with_helms_own_terms() -> None:
+    unmarked = str(helm_release._refused("loft", "adopt", helm_releases.Whose.UNMARKED))
+    another = str(helm_release._refused("loft", "adopt", helm_releases.Whose.ANOTHER_RESOURCES))
+
+    assert unmarked == (
+        "a release 'loft' already exists in namespace 'adopt' and was not installed by pulumi-cluster-connect (no "
+        "release label managed-by=pulumi-cluster-connect). Nothing was changed. To manage it with this resource, set "
+        "`adopt_existing=True` on it; or uninstall it (helm uninstall loft -n adopt)"
+    )
+    assert "and was installed by another stack or resource (another owner label). Nothing was changed." in another

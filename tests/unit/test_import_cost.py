@@ -53,8 +53,7 @@ def test_threads_that_first_need_lightkube_at_the_same_moment_do_not_deadlock_im
     # lightkube's modules import each other in cycles; kube.load_lightkube lets one thread import them at a time.
     script = """
 import threading
-from pulumi_cluster_connect._plumbing import kube
-from pulumi_cluster_connect.dynamic_providers import kubernetes_manifest
+from pulumi_cluster_connect._plumbing import kube, kube_objects
 
 KUBECONFIG = '''
 current-context: c
@@ -71,7 +70,7 @@ def first_use(index):
         if index % 2:
             kube.client(KUBECONFIG)
         else:
-            kubernetes_manifest._is_namespaced(object)
+            kube_objects.is_namespaced(object)
     except Exception as err:
         failures.append(repr(err))
 

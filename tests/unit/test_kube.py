@@ -166,3 +166,13 @@ def test_two_servers_trusted_through_the_same_ca_data_are_the_same_cluster() -> 
         cluster("https://a", **{CA: "not base64!"}), cluster("https://b", **{CA: "not base64!"})
     )
     assert not kube.same_cluster(None, cluster("https://a"))
+
+
+def test_the_api_translates_errors_itself_naming_the_object_and_the_server() -> None:
+    from lightkube.resources.core_v1 import ConfigMap
+
+    api = kube.Api(KUBECONFIG.replace("https://10.0.0.1:6443", "https://127.0.0.1:1"), timeout=5)
+    with pytest.raises(errors.KubernetesApiError) as raised:
+        api.get(ConfigMap, "c", "d", "v1/ConfigMap/d/c")
+    assert str(raised.value).startswith("read of v1/ConfigMap/d/c failed on https://127.0.0.1:1: Unreachable: ")
+    assert kube.is_unreachable(raised.value)

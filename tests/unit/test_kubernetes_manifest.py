@@ -7,7 +7,7 @@ from typing import Any
 import yaml
 from pulumi.output import Unknown
 
-from pulumi_cluster_connect._plumbing import ownership
+from pulumi_cluster_connect._plumbing import kube_objects, ownership
 from pulumi_cluster_connect.dynamic_providers import kubernetes_manifest as manifest
 
 KUBECONFIG = yaml.safe_dump(
@@ -122,7 +122,7 @@ def test_the_id_is_the_same_for_the_same_resource_and_server_and_differs_otherwi
 def test_applied_objects_carry_the_owner_mark_and_keep_their_annotations() -> None:
     metadata: dict[str, Any] = {"name": "a", "namespace": "ns", "annotations": {"team": "x"}}
     annotated: dict[str, Any] = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata}
-    marked = manifest._marked(annotated, {ownership.OWNER_KEY: "m", manifest.CLAIM_KEY: "c"})
+    marked = kube_objects.marked(annotated, {ownership.OWNER_KEY: "m", manifest.CLAIM_KEY: "c"})
     assert marked["metadata"]["annotations"] == {"team": "x", ownership.OWNER_KEY: "m", manifest.CLAIM_KEY: "c"}
     assert metadata["annotations"] == {"team": "x"}, "the input is not changed"
 

@@ -252,6 +252,54 @@ def client(kubeconfig: Kubeconfig, field_manager: str = FIELD_MANAGER, timeout: 
     return lightkube.Client(config, field_manager=field_manager, timeout=httpx2.Timeout(timeout))
 
 
+class Api:
+    """The API of one cluster through lightkube, whose calls raise KubernetesApiError naming the server tried (never
+    lightkube's or httpx's exceptions): the translation happens here, not at each call site. `what` names the object
+    in messages (`read of <what> failed on <server>: ...`)."""
+
+    def __init__(self, kubeconfig: Kubeconfig, field_manager: str = FIELD_MANAGER, timeout: float = 30) -> None:
+        self.lightkube = client(kubeconfig, field_manager, timeout)
+        self.server = server_of(kubeconfig)
+        self.field_manager = field_manager
+
+    def get(self, resource_class: Any, name: str, namespace: str | None, what: str) -> Any | None:
+        """The object, or None when there is none."""
+        try:
+            with translated_errors(f"read of {what}", self.server):
+                return self.lightkube.get(resource_class, name, namespace=namespace)
+        except errors.KubernetesApiError as err:
+            if is_not_found(err):
+                return None
+            raise
+
+    def apply(self, body: Any, what: str, *, dry_run: bool = False) -> Any:
+        """Server-side apply of `body` (a lightkube object), taking over the fields it sets from other managers."""
+        with translated_errors(f"server-side apply{' (dry run)' if dry_run else ''} of {what}", self.server):
+            return self.lightkube.apply(body, field_manager=self.field_manager, force=True, dry_run=dry_run)
+
+    def create(self, body: Any, what: str) -> Any:
+        with translated_errors(f"create {what}", self.server):
+            return self.lightkube.create(body)
+
+    def delete(self, resource_class: Any, name: str, namespace: str | None, what: str, cascade: Any = None) -> bool:
+        """Ask for the deletion; False when there was nothing to delete."""
+        try:
+            with translated_errors(f"delete of {what}", self.server):
+                self.lightkube.delete(resource_class, name, namespace=namespace, cascade=cascade)
+        except errors.KubernetesApiError as err:
+            if is_not_found(err):
+                return False
+            raise
+        return True
+
+    def learn_custom_kinds(self) -> None:
+        """Make the kinds of the cluster's CustomResourceDefinitions known to lightkube."""
+        from lightkube import generic_resource
+
+        with translated_errors("list of CustomResourceDefinitions", self.server):
+            generic_resource.load_in_cluster_generic_resources(self.lightkube)
+
+
 @contextlib.contextmanager
 def translated_errors(action: str, server: str | None = None) -> Iterator[None]:
     """Turn lightkube's and httpx's exceptions into KubernetesApiError with the API server's Status; the message

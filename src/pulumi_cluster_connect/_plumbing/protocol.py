@@ -96,16 +96,19 @@ class Words:
     unfit_remedy: str = "make the inputs match it, or delete it and let this resource create it"
 
 
-def refused(words: Words, marks: Mapping[str, Any] | None) -> errors.ClusterConnectError:
-    """The one sentence for someone else's object met by a create without `adopt_existing`."""
+def refused(
+    words: Words, marks: Mapping[str, Any] | None, *, whose_it_is: str | None = None
+) -> errors.ClusterConnectError:
+    """The one sentence for someone else's object met by a create without `adopt_existing`. `whose_it_is` says
+    whose it is in the service's own terms where its marks cannot ("was installed by another stack")."""
     owner = ownership.owner_of(marks)
-    whose_it_is = (
-        f"another resource's ({words.mark} {ownership.OWNER_KEY}={owner})"
+    whose_it_is = whose_it_is or (
+        f"is another resource's ({words.mark} {ownership.OWNER_KEY}={owner})"
         if owner
-        else "not made by pulumi-cluster-connect"
+        else "is not made by pulumi-cluster-connect"
     )
     return errors.ClusterConnectError(
-        f"{words.what} {words.exists} and is {whose_it_is}. Nothing was changed. To manage it with this resource, "
+        f"{words.what} {words.exists} and {whose_it_is}. Nothing was changed. To manage it with this resource, "
         f"set `adopt_existing=True` on it{words.adopt_note}; or {words.otherwise}"
     )
 
