@@ -22,6 +22,7 @@ from . import (
     exceptions,
     fargate,
     insights,
+    messages,
     registrations,
     rollbacks,
     routes,
@@ -107,8 +108,8 @@ def _sessions(
     trust policy and limits. None: go on."""
     if sessions.expired(access_key):
         if service == "eks":
-            return _error(exceptions.ExpiredTokenException(sessions.EXPIRED_MESSAGE))
-        return _query_error("", 403, sessions.EXPIRED_MESSAGE, "ExpiredToken")
+            return _error(exceptions.ExpiredTokenException(messages.EXPIRED_TOKEN))
+        return _query_error("", 403, messages.EXPIRED_TOKEN, "ExpiredToken")
     if service == "sts" and operation == "AssumeRole":
         params = {k: v[0] for k, v in parse_qs(body.decode()).items()}
         refused = sessions.refusal(params, access_key, account)
@@ -152,7 +153,9 @@ class Dispatcher:
             SETTINGS.count(operation)
             fault = SETTINGS.take_any(tuple(TRANSPORT_FAULTS), operation)
             if fault:
-                error = TRANSPORT_FAULTS[fault.kind](f"injected {fault.kind} for {operation}")
+                error = TRANSPORT_FAULTS[fault.kind](
+                    messages.INJECTED_FAULT.format(kind=fault.kind, operation=operation)
+                )
                 if service != "eks":
                     return _query_error(fault.kind, error.status, error.message)(environ, start_response)
                 return _error(error)(environ, start_response)
@@ -180,7 +183,7 @@ class Dispatcher:
             return _error(err, call)
         except Exception as err:
             traceback.print_exc()
-            return _error(exceptions.ServerException(f"sandbox error: {err}"), call)
+            return _error(exceptions.ServerException(messages.SANDBOX_ERROR.format(error=err)), call)
         return None if result is None else _json(200, result)
 
     def _control(self, request: Request) -> Response:
