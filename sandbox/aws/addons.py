@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import addon_catalog, exceptions, messages, updates
-from .call import Call, Handler
+from .call import Call
 
 RESOLVE_CONFLICTS = ("OVERWRITE", "NONE", "PRESERVE")
 MAX_RESULTS = 100
@@ -363,15 +363,3 @@ def list_updates(call: Call) -> dict[str, Any] | None:
     if found is None:
         return None
     return _page([u.id for u in found], call, "updateIds")
-
-
-HANDLERS: dict[str, Handler] = {
-    "CreateAddon": create_addon,
-    "DescribeAddon": describe_addon,
-    "UpdateAddon": update_addon,
-    "DeleteAddon": delete_addon,
-    "ListAddons": list_addons,
-    "DescribeAddonVersions": describe_addon_versions,
-    "DescribeUpdate": describe_update,
-    "ListUpdates": list_updates,
-}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from . import exceptions, messages, registrations
-from .call import Call, Handler
+from .call import Call
 
 
 def create_cluster(call: Call) -> None:
@@ -16,15 +16,3 @@ def refuse_for_connected(call: Call) -> None:
     name = call.path_params.get("name", "")
     if registrations.is_registered(call, name):
         raise exceptions.InvalidRequestException(messages.NOT_FOR_CONNECTED.format(name=name, operation=call.operation))
-
-
-HANDLERS: dict[str, Handler] = {
-    "CreateCluster": create_cluster,
-    "DeleteCluster": refuse_for_connected,
-    "UpdateClusterVersion": refuse_for_connected,
-    "CreateFargateProfile": refuse_for_connected,
-}
-
-
-def reset() -> None:
-    """Nothing of its own to forget: it reads the registrations."""

@@ -9,7 +9,6 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -325,15 +324,3 @@ def list_tags_for_resource(call: Call) -> dict[str, Any] | None:
         return None
     with _lock:
         return {"tags": dict(profile.tags)}
-
-
-HANDLERS: dict[str, Callable[[Call], dict[str, Any] | None]] = {
-    "CreateFargateProfile": create_fargate_profile,
-    "DescribeFargateProfile": describe_fargate_profile,
-    "DeleteFargateProfile": delete_fargate_profile,
-    "ListFargateProfiles": list_fargate_profiles,
-    "DeleteCluster": delete_cluster,
-    "TagResource": tag_resource,
-    "UntagResource": untag_resource,
-    "ListTagsForResource": list_tags_for_resource,
-}

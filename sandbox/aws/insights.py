@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import addons, exceptions, messages, rollbacks, updates, versions
-from .call import Call, Handler
+from .call import Call
 
 UPGRADE_READINESS = "UPGRADE_READINESS"
 ROLLBACK_READINESS = "ROLLBACK_READINESS"
@@ -346,12 +346,3 @@ def refuse_when_not_ready(call: Call) -> None:
     if blocking:
         raise exceptions.InvalidStateException(messages.ROLLBACK_BLOCKED if rollback else messages.READINESS_BLOCKED)
     return None
-
-
-HANDLERS: dict[str, Handler] = {
-    "ListInsights": list_insights,
-    "DescribeInsight": describe_insight,
-    "StartInsightsRefresh": start_insights_refresh,
-    "DescribeInsightsRefresh": describe_insights_refresh,
-    "UpdateClusterVersion": refuse_when_not_ready,
-}

@@ -13,15 +13,12 @@ import secrets
 import threading
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from . import exceptions, messages, roles, tokens
 from .call import Call
 from .settings import SETTINGS
-
-HANDLERS: dict[str, Callable[[Call], dict[str, Any] | None]] = {}
 
 PROVIDERS = ("EKS_ANYWHERE", "ANTHOS", "GKE", "AKS", "OPENSHIFT", "TANZU", "RANCHER", "EC2", "OTHER")
 NAME_PATTERN = re.compile(r"^[0-9A-Za-z][A-Za-z0-9\-_]*$")
@@ -215,7 +212,7 @@ def is_registered(call: Call, name: str) -> bool:
 
 
 def describe_cluster(call: Call) -> dict[str, Any] | None:
-    # Registered clusters only; the server chains updates.describe_cluster (settle) for moto's clusters.
+    # Registered clusters only; handlers.py asks updates.describe_cluster (settle) first, for moto's clusters.
     now = time.time()
     with _STORE.lock:
         registration = _STORE.live(now).get((call.account_id, call.region, call.path_params["name"]))
@@ -274,11 +271,3 @@ def registration(region: str, name: str, account_id: str | None = None) -> Regis
             if reg_region == region and reg_name == name and account_id in (None, account):
                 return found
     return None
-
-
-HANDLERS.update(
-    RegisterCluster=register_cluster,
-    DeregisterCluster=deregister_cluster,
-    DescribeCluster=describe_cluster,
-    ListClusters=list_clusters,
-)

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from . import exceptions, messages, versions
-from .call import Call, Handler
+from .call import Call
 
 WINDOW_SECONDS = 7 * 24 * 3600.0
 TIMEOUT_MINUTES = (120, 10080)
@@ -128,6 +128,3 @@ def check(call: Call, cluster: Any, history: Sequence[Recorded], wanted: str, no
         raise exceptions.InvalidStateException(
             messages.ROLLBACK_NODEGROUPS.format(nodegroups=", ".join(newer), wanted=wanted)
         )
-
-
-HANDLERS: dict[str, Handler] = {"CreateCluster": create_cluster}

@@ -1,4 +1,5 @@
-"""The AWS endpoint: control routes, injected transport faults, our EKS handlers, then moto for the rest."""
+"""The AWS endpoint: control routes, injected transport faults, the EKS handlers (handlers.py), then moto for the
+rest."""
 
 from __future__ import annotations
 
@@ -18,9 +19,9 @@ from werkzeug.wrappers import Request, Response
 from .. import serving
 from . import (
     addons,
-    connected,
     exceptions,
     fargate,
+    handlers,
     insights,
     messages,
     registrations,
@@ -28,21 +29,12 @@ from . import (
     routes,
     sessions,
     updates,
-    versions,
 )
-from .call import Call, Handler
+from .call import Call
 from .settings import SETTINGS, Fault
 
-# addons before updates: it answers DescribeUpdate and ListUpdates for an add-on; insights before updates: it
-# refuses an UpdateClusterVersion that readiness blocks; rollbacks records CreateCluster's options moto drops.
-MODELS = (connected, rollbacks, fargate, addons, insights, updates, registrations, versions)
-# Several models may answer one operation (DescribeCluster: updates settle, registrations answer for
-# registered clusters): each is asked in turn and the first answer wins; none means moto answers. The
-# rules for connected clusters come first: they refuse before another model acts.
-HANDLERS: dict[str, list[Handler]] = {}
-for _model in MODELS:
-    for _operation, _handler in _model.HANDLERS.items():
-        HANDLERS.setdefault(_operation, []).append(_handler)
+# The models that keep state of their own, forgotten on reset (the others read moto's or these).
+STATEFUL_MODELS = (rollbacks, fargate, addons, insights, updates, registrations)
 CONTROL_PREFIX = "/_sandbox/"
 TRANSPORT_FAULTS: dict[str, type[exceptions.EksError]] = {
     "throttle": exceptions.ThrottlingException,
@@ -159,7 +151,7 @@ class Dispatcher:
                 if service != "eks":
                     return _query_error(fault.kind, error.status, error.message)(environ, start_response)
                 return _error(error)(environ, start_response)
-        if service == "eks" and operation in HANDLERS:
+        if service == "eks" and operation in handlers.HANDLERS:
             response = self._handle(_eks_call(request, (operation, path_params), region, account_id, body))
             if response is not None:
                 return response(environ, start_response)
@@ -176,9 +168,8 @@ class Dispatcher:
 
     @staticmethod
     def _handle(call: Call) -> Response | None:
-        operation = call.operation
         try:
-            result = next((r for handler in HANDLERS[operation] if (r := handler(call)) is not None), None)
+            result = handlers.answer(call)
         except exceptions.EksError as err:
             return _error(err, call)
         except Exception as err:
@@ -216,7 +207,7 @@ def reset() -> None:
 
     for name in ("eks", "iam", "sts", "ec2"):
         get_backend(name).reset()
-    for model in MODELS:
+    for model in STATEFUL_MODELS:
         model.reset()
     SETTINGS.reset()
 

@@ -13,7 +13,7 @@ from typing import Any
 from moto.eks.models import eks_backends
 
 from . import exceptions, messages, rollbacks, versions
-from .call import Call, Handler
+from .call import Call
 
 PLATFORM_VERSION_AFTER_UPGRADE = "eks.1"
 MAX_RESULTS = 100
@@ -342,15 +342,6 @@ def advance_clock(seconds: float) -> None:
             update.ends_at -= seconds
             if update.nodes_until is not None:
                 update.nodes_until -= seconds
-
-
-HANDLERS: dict[str, Handler] = {
-    "UpdateClusterVersion": update_cluster_version,
-    "DescribeUpdate": describe_update,
-    "ListUpdates": list_updates,
-    "CancelUpdate": cancel_update,
-    "DescribeCluster": describe_cluster,
-}
 
 
 def reset() -> None:

@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from . import exceptions, messages
-from .call import Call, Handler
+from .call import Call
 
 # 1.23 to 1.35: what EKS offered up to this botocore release. A version outside (1.40, 1.22) is one EKS does
 # not offer, and it refuses it as "unsupported Kubernetes version".
@@ -70,10 +70,3 @@ def describe_cluster_versions(call: Call) -> dict[str, Any]:
     if call.query_one("defaultOnly") == "true":
         found = [v for v in found if v["defaultVersion"]]
     return {"clusterVersions": [v for v in found if status is None or v["versionStatus"] == status]}
-
-
-HANDLERS: dict[str, Handler] = {"DescribeClusterVersions": describe_cluster_versions}
-
-
-def reset() -> None:
-    return None

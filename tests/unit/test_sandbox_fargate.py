@@ -18,7 +18,7 @@ import pytest
 from moto.eks.models import eks_backends
 
 from pulumi_cluster_connect.sandbox import seed
-from pulumi_cluster_connect.sandbox.aws import fargate, messages
+from pulumi_cluster_connect.sandbox.aws import fargate, handlers, messages
 from pulumi_cluster_connect.sandbox.aws.control import SandboxControl
 
 from .. import contract
@@ -446,5 +446,5 @@ def test_every_fargate_operation_answers_in_botocore_shapes(
     sandbox.eks.untag_resource(resourceArn=arn, tagKeys=["a"])
     sandbox.eks.delete_fargate_profile(clusterName=CLUSTER, fargateProfileName="broken")
     seen = {exchange.operation for exchange in recorder.exchanges}
-    assert set(fargate.HANDLERS) - {"DeleteCluster"} <= seen
+    assert handlers.answered_by(fargate) - {"DeleteCluster"} <= seen
     assert recorder.violations(declared=False) == []
