@@ -9,23 +9,9 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import addon_catalog, exceptions, updates
-from .call import Call, Handler
+from . import addon_catalog, exceptions, messages, updates
+from .call import Call
 
-CLUSTER_NOT_FOUND_MSG = "No cluster found for name: {cluster}."
-ADDON_NOT_FOUND_MSG = "No addon: {addon} found in cluster: {cluster}"
-ADDON_EXISTS_MSG = "Addon already exists."
-UNSUPPORTED_ADDON_MSG = "Addon {addon} specified is not supported in {version} kubernetes version"
-UNSUPPORTED_VERSION_MSG = "Addon version specified is not supported"
-# EKS's exact text for an add-on that is still changing is not documented; this says what it refuses and why.
-ADDON_BUSY_MSG = "Addon {addon} cannot be updated while it is in status {status}"
-UPDATE_NOT_FOUND_MSG = "No update found for ID: {update_id}."
-BAD_NEXT_TOKEN_MSG = "The nextToken is invalid"
-FAILED_ERROR_CODE = "ConfigurationConflict"
-FAILED_ERROR_MSG = (
-    "Conflicts found when trying to apply. Will not continue due to resolve conflicts mode. "
-    "Conflicts: ConfigMap {addon}-config - .data"
-)
 RESOLVE_CONFLICTS = ("OVERWRITE", "NONE", "PRESERVE")
 MAX_RESULTS = 100
 ARN_TEMPLATE = "arn:aws:eks:{region}:{account_id}:addon/{cluster}/{addon}/{uuid}"
@@ -130,7 +116,7 @@ def reset() -> None:
 def _cluster(call: Call, name: str) -> Any:
     cluster = call.eks.clusters.get(name)
     if cluster is None:
-        raise exceptions.ResourceNotFoundException(CLUSTER_NOT_FOUND_MSG.format(cluster=name))
+        raise exceptions.ResourceNotFoundException(messages.CLUSTER_NOT_FOUND.format(cluster=name))
     return cluster
 
 
@@ -169,7 +155,7 @@ def incompatible(call: Call, cluster: Any, kubernetes_version: str) -> list[tupl
 def _find(call: Call, cluster: Any, name: str) -> InstalledAddon:
     found = [a for a in installed(call, cluster) if a.name == name]
     if not found:
-        raise exceptions.ResourceNotFoundException(ADDON_NOT_FOUND_MSG.format(addon=name, cluster=cluster.name))
+        raise exceptions.ResourceNotFoundException(messages.ADDON_NOT_FOUND.format(addon=name, cluster=cluster.name))
     return found[0]
 
 
@@ -178,12 +164,12 @@ def _compatible_version(addon: addon_catalog.Addon, version: str | None, kuberne
         default = addon.default_for(kubernetes_version)
         if default is None:
             raise exceptions.InvalidParameterException(
-                UNSUPPORTED_ADDON_MSG.format(addon=addon.name, version=kubernetes_version)
+                messages.UNSUPPORTED_ADDON.format(addon=addon.name, version=kubernetes_version)
             )
         return default.version
     known = addon.version(version)
     if known is None or kubernetes_version not in known.compatible:
-        raise exceptions.InvalidParameterException(UNSUPPORTED_VERSION_MSG)
+        raise exceptions.InvalidParameterException(messages.UNSUPPORTED_ADDON_VERSION)
     return version
 
 
@@ -191,7 +177,7 @@ def _refuse_during_cluster_update(call: Call, cluster_name: str) -> None:
     running = updates.update_in_progress(call, cluster_name)
     if running is not None:
         raise exceptions.ResourceInUseException(
-            updates.UPDATE_IN_PROGRESS_MSG.format(cluster=cluster_name, update_id=running)
+            messages.UPDATE_IN_PROGRESS.format(cluster=cluster_name, update_id=running)
         )
 
 
@@ -204,10 +190,10 @@ def create_addon(call: Call) -> dict[str, Any]:
         offered = addon_catalog.CATALOG.get(addon_name)
         if offered is None:
             raise exceptions.InvalidParameterException(
-                UNSUPPORTED_ADDON_MSG.format(addon=addon_name, version=cluster.version)
+                messages.UNSUPPORTED_ADDON.format(addon=addon_name, version=cluster.version)
             )
         if any(a.name == addon_name for a in installed(call, cluster)):
-            raise exceptions.ResourceInUseException(ADDON_EXISTS_MSG)
+            raise exceptions.ResourceInUseException(messages.ADDON_EXISTS)
         version = _compatible_version(offered, call.body.get("addonVersion"), cluster.version)
         now = time.time()
         addon = InstalledAddon(
@@ -246,7 +232,7 @@ def update_addon(call: Call) -> dict[str, Any]:
         now = time.time()
         status = addon.status(now)
         if status not in ("ACTIVE", "DEGRADED", "UPDATE_FAILED"):
-            raise exceptions.ResourceInUseException(ADDON_BUSY_MSG.format(addon=addon_name, status=status))
+            raise exceptions.ResourceInUseException(messages.ADDON_BUSY.format(addon=addon_name, status=status))
         offered = addon_catalog.CATALOG[addon_name]
         current = addon.version(now)
         wanted = _compatible_version(offered, call.body.get("addonVersion") or current, cluster.version)
@@ -254,8 +240,8 @@ def update_addon(call: Call) -> dict[str, Any]:
         if call.settings.take("addon_update_failed", operation="UpdateAddon", target=addon_name):
             errors.append(
                 {
-                    "errorCode": FAILED_ERROR_CODE,
-                    "errorMessage": FAILED_ERROR_MSG.format(addon=addon_name),
+                    "errorCode": messages.ADDON_CONFLICT_ERROR_CODE,
+                    "errorMessage": messages.ADDON_CONFLICT_ERROR.format(addon=addon_name),
                     "resourceIds": [addon.arn],
                 }
             )
@@ -289,12 +275,12 @@ def delete_addon(call: Call) -> dict[str, Any]:
 def _page(items: list[Any], call: Call, key: str) -> dict[str, Any]:
     max_results = int(call.query_one("maxResults") or MAX_RESULTS)
     if not 1 <= max_results <= MAX_RESULTS:
-        raise exceptions.InvalidParameterException(f"maxResults must be between 1 and {MAX_RESULTS}")
+        raise exceptions.InvalidParameterException(messages.MAX_RESULTS_RANGE.format(limit=MAX_RESULTS))
     token = call.query_one("nextToken")
     start = 0
     if token is not None:
         if not token.isdigit() or int(token) > len(items):
-            raise exceptions.InvalidParameterException(BAD_NEXT_TOKEN_MSG)
+            raise exceptions.InvalidParameterException(messages.BAD_NEXT_TOKEN)
         start = int(token)
     page: dict[str, Any] = {key: items[start : start + max_results]}
     if start + max_results < len(items):
@@ -367,7 +353,7 @@ def describe_update(call: Call) -> dict[str, Any] | None:
         update_id = call.path_params["updateId"]
         match = [u for u in found if u.id == update_id]
         if not match:
-            raise exceptions.ResourceNotFoundException(UPDATE_NOT_FOUND_MSG.format(update_id=update_id))
+            raise exceptions.ResourceNotFoundException(messages.UPDATE_NOT_FOUND.format(update_id=update_id))
         return {"update": match[0].describe(time.time())}
 
 
@@ -377,15 +363,3 @@ def list_updates(call: Call) -> dict[str, Any] | None:
     if found is None:
         return None
     return _page([u.id for u in found], call, "updateIds")
-
-
-HANDLERS: dict[str, Handler] = {
-    "CreateAddon": create_addon,
-    "DescribeAddon": describe_addon,
-    "UpdateAddon": update_addon,
-    "DeleteAddon": delete_addon,
-    "ListAddons": list_addons,
-    "DescribeAddonVersions": describe_addon_versions,
-    "DescribeUpdate": describe_update,
-    "ListUpdates": list_updates,
-}

@@ -62,6 +62,17 @@ class ResourceNotFoundException(EksError):
     status = 404
 
 
+class NotFoundException(EksError):
+    """The tagging operations' own not-found error (EKS uses a different name there)."""
+
+    code = "NotFoundException"
+    status = 404
+
+
+class BadRequestException(EksError):
+    code = "BadRequestException"
+
+
 class ResourceLimitExceededException(EksError):
     code = "ResourceLimitExceededException"
 

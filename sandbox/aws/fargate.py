@@ -9,11 +9,10 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import exceptions, fargate_checks, tokens
+from . import exceptions, fargate_checks, messages, tokens
 from .call import Call
 
 ARN_TEMPLATE = "arn:aws:eks:{region}:{account_id}:fargateprofile/{cluster}/{name}/{uuid}"
@@ -22,44 +21,9 @@ PROFILE_ARN = re.compile(
 )
 MAX_PROFILES_PER_CLUSTER = 10
 
-CLUSTER_NOT_FOUND_MSG = "No cluster found for name: {cluster}."
-PROFILE_NOT_FOUND_MSG = "No Fargate Profile found with name: {name}."
-PROFILE_EXISTS_MSG = "A Fargate Profile already exists with this name in this cluster."
-IN_USE_MSG = (
-    "Cannot {verb} Fargate Profile {name} because cluster {cluster} currently has Fargate profile {other} "
-    "in status {status}"
-)
-CLUSTER_UPDATING_MSG = (
-    "Cannot {verb} Fargate Profile {name} because cluster {cluster} currently has an update in progress"
-)
-LIMIT_MSG = "Cluster {cluster} already has the maximum number of Fargate profiles (10)"
-# EKS's text for profiles that are ACTIVE or CREATING; for profiles in other states (DELETING, *_FAILED) its
-# text is not documented and this one names their states the same way.
-CLUSTER_HAS_PROFILES_MSG = "Cluster has Fargate Profiles in {states} state"
-BAD_NEXT_TOKEN_MSG = "The nextToken is invalid"
-CREATE_FAILED_ISSUE = (
-    "AccessDenied",
-    "The pod execution role {role} cannot be assumed by eks-fargate-pods.amazonaws.com",
-)
-DELETE_FAILED_ISSUE = (
-    "InternalFailure",
-    "Deleting Fargate profile {name} failed because of an internal failure",
-)
-TAG_NOT_FOUND_MSG = "Resource was not found: {arn}"
 
 CREATING, ACTIVE, DELETING = "CREATING", "ACTIVE", "DELETING"
 CREATE_FAILED, DELETE_FAILED, GONE = "CREATE_FAILED", "DELETE_FAILED", "GONE"
-
-
-class NotFoundException(exceptions.EksError):
-    """The tagging operations' own not-found error (EKS uses a different name there)."""
-
-    code = "NotFoundException"
-    status = 404
-
-
-class BadRequestException(exceptions.EksError):
-    code = "BadRequestException"
 
 
 @dataclass
@@ -132,7 +96,7 @@ def _now() -> float:
 def _moto_cluster(call: Call, name: str) -> Any:
     cluster = call.eks.clusters.get(name)
     if cluster is None:
-        raise exceptions.ResourceNotFoundException(CLUSTER_NOT_FOUND_MSG.format(cluster=name))
+        raise exceptions.ResourceNotFoundException(messages.CLUSTER_NOT_FOUND.format(cluster=name))
     return cluster
 
 
@@ -157,10 +121,14 @@ def _check_not_busy(call: Call, profiles: dict[str, Profile], verb: str, name: s
         status = other.status(now)
         if status in (CREATING, DELETING):
             raise exceptions.ResourceInUseException(
-                IN_USE_MSG.format(verb=verb, name=name, cluster=cluster_name, other=other.name, status=status)
+                messages.PROFILE_OPERATION_IN_PROGRESS.format(
+                    verb=verb, name=name, cluster=cluster_name, other=other.name, status=status
+                )
             )
     if getattr(_moto_cluster(call, cluster_name), "status", None) == "UPDATING":
-        raise exceptions.ResourceInUseException(CLUSTER_UPDATING_MSG.format(verb=verb, name=name, cluster=cluster_name))
+        raise exceptions.ResourceInUseException(
+            messages.PROFILE_CLUSTER_UPDATING.format(verb=verb, name=name, cluster=cluster_name)
+        )
 
 
 def _parameters(call: Call) -> dict[str, Any]:
@@ -197,14 +165,18 @@ def create_fargate_profile(call: Call) -> dict[str, Any]:
         if remembered is not None:
             return _replayed(profiles, remembered, now)
         if name in profiles:
-            raise exceptions.ResourceInUseException(PROFILE_EXISTS_MSG)
+            raise exceptions.ResourceInUseException(messages.PROFILE_EXISTS)
         fargate_checks.check_role(role_arn)
         subnets = fargate_checks.subnets_for(call, cluster, parameters["subnets"])
         _check_not_busy(call, profiles, "create", name, cluster_name)
         if len(profiles) >= MAX_PROFILES_PER_CLUSTER:
-            raise exceptions.ResourceLimitExceededException(LIMIT_MSG.format(cluster=cluster_name))
+            raise exceptions.ResourceLimitExceededException(messages.PROFILE_LIMIT.format(cluster=cluster_name))
         fault = call.settings.take("fargate_create_failed", operation=call.operation, target=name)
-        issue = (CREATE_FAILED_ISSUE[0], CREATE_FAILED_ISSUE[1].format(role=role_arn)) if fault else None
+        issue = (
+            (messages.PROFILE_CREATE_FAILED_ISSUE[0], messages.PROFILE_CREATE_FAILED_ISSUE[1].format(role=role_arn))
+            if fault
+            else None
+        )
         profile = Profile(
             name=name,
             arn=ARN_TEMPLATE.format(
@@ -233,7 +205,7 @@ def _profile(call: Call, profiles: dict[str, Profile]) -> Profile:
     name = call.path_params["fargateProfileName"]
     profile = profiles.get(name)
     if profile is None:
-        raise exceptions.ResourceNotFoundException(PROFILE_NOT_FOUND_MSG.format(name=name))
+        raise exceptions.ResourceNotFoundException(messages.PROFILE_NOT_FOUND.format(name=name))
     return profile
 
 
@@ -252,7 +224,9 @@ def delete_fargate_profile(call: Call) -> dict[str, Any]:
         now = _now()
         fault = call.settings.take("fargate_delete_failed", operation=call.operation, target=profile.name)
         profile.delete_issue = (
-            (DELETE_FAILED_ISSUE[0], DELETE_FAILED_ISSUE[1].format(name=profile.name)) if fault else None
+            (messages.PROFILE_DELETE_FAILED_ISSUE[0], messages.PROFILE_DELETE_FAILED_ISSUE[1].format(name=profile.name))
+            if fault
+            else None
         )
         profile.delete_ends = now + call.settings.durations.fargate_delete
         return {"fargateProfile": profile.describe(now)}
@@ -270,9 +244,9 @@ def _page_start(names: list[str], token: str | None) -> int:
     try:
         after = base64.urlsafe_b64decode(token.encode()).decode()
     except (ValueError, UnicodeDecodeError) as err:
-        raise exceptions.InvalidParameterException(BAD_NEXT_TOKEN_MSG) from err
+        raise exceptions.InvalidParameterException(messages.BAD_NEXT_TOKEN) from err
     if not after or _page_token(after) != token:
-        raise exceptions.InvalidParameterException(BAD_NEXT_TOKEN_MSG)
+        raise exceptions.InvalidParameterException(messages.BAD_NEXT_TOKEN)
     return bisect.bisect_left(names, after)
 
 
@@ -280,7 +254,7 @@ def list_fargate_profiles(call: Call) -> dict[str, Any]:
     raw_max = call.query_one("maxResults")
     max_results = int(raw_max) if raw_max else 100
     if not 1 <= max_results <= 100:
-        raise exceptions.InvalidParameterException("maxResults must be between 1 and 100")
+        raise exceptions.InvalidParameterException(messages.MAX_RESULTS_RANGE.format(limit=100))
     with _lock:
         names = sorted(_profiles_of(call, call.path_params["name"]))
     start = _page_start(names, call.query_one("nextToken"))
@@ -299,9 +273,9 @@ def delete_cluster(call: Call) -> None:
         now = _now()
         states = {p.status(now) for p in _profiles_of(call, name).values()}
     if states & {ACTIVE, CREATING}:
-        raise exceptions.ResourceInUseException(CLUSTER_HAS_PROFILES_MSG.format(states=f"{ACTIVE}/{CREATING}"))
+        raise exceptions.ResourceInUseException(messages.CLUSTER_HAS_PROFILES.format(states=f"{ACTIVE}/{CREATING}"))
     if states:
-        raise exceptions.ResourceInUseException(CLUSTER_HAS_PROFILES_MSG.format(states="/".join(sorted(states))))
+        raise exceptions.ResourceInUseException(messages.CLUSTER_HAS_PROFILES.format(states="/".join(sorted(states))))
     return None
 
 
@@ -318,7 +292,7 @@ def _tagged_profile(call: Call) -> Profile | None:
             profiles = {}
         profile = profiles.get(found["name"])
     if profile is None or profile.arn != arn:
-        raise NotFoundException(TAG_NOT_FOUND_MSG.format(arn=arn))
+        raise exceptions.NotFoundException(messages.TAGGED_RESOURCE_NOT_FOUND.format(arn=arn))
     return profile
 
 
@@ -328,7 +302,7 @@ def tag_resource(call: Call) -> dict[str, Any] | None:
         return None
     tags = call.body.get("tags")
     if not isinstance(tags, dict) or not tags:
-        raise BadRequestException("tags must be a non-empty map")
+        raise exceptions.BadRequestException(messages.TAGS_EMPTY)
     with _lock:
         profile.tags.update({str(k): str(v) for k, v in tags.items()})
     return {}
@@ -350,15 +324,3 @@ def list_tags_for_resource(call: Call) -> dict[str, Any] | None:
         return None
     with _lock:
         return {"tags": dict(profile.tags)}
-
-
-HANDLERS: dict[str, Callable[[Call], dict[str, Any] | None]] = {
-    "CreateFargateProfile": create_fargate_profile,
-    "DescribeFargateProfile": describe_fargate_profile,
-    "DeleteFargateProfile": delete_fargate_profile,
-    "ListFargateProfiles": list_fargate_profiles,
-    "DeleteCluster": delete_cluster,
-    "TagResource": tag_resource,
-    "UntagResource": untag_resource,
-    "ListTagsForResource": list_tags_for_resource,
-}

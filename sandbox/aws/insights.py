@@ -17,25 +17,9 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import addons, exceptions, rollbacks, updates, versions
-from .call import Call, Handler
+from . import addons, exceptions, messages, rollbacks, updates, versions
+from .call import Call
 
-CLUSTER_NOT_FOUND_MSG = "No cluster found for name: {cluster}."
-# EKS's text for an id it does not know is not documented; this one names the id as its other errors do.
-INSIGHT_NOT_FOUND_MSG = "No insight found for id: {id}."
-NO_REFRESH_MSG = "No insights refresh found for cluster: {cluster}."
-READINESS_BLOCKED_MSG = (
-    "Upgrade readiness issues detected. Call the EKS ListInsights API to view upgrade blocking issues detected "
-    "by EKS. Pass the force flag to override upgrade readiness errors and proceed with upgrade."
-)
-ROLLBACK_BLOCKED_MSG = (
-    "Rollback readiness issues detected. Call the EKS ListInsights API to view rollback blocking issues detected "
-    "by EKS. Pass the force flag to override rollback readiness errors and proceed with the rollback."
-)
-REFRESH_STARTED_MSG = "Insights refresh in progress"
-REFRESH_DONE_MSG = "Insights refresh completed"
-REFRESH_FAILED_MSG = "Insights refresh failed: the cluster could not be reached"
-BAD_NEXT_TOKEN_MSG = "The nextToken is invalid"
 UPGRADE_READINESS = "UPGRADE_READINESS"
 ROLLBACK_READINESS = "ROLLBACK_READINESS"
 CATEGORIES = (UPGRADE_READINESS, "MISCONFIGURATION", ROLLBACK_READINESS)
@@ -112,7 +96,7 @@ def _cluster(call: Call) -> Any:
     name = call.path_params["name"]
     cluster = call.eks.clusters.get(name)
     if cluster is None:
-        raise exceptions.ResourceNotFoundException(CLUSTER_NOT_FOUND_MSG.format(cluster=name))
+        raise exceptions.ResourceNotFoundException(messages.CLUSTER_NOT_FOUND.format(cluster=name))
     return cluster
 
 
@@ -293,7 +277,7 @@ def list_insights(call: Call) -> dict[str, Any]:
     start = 0
     if token is not None:
         if not str(token).isdigit() or int(token) > len(matching):
-            raise exceptions.InvalidParameterException(BAD_NEXT_TOKEN_MSG)
+            raise exceptions.InvalidParameterException(messages.BAD_NEXT_TOKEN)
         start = int(token)
     page: dict[str, Any] = {"insights": matching[start : start + max_results]}
     if start + max_results < len(matching):
@@ -307,7 +291,7 @@ def describe_insight(call: Call) -> dict[str, Any]:
     with _LOCK:
         found = [i for i in _insights(call, _cluster(call)) if i["id"] == insight_id]
     if not found:
-        raise exceptions.ResourceNotFoundException(INSIGHT_NOT_FOUND_MSG.format(id=insight_id))
+        raise exceptions.ResourceNotFoundException(messages.INSIGHT_NOT_FOUND.format(id=insight_id))
     return {"insight": found[0]}
 
 
@@ -320,7 +304,7 @@ def start_insights_refresh(call: Call) -> dict[str, Any]:
         if running is None or running.ends_at <= now:
             failed = call.settings.take("insights_refresh_failed", "StartInsightsRefresh", cluster.name) is not None
             _REFRESHES[key] = Refresh(now, now + call.settings.durations.insights_refresh, failed=failed)
-    return {"message": REFRESH_STARTED_MSG, "status": "IN_PROGRESS"}
+    return {"message": messages.REFRESH_STARTED, "status": "IN_PROGRESS"}
 
 
 def describe_insights_refresh(call: Call) -> dict[str, Any]:
@@ -329,11 +313,11 @@ def describe_insights_refresh(call: Call) -> dict[str, Any]:
         cluster = _cluster(call)
         refresh = _REFRESHES.get((call.account_id, call.region, cluster.name))
     if refresh is None:
-        raise exceptions.ResourceNotFoundException(NO_REFRESH_MSG.format(cluster=cluster.name))
+        raise exceptions.ResourceNotFoundException(messages.NO_INSIGHTS_REFRESH.format(cluster=cluster.name))
     if now < refresh.ends_at:
-        return {"message": REFRESH_STARTED_MSG, "status": "IN_PROGRESS", "startedAt": refresh.started_at}
+        return {"message": messages.REFRESH_STARTED, "status": "IN_PROGRESS", "startedAt": refresh.started_at}
     return {
-        "message": REFRESH_FAILED_MSG if refresh.failed else REFRESH_DONE_MSG,
+        "message": messages.REFRESH_FAILED if refresh.failed else messages.REFRESH_DONE,
         "status": "FAILED" if refresh.failed else "COMPLETED",
         "startedAt": refresh.started_at,
         "endedAt": refresh.ends_at,
@@ -360,14 +344,5 @@ def refuse_when_not_ready(call: Call) -> None:
             and i["insightStatus"]["status"] in statuses
         ]
     if blocking:
-        raise exceptions.InvalidStateException(ROLLBACK_BLOCKED_MSG if rollback else READINESS_BLOCKED_MSG)
+        raise exceptions.InvalidStateException(messages.ROLLBACK_BLOCKED if rollback else messages.READINESS_BLOCKED)
     return None
-
-
-HANDLERS: dict[str, Handler] = {
-    "ListInsights": list_insights,
-    "DescribeInsight": describe_insight,
-    "StartInsightsRefresh": start_insights_refresh,
-    "DescribeInsightsRefresh": describe_insights_refresh,
-    "UpdateClusterVersion": refuse_when_not_ready,
-}

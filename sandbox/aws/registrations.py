@@ -13,15 +13,12 @@ import secrets
 import threading
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import exceptions, roles, tokens
+from . import exceptions, messages, roles, tokens
 from .call import Call
 from .settings import SETTINGS
-
-HANDLERS: dict[str, Callable[[Call], dict[str, Any] | None]] = {}
 
 PROVIDERS = ("EKS_ANYWHERE", "ANTHOS", "GKE", "AKS", "OPENSHIFT", "TANZU", "RANCHER", "EC2", "OTHER")
 NAME_PATTERN = re.compile(r"^[0-9A-Za-z][A-Za-z0-9\-_]*$")
@@ -29,16 +26,6 @@ NAME_MAX, TAGS_MAX, TAG_KEY_MAX, TAG_VALUE_MAX = 100, 50, 128, 256
 REGISTRATIONS_PER_REGION = 10
 SSM = "ssm.amazonaws.com"
 LIST_PAGE_MAX = 100
-
-# Message templates: the tests import them.
-NOT_EXISTING_ROLE = "Not existing role: {role_arn}"
-ROLE_PROPAGATING = "Nonexistent role or missing ssm service principal in trust policy"
-NAME_IN_USE = "Cluster already exists with name: {name}"
-NOT_FOUND = "No cluster found for name: {name}."
-# EKS's text for deregistering a cluster it created is not documented: a ClientException (the modelled
-# error that fits) pointing to DeleteCluster.
-NOT_REGISTERED = "Cluster {name} is not a registered cluster; use DeleteCluster"
-LIMIT = "You have reached the limit of {limit} registered clusters in this region."
 
 
 @dataclass
@@ -120,25 +107,25 @@ def _validate(call: Call) -> tuple[str, str, str, dict[str, str]]:
     name = body.get("name")
     if not isinstance(name, str) or not 1 <= len(name) <= NAME_MAX or not NAME_PATTERN.match(name):
         raise exceptions.InvalidParameterException(
-            f"name {name!r} must be 1-{NAME_MAX} characters matching {NAME_PATTERN.pattern}"
+            messages.BAD_CLUSTER_NAME.format(name=name, limit=NAME_MAX, pattern=NAME_PATTERN.pattern)
         )
     config = body.get("connectorConfig")
     if not isinstance(config, dict):
-        raise exceptions.InvalidParameterException("connectorConfig is required")
+        raise exceptions.InvalidParameterException(messages.CONNECTOR_CONFIG_REQUIRED)
     provider, role_arn = config.get("provider"), config.get("roleArn")
     if provider not in PROVIDERS:
         raise exceptions.InvalidParameterException(
-            f"connectorConfig.provider {provider!r} must be one of {', '.join(PROVIDERS)}"
+            messages.BAD_PROVIDER.format(provider=provider, providers=", ".join(PROVIDERS))
         )
     if not roles.is_role_arn(role_arn):
-        raise exceptions.InvalidParameterException(f"connectorConfig.roleArn {role_arn!r} is not an IAM role ARN")
+        raise exceptions.InvalidParameterException(messages.BAD_CONNECTOR_ROLE.format(role_arn=role_arn))
     tags = body.get("tags") or {}
     if not isinstance(tags, dict) or len(tags) > TAGS_MAX:
-        raise exceptions.InvalidParameterException(f"at most {TAGS_MAX} tags are allowed")
+        raise exceptions.InvalidParameterException(messages.TOO_MANY_TAGS.format(limit=TAGS_MAX))
     for key, value in tags.items():
         if not 1 <= len(key) <= TAG_KEY_MAX or not isinstance(value, str) or len(value) > TAG_VALUE_MAX:
             raise exceptions.InvalidParameterException(
-                f"tag {key!r}: keys are 1-{TAG_KEY_MAX} characters, values at most {TAG_VALUE_MAX}"
+                messages.BAD_TAG.format(key=key, key_limit=TAG_KEY_MAX, value_limit=TAG_VALUE_MAX)
             )
     return name, provider, role_arn, tags
 
@@ -150,12 +137,12 @@ def _expire_if_faulted(registration: Registration, operation: str, now: float) -
 
 def _check_role(call: Call, name: str, role_arn: str) -> None:
     if call.settings.take("role_propagation", call.operation, name):
-        raise exceptions.InvalidRequestException(ROLE_PROPAGATING)
+        raise exceptions.InvalidRequestException(messages.ROLE_PROPAGATING)
     role = roles.find(role_arn)
     if role is None:
-        raise exceptions.InvalidRequestException(NOT_EXISTING_ROLE.format(role_arn=role_arn))
+        raise exceptions.InvalidRequestException(messages.NOT_EXISTING_ROLE.format(role_arn=role_arn))
     if not roles.trusts(role, SSM):
-        raise exceptions.InvalidRequestException(ROLE_PROPAGATING)
+        raise exceptions.InvalidRequestException(messages.ROLE_PROPAGATING)
 
 
 def _replayed(key: tuple[str, str, str], remembered: tokens.Remembered, now: float) -> dict[str, Any]:
@@ -179,9 +166,11 @@ def register_cluster(call: Call) -> dict[str, Any]:
         _check_role(call, name, role_arn)
         registered = _STORE.live(now)
         if key in registered or name in call.eks.clusters:
-            raise exceptions.ResourceInUseException(NAME_IN_USE.format(name=name))
+            raise exceptions.ResourceInUseException(messages.CLUSTER_NAME_IN_USE.format(name=name))
         if len([k for k in registered if k[:2] == key[:2]]) >= REGISTRATIONS_PER_REGION:
-            raise exceptions.ResourceLimitExceededException(LIMIT.format(limit=REGISTRATIONS_PER_REGION))
+            raise exceptions.ResourceLimitExceededException(
+                messages.REGISTRATION_LIMIT.format(limit=REGISTRATIONS_PER_REGION)
+            )
         registration = Registration(
             account_id=call.account_id,
             region=call.region,
@@ -209,8 +198,8 @@ def deregister_cluster(call: Call) -> dict[str, Any]:
         registration = _STORE.live(now).get((call.account_id, call.region, name))
         if registration is None:
             if name in call.eks.clusters:
-                raise exceptions.ClientException(NOT_REGISTERED.format(name=name))
-            raise exceptions.ResourceNotFoundException(NOT_FOUND.format(name=name))
+                raise exceptions.ClientException(messages.NOT_REGISTERED.format(name=name))
+            raise exceptions.ResourceNotFoundException(messages.CLUSTER_NOT_FOUND.format(cluster=name))
         if registration.deregister_ends is None:
             registration.deregister_ends = now + call.settings.durations.cluster_deregister
         return {"cluster": registration.describe(now)}
@@ -223,7 +212,7 @@ def is_registered(call: Call, name: str) -> bool:
 
 
 def describe_cluster(call: Call) -> dict[str, Any] | None:
-    # Registered clusters only; the server chains updates.describe_cluster (settle) for moto's clusters.
+    # Registered clusters only; handlers.py asks updates.describe_cluster (settle) first, for moto's clusters.
     now = time.time()
     with _STORE.lock:
         registration = _STORE.live(now).get((call.account_id, call.region, call.path_params["name"]))
@@ -243,9 +232,9 @@ def list_clusters(call: Call) -> dict[str, Any] | None:
         size = int(call.query_one("maxResults") or LIST_PAGE_MAX)
         start = int(base64.b64decode(call.query_one("nextToken") or "MA==").decode())
     except ValueError as err:
-        raise exceptions.InvalidParameterException(f"invalid maxResults or nextToken: {err}") from err
+        raise exceptions.InvalidParameterException(messages.BAD_PAGE.format(error=err)) from err
     if not 1 <= size <= LIST_PAGE_MAX:
-        raise exceptions.InvalidParameterException(f"maxResults must be 1-{LIST_PAGE_MAX}")
+        raise exceptions.InvalidParameterException(messages.PAGE_SIZE_RANGE.format(limit=LIST_PAGE_MAX))
     page: dict[str, Any] = {"clusters": names[start : start + size]}
     if start + size < len(names):
         page["nextToken"] = base64.b64encode(str(start + size).encode()).decode()
@@ -282,11 +271,3 @@ def registration(region: str, name: str, account_id: str | None = None) -> Regis
             if reg_region == region and reg_name == name and account_id in (None, account):
                 return found
     return None
-
-
-HANDLERS.update(
-    RegisterCluster=register_cluster,
-    DeregisterCluster=deregister_cluster,
-    DescribeCluster=describe_cluster,
-    ListClusters=list_clusters,
-)

@@ -17,34 +17,12 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from . import exceptions, versions
-from .call import Call, Handler
+from . import exceptions, messages, versions
+from .call import Call
 
 WINDOW_SECONDS = 7 * 24 * 3600.0
 TIMEOUT_MINUTES = (120, 10080)
 DEFAULT_TIMEOUT_MINUTES = 720
-CREATED_AT_MSG = (
-    "Cluster '{cluster}' has not been upgraded in place since it was created at Kubernetes version {version}; "
-    "there is no upgrade to roll back"
-)
-ROLLED_BACK_MSG = (
-    "Cluster '{cluster}' was already rolled back to Kubernetes version {version}; only the most recent in-place "
-    "upgrade can be rolled back, once"
-)
-WINDOW_MSG = (
-    "Rollback is available for 7 days after an in-place upgrade completes; the upgrade of cluster '{cluster}' to "
-    "Kubernetes version {version} completed at {finished}"
-)
-EXTENDED_MSG = (
-    "Kubernetes version {version} is in extended support; cluster '{cluster}' must have upgradePolicy "
-    "supportType EXTENDED to roll back to it"
-)
-NODEGROUPS_MSG = (
-    "Rollback readiness check failed (Kubelet version skew): managed node groups {nodegroups} run a Kubernetes "
-    "version newer than {wanted}. Update them to {wanted} first, or pass force to override"
-)
-TIMEOUT_MSG = "rollbackConfig.timeoutMinutes must be between 120 and 10080"
-NODE_PHASE_TIMEOUT_REASON = "The nodes were not rolled back within rollbackConfig.timeoutMinutes ({minutes})"
 
 
 class Recorded(Protocol):
@@ -105,7 +83,7 @@ def is_auto_mode(call: Call, cluster: Any) -> bool:
 def timeout_minutes(body: dict[str, Any]) -> int:
     value = (body.get("rollbackConfig") or {}).get("timeoutMinutes", DEFAULT_TIMEOUT_MINUTES)
     if isinstance(value, bool) or not isinstance(value, int) or not TIMEOUT_MINUTES[0] <= value <= TIMEOUT_MINUTES[1]:
-        raise exceptions.InvalidParameterException(TIMEOUT_MSG)
+        raise exceptions.InvalidParameterException(messages.ROLLBACK_TIMEOUT)
     return value
 
 
@@ -124,16 +102,22 @@ def check(call: Call, cluster: Any, history: Sequence[Recorded], wanted: str, no
     """Refuse a rollback of `cluster` (ACTIVE, no update running) to `wanted`, one minor below its version."""
     last = last_version_change(history, now)
     if last is None:
-        raise exceptions.InvalidRequestException(CREATED_AT_MSG.format(cluster=cluster.name, version=cluster.version))
+        raise exceptions.InvalidRequestException(
+            messages.ROLLBACK_CREATED_AT.format(cluster=cluster.name, version=cluster.version)
+        )
     if last.kind == "VersionRollback":
-        raise exceptions.InvalidRequestException(ROLLED_BACK_MSG.format(cluster=cluster.name, version=cluster.version))
+        raise exceptions.InvalidRequestException(
+            messages.ROLLED_BACK.format(cluster=cluster.name, version=cluster.version)
+        )
     if now >= last.ends_at + WINDOW_SECONDS:
         finished = datetime.fromtimestamp(last.ends_at, UTC).isoformat(timespec="seconds")
         raise exceptions.InvalidRequestException(
-            WINDOW_MSG.format(cluster=cluster.name, version=cluster.version, finished=finished)
+            messages.ROLLBACK_WINDOW.format(cluster=cluster.name, version=cluster.version, finished=finished)
         )
     if versions.support_status(wanted, now) == versions.EXTENDED_SUPPORT and support_type(call, cluster) != "EXTENDED":
-        raise exceptions.InvalidRequestException(EXTENDED_MSG.format(cluster=cluster.name, version=wanted))
+        raise exceptions.InvalidRequestException(
+            messages.ROLLBACK_EXTENDED.format(cluster=cluster.name, version=wanted)
+        )
     target = tuple(int(p) for p in wanted.split("."))
     newer = sorted(
         name
@@ -141,7 +125,6 @@ def check(call: Call, cluster: Any, history: Sequence[Recorded], wanted: str, no
         if nodegroup.version and tuple(int(p) for p in str(nodegroup.version).split(".")[:2]) > target
     )
     if newer and call.body.get("force") is not True:
-        raise exceptions.InvalidStateException(NODEGROUPS_MSG.format(nodegroups=", ".join(newer), wanted=wanted))
-
-
-HANDLERS: dict[str, Handler] = {"CreateCluster": create_cluster}
+        raise exceptions.InvalidStateException(
+            messages.ROLLBACK_NODEGROUPS.format(nodegroups=", ".join(newer), wanted=wanted)
+        )

@@ -1,4 +1,5 @@
-"""The AWS endpoint: control routes, injected transport faults, our EKS handlers, then moto for the rest."""
+"""The AWS endpoint: control routes, injected transport faults, the EKS handlers (handlers.py), then moto for the
+rest."""
 
 from __future__ import annotations
 
@@ -18,30 +19,22 @@ from werkzeug.wrappers import Request, Response
 from .. import serving
 from . import (
     addons,
-    connected,
     exceptions,
     fargate,
+    handlers,
     insights,
+    messages,
     registrations,
     rollbacks,
     routes,
     sessions,
     updates,
-    versions,
 )
-from .call import Call, Handler
+from .call import Call
 from .settings import SETTINGS, Fault
 
-# addons before updates: it answers DescribeUpdate and ListUpdates for an add-on; insights before updates: it
-# refuses an UpdateClusterVersion that readiness blocks; rollbacks records CreateCluster's options moto drops.
-MODELS = (connected, rollbacks, fargate, addons, insights, updates, registrations, versions)
-# Several models may answer one operation (DescribeCluster: updates settle, registrations answer for
-# registered clusters): each is asked in turn and the first answer wins; none means moto answers. The
-# rules for connected clusters come first: they refuse before another model acts.
-HANDLERS: dict[str, list[Handler]] = {}
-for _model in MODELS:
-    for _operation, _handler in _model.HANDLERS.items():
-        HANDLERS.setdefault(_operation, []).append(_handler)
+# The models that keep state of their own, forgotten on reset (the others read moto's or these).
+STATEFUL_MODELS = (rollbacks, fargate, addons, insights, updates, registrations)
 CONTROL_PREFIX = "/_sandbox/"
 TRANSPORT_FAULTS: dict[str, type[exceptions.EksError]] = {
     "throttle": exceptions.ThrottlingException,
@@ -107,8 +100,8 @@ def _sessions(
     trust policy and limits. None: go on."""
     if sessions.expired(access_key):
         if service == "eks":
-            return _error(exceptions.ExpiredTokenException(sessions.EXPIRED_MESSAGE))
-        return _query_error("", 403, sessions.EXPIRED_MESSAGE, "ExpiredToken")
+            return _error(exceptions.ExpiredTokenException(messages.EXPIRED_TOKEN))
+        return _query_error("", 403, messages.EXPIRED_TOKEN, "ExpiredToken")
     if service == "sts" and operation == "AssumeRole":
         params = {k: v[0] for k, v in parse_qs(body.decode()).items()}
         refused = sessions.refusal(params, access_key, account)
@@ -152,11 +145,13 @@ class Dispatcher:
             SETTINGS.count(operation)
             fault = SETTINGS.take_any(tuple(TRANSPORT_FAULTS), operation)
             if fault:
-                error = TRANSPORT_FAULTS[fault.kind](f"injected {fault.kind} for {operation}")
+                error = TRANSPORT_FAULTS[fault.kind](
+                    messages.INJECTED_FAULT.format(kind=fault.kind, operation=operation)
+                )
                 if service != "eks":
                     return _query_error(fault.kind, error.status, error.message)(environ, start_response)
                 return _error(error)(environ, start_response)
-        if service == "eks" and operation in HANDLERS:
+        if service == "eks" and operation in handlers.HANDLERS:
             response = self._handle(_eks_call(request, (operation, path_params), region, account_id, body))
             if response is not None:
                 return response(environ, start_response)
@@ -173,14 +168,13 @@ class Dispatcher:
 
     @staticmethod
     def _handle(call: Call) -> Response | None:
-        operation = call.operation
         try:
-            result = next((r for handler in HANDLERS[operation] if (r := handler(call)) is not None), None)
+            result = handlers.answer(call)
         except exceptions.EksError as err:
             return _error(err, call)
         except Exception as err:
             traceback.print_exc()
-            return _error(exceptions.ServerException(f"sandbox error: {err}"), call)
+            return _error(exceptions.ServerException(messages.SANDBOX_ERROR.format(error=err)), call)
         return None if result is None else _json(200, result)
 
     def _control(self, request: Request) -> Response:
@@ -213,7 +207,7 @@ def reset() -> None:
 
     for name in ("eks", "iam", "sts", "ec2"):
         get_backend(name).reset()
-    for model in MODELS:
+    for model in STATEFUL_MODELS:
         model.reset()
     SETTINGS.reset()
 

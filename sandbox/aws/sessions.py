@@ -15,11 +15,10 @@ import json
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlencode
 
-from . import roles
+from . import messages, roles
 from .settings import SETTINGS
 
 CHAIN_LIMIT = 3600
-EXPIRED_MESSAGE = "The security token included in the request is expired"
 
 
 def _session_of(access_key: str) -> Any | None:
@@ -85,7 +84,7 @@ def refusal(params: dict[str, str], access_key: str | None, account: str) -> tup
     """(status, code, message) of STS's answer refusing this AssumeRole, or None to let moto make the session."""
     arn = params.get("RoleArn", "")
     caller, principals = _caller(access_key, account)
-    denied = (403, "AccessDenied", f"User: {caller} is not authorized to perform: sts:AssumeRole on resource: {arn}")
+    denied = (403, "AccessDenied", messages.ASSUME_ROLE_DENIED.format(caller=caller, arn=arn))
     role = roles.find(arn)
     if role is None:
         return denied
@@ -97,10 +96,9 @@ def refusal(params: dict[str, str], access_key: str | None, account: str) -> tup
         return denied
     duration = int(params.get("DurationSeconds") or 3600)
     if _session_of(access_key or "") is not None and duration > CHAIN_LIMIT:
-        message = "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining."
-        return 400, "ValidationError", message
+        return 400, "ValidationError", messages.CHAINED_SESSION_TOO_LONG
     if duration > int(role.max_session_duration or 3600):
-        return 400, "ValidationError", "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
+        return 400, "ValidationError", messages.SESSION_OVER_ROLE_MAXIMUM
     return None
 
 

@@ -7,13 +7,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import exceptions
+from . import exceptions, messages
 from .call import Call
-
-# EKS documents the token ("unique, case-sensitive identifier that you provide to ensure the idempotency of
-# the request") but not the error for a token sent again with other parameters; this is the closest
-# modelled answer, an InvalidParameterException naming the token.
-TOKEN_REUSED_MSG = "Client request token {token} was already used for a different request"
 
 
 @dataclass
@@ -44,7 +39,7 @@ class RequestTokens:
         if seen is None:
             return None
         if seen.parameters != parameters:
-            raise exceptions.InvalidParameterException(TOKEN_REUSED_MSG.format(token=key[2]))
+            raise exceptions.InvalidParameterException(messages.TOKEN_REUSED.format(token=key[2]))
         return seen
 
     def remember(self, call: Call, parameters: dict[str, Any], answer: dict[str, Any]) -> None:

@@ -12,33 +12,9 @@ from typing import Any
 
 from moto.eks.models import eks_backends
 
-from . import exceptions, rollbacks, versions
-from .call import Call, Handler
+from . import exceptions, messages, rollbacks, versions
+from .call import Call
 
-CLUSTER_NOT_FOUND_MSG = "No cluster found for name: {cluster}."
-UPDATE_NOT_FOUND_MSG = "No update found for ID: {update_id}."
-UPDATE_IN_PROGRESS_MSG = "Cluster {cluster} currently has update {update_id} in progress"
-UNSUPPORTED_STEP_MSG = "Unsupported Kubernetes minor version update from {current} to {wanted}"
-# EKS's text for a version it does not offer (or that is not a version at all); for the version the cluster
-# already runs it answers with the minor-step text, "from X to X".
-UNSUPPORTED_VERSION_MSG = "unsupported Kubernetes version"
-NOT_ACTIVE_MSG = "Cluster '{cluster}' is not in ACTIVE status"
-TOKEN_REUSED_MSG = "Client request token {token} was already used for a different request"
-NODEGROUPS_LAG_MSG = (
-    "Upgrade readiness check failed (Kubelet version skew): managed node groups {nodegroups} must run "
-    "Kubernetes {version} before the cluster moves to {wanted}. Update them, or pass force to override"
-)
-BAD_NEXT_TOKEN_MSG = "The nextToken is invalid"
-FAILED_ERROR_CODE = "InsufficientFreeAddresses"
-FAILED_ERROR_MSG = "One or more of the cluster's subnets do not have enough free IP addresses for the update"
-CANCELLED_REASON = "The update was cancelled before the control plane changed; the cluster keeps its version"
-CANCEL_REQUESTED_REASON = "Cancelled by a CancelUpdate request"
-NOT_CANCELLABLE_MSG = "Update {update_id} is not in progress and cannot be cancelled"
-# An Auto Mode rollback can be cancelled only while EKS drifts the nodes back, before the control plane changes.
-ROLLBACK_NOT_CANCELLABLE_MSG = (
-    "Update {update_id} is rolling back the control plane and can no longer be cancelled; a rollback can be "
-    "cancelled only while the nodes are rolled back"
-)
 PLATFORM_VERSION_AFTER_UPGRADE = "eks.1"
 MAX_RESULTS = 100
 
@@ -107,7 +83,7 @@ def _parse(version: str) -> tuple[int, int] | None:
 def _cluster(call: Call, name: str) -> Any:
     cluster = call.eks.clusters.get(name)
     if cluster is None:
-        raise exceptions.ResourceNotFoundException(CLUSTER_NOT_FOUND_MSG.format(cluster=name))
+        raise exceptions.ResourceNotFoundException(messages.CLUSTER_NOT_FOUND.format(cluster=name))
     return cluster
 
 
@@ -174,9 +150,11 @@ def _is_rollback(cluster: Any, wanted: str) -> bool:
 def _check_step(cluster: Any, wanted: str) -> None:
     current, target = _parse(cluster.version), _parse(wanted)
     if target is None or not versions.offered(wanted):
-        raise exceptions.InvalidParameterException(UNSUPPORTED_VERSION_MSG)
+        raise exceptions.InvalidParameterException(messages.UNSUPPORTED_KUBERNETES_VERSION)
     if current is None or target not in ((current[0], current[1] + 1), (current[0], current[1] - 1)):
-        raise exceptions.InvalidParameterException(UNSUPPORTED_STEP_MSG.format(current=cluster.version, wanted=wanted))
+        raise exceptions.InvalidParameterException(
+            messages.UNSUPPORTED_STEP.format(current=cluster.version, wanted=wanted)
+        )
 
 
 def update_cluster_version(call: Call) -> dict[str, Any]:
@@ -192,21 +170,21 @@ def update_cluster_version(call: Call) -> dict[str, Any]:
         same_token = [u for u in updates if token is not None and u.token == token]
         if same_token:
             if same_token[0].to_version != wanted:
-                raise exceptions.InvalidParameterException(TOKEN_REUSED_MSG.format(token=token))
+                raise exceptions.InvalidParameterException(messages.TOKEN_REUSED.format(token=token))
             return {"update": same_token[0].describe(now)}
         running = [u for u in updates if u.status(now) == "InProgress"]
         if running:
             raise exceptions.ResourceInUseException(
-                UPDATE_IN_PROGRESS_MSG.format(cluster=name, update_id=running[0].id)
+                messages.UPDATE_IN_PROGRESS.format(cluster=name, update_id=running[0].id)
             )
         # EKS can still name the update that just finished as in progress while the cluster is ACTIVE
         # (aws/containers-roadmap#2677): the injected `update_race` fault answers so.
         if updates and call.settings.take("update_race", operation="UpdateClusterVersion", target=name):
             raise exceptions.ResourceInUseException(
-                UPDATE_IN_PROGRESS_MSG.format(cluster=name, update_id=updates[-1].id)
+                messages.UPDATE_IN_PROGRESS.format(cluster=name, update_id=updates[-1].id)
             )
         if cluster.status != "ACTIVE":
-            raise exceptions.InvalidRequestException(NOT_ACTIVE_MSG.format(cluster=name))
+            raise exceptions.InvalidRequestException(messages.CLUSTER_NOT_ACTIVE.format(cluster=name))
         _check_step(cluster, wanted)
         rollback = _is_rollback(cluster, wanted)
         if rollback:
@@ -215,20 +193,26 @@ def update_cluster_version(call: Call) -> dict[str, Any]:
         lagging = [] if rollback else _lagging_nodegroups(cluster)
         if lagging and not force:
             raise exceptions.InvalidStateException(
-                NODEGROUPS_LAG_MSG.format(nodegroups=", ".join(lagging), version=cluster.version, wanted=wanted)
+                messages.NODEGROUPS_LAG.format(nodegroups=", ".join(lagging), version=cluster.version, wanted=wanted)
             )
         errors = []
         if call.settings.take("update_failed", operation="UpdateClusterVersion", target=name):
             subnets = list((cluster.resources_vpc_config or {}).get("subnetIds") or [name])
-            errors.append({"errorCode": FAILED_ERROR_CODE, "errorMessage": FAILED_ERROR_MSG, "resourceIds": subnets})
+            errors.append(
+                {
+                    "errorCode": messages.UPDATE_FAILED_ERROR_CODE,
+                    "errorMessage": messages.UPDATE_FAILED_ERROR,
+                    "resourceIds": subnets,
+                }
+            )
         cancelled = call.settings.take("update_cancelled", operation="UpdateClusterVersion", target=name)
-        cancel_reason = CANCELLED_REASON if cancelled else None
+        cancel_reason = messages.UPDATE_CANCELLED_REASON if cancelled else None
         nodes_until = None
         if rollback and rollbacks.is_auto_mode(call, cluster):
             node_phase = call.settings.durations.rollback_node_phase
             nodes_until = now + min(node_phase, timeout_minutes * 60.0)
             if node_phase > timeout_minutes * 60.0:
-                cancel_reason = rollbacks.NODE_PHASE_TIMEOUT_REASON.format(minutes=timeout_minutes)
+                cancel_reason = messages.NODE_PHASE_TIMEOUT_REASON.format(minutes=timeout_minutes)
         # A rollback whose node phase outlasts its timeout ends Cancelled there; the control plane never changes.
         control_plane = 0.0 if cancel_reason and nodes_until else call.settings.durations.cluster_update
         ends_at = (nodes_until or now) + control_plane
@@ -285,14 +269,14 @@ def cancel_update(call: Call) -> dict[str, Any]:
         cluster = _cluster(call, call.path_params["name"])
         found = [u for u in _updates_of(call, cluster) if u.id == update_id]
         if not found:
-            raise exceptions.ResourceNotFoundException(UPDATE_NOT_FOUND_MSG.format(update_id=update_id))
+            raise exceptions.ResourceNotFoundException(messages.UPDATE_NOT_FOUND.format(update_id=update_id))
         update = found[0]
         if update.status(now) != "InProgress":
-            raise exceptions.InvalidRequestException(NOT_CANCELLABLE_MSG.format(update_id=update_id))
+            raise exceptions.InvalidRequestException(messages.NOT_CANCELLABLE.format(update_id=update_id))
         if update.kind == "VersionRollback" and not update.in_node_phase(now):
-            raise exceptions.InvalidRequestException(ROLLBACK_NOT_CANCELLABLE_MSG.format(update_id=update_id))
+            raise exceptions.InvalidRequestException(messages.ROLLBACK_NOT_CANCELLABLE.format(update_id=update_id))
         update.ends_at = now
-        update.cancel_reason = CANCEL_REQUESTED_REASON
+        update.cancel_reason = messages.CANCEL_REQUESTED_REASON
     settle(call)
     return {"update": update.describe(now)}
 
@@ -309,7 +293,7 @@ def describe_update(call: Call) -> dict[str, Any]:
         cluster = _cluster(call, call.path_params["name"])
         found = [u for u in _updates_of(call, cluster) if u.id == update_id]
         if not found or _not_ours(call):
-            raise exceptions.ResourceNotFoundException(UPDATE_NOT_FOUND_MSG.format(update_id=update_id))
+            raise exceptions.ResourceNotFoundException(messages.UPDATE_NOT_FOUND.format(update_id=update_id))
         return {"update": found[0].describe(time.time())}
 
 
@@ -320,12 +304,12 @@ def list_updates(call: Call) -> dict[str, Any]:
         ids = [] if _not_ours(call) else [u.id for u in _updates_of(call, cluster)]
     max_results = int(call.query_one("maxResults") or MAX_RESULTS)
     if not 1 <= max_results <= MAX_RESULTS:
-        raise exceptions.InvalidParameterException(f"maxResults must be between 1 and {MAX_RESULTS}")
+        raise exceptions.InvalidParameterException(messages.MAX_RESULTS_RANGE.format(limit=MAX_RESULTS))
     next_token = call.query_one("nextToken")
     start = 0
     if next_token is not None:
         if not next_token.isdigit() or int(next_token) > len(ids):
-            raise exceptions.InvalidParameterException(BAD_NEXT_TOKEN_MSG)
+            raise exceptions.InvalidParameterException(messages.BAD_NEXT_TOKEN)
         start = int(next_token)
     page: dict[str, Any] = {"updateIds": ids[start : start + max_results]}
     if start + max_results < len(ids):
@@ -358,15 +342,6 @@ def advance_clock(seconds: float) -> None:
             update.ends_at -= seconds
             if update.nodes_until is not None:
                 update.nodes_until -= seconds
-
-
-HANDLERS: dict[str, Handler] = {
-    "UpdateClusterVersion": update_cluster_version,
-    "DescribeUpdate": describe_update,
-    "ListUpdates": list_updates,
-    "CancelUpdate": cancel_update,
-    "DescribeCluster": describe_cluster,
-}
 
 
 def reset() -> None:

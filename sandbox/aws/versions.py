@@ -7,8 +7,8 @@ import time
 from datetime import date
 from typing import Any
 
-from . import exceptions
-from .call import Call, Handler
+from . import exceptions, messages
+from .call import Call
 
 # 1.23 to 1.35: what EKS offered up to this botocore release. A version outside (1.40, 1.22) is one EKS does
 # not offer, and it refuses it as "unsupported Kubernetes version".
@@ -65,15 +65,8 @@ def describe_cluster_versions(call: Call) -> dict[str, Any]:
     wanted = call.query.get("clusterVersions") or list(KUBERNETES_VERSIONS)
     status = call.query_one("versionStatus")
     if status is not None and status not in (STANDARD_SUPPORT, EXTENDED_SUPPORT, "UNSUPPORTED"):
-        raise exceptions.InvalidParameterException(f"Invalid versionStatus: {status}")
+        raise exceptions.InvalidParameterException(messages.BAD_VERSION_STATUS.format(status=status))
     found = [_information(v) for v in KUBERNETES_VERSIONS if v in wanted]
     if call.query_one("defaultOnly") == "true":
         found = [v for v in found if v["defaultVersion"]]
     return {"clusterVersions": [v for v in found if status is None or v["versionStatus"] == status]}
-
-
-HANDLERS: dict[str, Handler] = {"DescribeClusterVersions": describe_cluster_versions}
-
-
-def reset() -> None:
-    return None

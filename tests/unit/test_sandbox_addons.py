@@ -10,7 +10,7 @@ import boto3
 import botocore.exceptions
 import pytest
 
-from pulumi_cluster_connect.sandbox.aws import addon_catalog, addons, versions
+from pulumi_cluster_connect.sandbox.aws import addon_catalog, messages, versions
 from pulumi_cluster_connect.sandbox.aws.control import SandboxControl
 
 from .. import contract
@@ -131,7 +131,7 @@ def test_a_version_not_compatible_with_the_cluster_is_refused(eks: EKSClient) ->
     with pytest.raises(botocore.exceptions.ClientError) as excinfo:
         eks.create_addon(clusterName="prod", addonName="coredns", addonVersion="v1.12.4-eksbuild.1")
 
-    assert error_of(excinfo) == ("InvalidParameterException", addons.UNSUPPORTED_VERSION_MSG)
+    assert error_of(excinfo) == ("InvalidParameterException", messages.UNSUPPORTED_ADDON_VERSION)
 
 
 def test_an_add_on_eks_does_not_offer_is_refused(eks: EKSClient) -> None:
@@ -147,7 +147,7 @@ def test_a_second_create_of_the_same_add_on_is_refused(eks: EKSClient) -> None:
     with pytest.raises(botocore.exceptions.ClientError) as excinfo:
         eks.create_addon(clusterName="prod", addonName="vpc-cni")
 
-    assert error_of(excinfo) == ("ResourceInUseException", addons.ADDON_EXISTS_MSG)
+    assert error_of(excinfo) == ("ResourceInUseException", messages.ADDON_EXISTS)
 
 
 def test_a_missing_add_on_is_not_found(eks: EKSClient) -> None:

@@ -18,7 +18,7 @@ import pytest
 from moto.eks.models import eks_backends
 
 from pulumi_cluster_connect.sandbox import seed
-from pulumi_cluster_connect.sandbox.aws import fargate, fargate_checks, tokens
+from pulumi_cluster_connect.sandbox.aws import fargate, handlers, messages
 from pulumi_cluster_connect.sandbox.aws.control import SandboxControl
 
 from .. import contract
@@ -136,7 +136,7 @@ def test_a_deleted_profile_is_deleting_until_the_delete_duration_has_passed_then
     wait_settled()
     code, message, http = error_of(lambda: sandbox.status("web"))
     assert (code, http) == ("ResourceNotFoundException", 404)
-    assert message == fargate.PROFILE_NOT_FOUND_MSG.format(name="web")
+    assert message == messages.PROFILE_NOT_FOUND.format(name="web")
     assert sandbox.eks.list_fargate_profiles(clusterName=CLUSTER)["fargateProfileNames"] == []
 
 
@@ -144,7 +144,7 @@ def test_a_second_create_while_one_profile_is_creating_is_refused_with_resource_
     sandbox.create("first")
     code, message, http = error_of(lambda: sandbox.create("second"))
     assert (code, http) == ("ResourceInUseException", 409)
-    assert message == fargate.IN_USE_MSG.format(
+    assert message == messages.PROFILE_OPERATION_IN_PROGRESS.format(
         verb="create", name="second", cluster=CLUSTER, other="first", status="CREATING"
     )
     wait_settled()
@@ -176,7 +176,7 @@ def test_a_cluster_update_in_progress_blocks_profile_creation(sandbox: Sandbox) 
     finally:
         cluster.status = "ACTIVE"
     assert code == "ResourceInUseException"
-    assert message == fargate.CLUSTER_UPDATING_MSG.format(verb="create", name="web", cluster=CLUSTER)
+    assert message == messages.PROFILE_CLUSTER_UPDATING.format(verb="create", name="web", cluster=CLUSTER)
 
 
 # --- validation and limits ----------------------------------------------------------------------
@@ -185,16 +185,16 @@ def test_a_cluster_update_in_progress_blocks_profile_creation(sandbox: Sandbox) 
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"selectors": [{"namespace": f"ns{i}"} for i in range(6)]}, fargate_checks.TOO_MANY_SELECTORS_MSG),
+        ({"selectors": [{"namespace": f"ns{i}"} for i in range(6)]}, messages.TOO_MANY_SELECTORS),
         (
             {"selectors": [{"namespace": "a", "labels": {f"k{i}": "v" for i in range(6)}}]},
-            fargate_checks.TOO_MANY_LABELS_MSG,
+            messages.TOO_MANY_LABELS,
         ),
-        ({"selectors": [{"labels": {"a": "b"}}]}, fargate_checks.NEEDS_NAMESPACE_MSG),
-        ({"selectors": []}, fargate_checks.NEEDS_SELECTOR_MSG),
-        ({"fargateProfileName": "eks-web"}, fargate_checks.RESERVED_PREFIX_MSG),
-        ({"fargateProfileName": "-web"}, fargate_checks.BAD_NAME_MSG),
-        ({"fargateProfileName": "x" * 101}, fargate_checks.BAD_NAME_MSG),
+        ({"selectors": [{"labels": {"a": "b"}}]}, messages.NEEDS_NAMESPACE),
+        ({"selectors": []}, messages.NEEDS_SELECTOR),
+        ({"fargateProfileName": "eks-web"}, messages.RESERVED_PREFIX),
+        ({"fargateProfileName": "-web"}, messages.BAD_PROFILE_NAME),
+        ({"fargateProfileName": "x" * 101}, messages.BAD_PROFILE_NAME),
     ],
 )
 def test_a_profile_breaking_a_service_rule_is_refused_as_an_invalid_parameter(
@@ -220,7 +220,7 @@ def test_a_second_profile_with_the_same_name_already_exists(sandbox: Sandbox) ->
     sandbox.create("web")
     wait_settled()
     code, message, _ = error_of(lambda: sandbox.create("web"))
-    assert (code, message) == ("ResourceInUseException", fargate.PROFILE_EXISTS_MSG)
+    assert (code, message) == ("ResourceInUseException", messages.PROFILE_EXISTS)
 
 
 def test_a_create_retried_with_the_same_client_request_token_returns_the_same_profile(sandbox: Sandbox) -> None:
@@ -318,20 +318,20 @@ def other_vpc_subnet(endpoint: str) -> str:
 def test_a_public_subnet_is_refused_and_private_ones_are_taken(sandbox: Sandbox) -> None:
     public = sandbox.world["publicSubnetId"]
     refused = error_of(lambda: sandbox.create("web", subnets=[sandbox.world["privateSubnetIds"][0], public]))
-    assert refused == ("InvalidParameterException", fargate_checks.NOT_PRIVATE_MSG.format(subnet=public), 400)
+    assert refused == ("InvalidParameterException", messages.NOT_PRIVATE.format(subnet=public), 400)
     assert sandbox.create("web")["subnets"] == sandbox.world["privateSubnetIds"]
 
 
 def test_a_subnet_that_does_not_exist_is_refused(sandbox: Sandbox) -> None:
     refused = error_of(lambda: sandbox.create("web", subnets=["subnet-0a1b2c3d4e5f60001"]))
-    message = fargate_checks.NO_SUCH_SUBNET_MSG.format(subnet="subnet-0a1b2c3d4e5f60001")
+    message = messages.NO_SUCH_SUBNET.format(subnet="subnet-0a1b2c3d4e5f60001")
     assert refused == ("InvalidParameterException", message, 400)
 
 
 def test_a_subnet_outside_the_cluster_vpc_is_refused(sandbox: Sandbox, endpoint: str) -> None:
     elsewhere = other_vpc_subnet(endpoint)
     refused = error_of(lambda: sandbox.create("web", subnets=[elsewhere]))
-    message = fargate_checks.OTHER_VPC_MSG.format(subnet=elsewhere, cluster=CLUSTER)
+    message = messages.OTHER_VPC.format(subnet=elsewhere, cluster=CLUSTER)
     assert refused == ("InvalidParameterException", message, 400)
 
 
@@ -349,31 +349,31 @@ def test_a_profile_without_subnets_on_a_cluster_without_private_subnets_is_refus
     sandbox.eks.create_cluster(name="edge", roleArn=role_arn, resourcesVpcConfig={"subnetIds": public})
     refused = error_of(lambda: sandbox.create("web", clusterName="edge", subnets=[]))
     assert refused[0] == "InvalidParameterException"
-    assert refused[1] == fargate_checks.NO_PRIVATE_SUBNETS_MSG.format(cluster="edge")
+    assert refused[1] == messages.NO_PRIVATE_SUBNETS.format(cluster="edge")
 
 
 def test_a_pod_execution_role_that_is_not_a_role_arn_is_refused(sandbox: Sandbox) -> None:
     user = "arn:aws:iam::123456789012:user/fargate"
     refused = error_of(lambda: sandbox.create("web", podExecutionRoleArn=user))
-    assert refused == ("InvalidParameterException", fargate_checks.BAD_ROLE_ARN_MSG.format(arn=user), 400)
+    assert refused == ("InvalidParameterException", messages.BAD_ROLE_ARN.format(arn=user), 400)
 
 
 def test_a_pod_execution_role_that_does_not_exist_is_refused(sandbox: Sandbox) -> None:
     missing = "arn:aws:iam::123456789012:role/no-such-role"
     refused = error_of(lambda: sandbox.create("web", podExecutionRoleArn=missing))
-    assert refused == ("InvalidParameterException", fargate_checks.ROLE_TRUST_MSG, 400)
+    assert refused == ("InvalidParameterException", messages.ROLE_TRUST, 400)
 
 
 def test_a_pod_execution_role_that_does_not_trust_fargate_is_refused(sandbox: Sandbox) -> None:
     refused = error_of(lambda: sandbox.create("web", podExecutionRoleArn=sandbox.world["connectorRoleArn"]))
-    assert refused == ("InvalidParameterException", fargate_checks.ROLE_TRUST_MSG, 400)
+    assert refused == ("InvalidParameterException", messages.ROLE_TRUST, 400)
 
 
 def test_a_client_request_token_sent_again_with_other_parameters_is_refused(sandbox: Sandbox) -> None:
     token = str(uuid.uuid4())
     sandbox.create("web", clientRequestToken=token)
     refused = error_of(lambda: sandbox.create("web", clientRequestToken=token, tags={"team": "other"}))
-    assert refused == ("InvalidParameterException", tokens.TOKEN_REUSED_MSG.format(token=token), 400)
+    assert refused == ("InvalidParameterException", messages.TOKEN_REUSED.format(token=token), 400)
     wait_settled()
     assert error_of(lambda: sandbox.create("api", clientRequestToken=token))[0] == "InvalidParameterException"
 
@@ -394,7 +394,7 @@ def test_a_next_token_the_sandbox_did_not_hand_out_is_refused(sandbox: Sandbox, 
     for name in ("a", "b"):
         sandbox.create(name)
     refused = error_of(lambda: sandbox.eks.list_fargate_profiles(clusterName=CLUSTER, nextToken="b"))
-    assert refused == ("InvalidParameterException", fargate.BAD_NEXT_TOKEN_MSG, 400)
+    assert refused == ("InvalidParameterException", messages.BAD_NEXT_TOKEN, 400)
     first = sandbox.eks.list_fargate_profiles(clusterName=CLUSTER, maxResults=1)
     sandbox.eks.delete_fargate_profile(clusterName=CLUSTER, fargateProfileName="b")
     second = sandbox.eks.list_fargate_profiles(clusterName=CLUSTER, maxResults=1, nextToken=first["nextToken"])
@@ -424,7 +424,7 @@ def test_error_bodies_carry_the_cluster_and_profile_they_are_about(
         "fargateProfileName": "web",
         "addonName": None,
         "subscriptionId": None,
-        "message": fargate_checks.NOT_PRIVATE_MSG.format(subnet=sandbox.world["publicSubnetId"]),
+        "message": messages.NOT_PRIVATE.format(subnet=sandbox.world["publicSubnetId"]),
     }
 
 
@@ -446,5 +446,5 @@ def test_every_fargate_operation_answers_in_botocore_shapes(
     sandbox.eks.untag_resource(resourceArn=arn, tagKeys=["a"])
     sandbox.eks.delete_fargate_profile(clusterName=CLUSTER, fargateProfileName="broken")
     seen = {exchange.operation for exchange in recorder.exchanges}
-    assert set(fargate.HANDLERS) - {"DeleteCluster"} <= seen
+    assert handlers.answered_by(fargate) - {"DeleteCluster"} <= seen
     assert recorder.violations(declared=False) == []

@@ -10,7 +10,7 @@ import boto3
 import botocore.exceptions
 import pytest
 
-from pulumi_cluster_connect.sandbox.aws import insights
+from pulumi_cluster_connect.sandbox.aws import messages
 from pulumi_cluster_connect.sandbox.aws.control import SandboxControl
 
 from .. import contract
@@ -193,7 +193,7 @@ def test_an_error_insight_for_the_next_minor_refuses_the_update_unless_forced(
     cluster_after_refusal = eks.describe_cluster(name="prod")["cluster"]
     forced = eks.update_cluster_version(name="prod", version="1.30", force=True)["update"]
 
-    assert error_of(excinfo) == ("InvalidStateException", insights.READINESS_BLOCKED_MSG)
+    assert error_of(excinfo) == ("InvalidStateException", messages.READINESS_BLOCKED)
     assert excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
     assert (cluster_after_refusal["status"], cluster_after_refusal["version"]) == ("ACTIVE", "1.29")
     assert eks.list_updates(name="prod")["updateIds"] == [forced["id"]]

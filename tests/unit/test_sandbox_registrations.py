@@ -16,7 +16,7 @@ import pytest
 
 from pulumi_cluster_connect.components import connector_manifest
 from pulumi_cluster_connect.sandbox import agent
-from pulumi_cluster_connect.sandbox.aws import accounts, connected, exceptions, registrations, server
+from pulumi_cluster_connect.sandbox.aws import accounts, exceptions, messages, registrations, server
 from pulumi_cluster_connect.sandbox.aws.call import Call
 from pulumi_cluster_connect.sandbox.aws.settings import SETTINGS, Fault
 
@@ -155,7 +155,7 @@ def test_register_cluster_needs_a_role_that_trusts_ssm(endpoint: str, eks: Any) 
     other = iam.create_role(RoleName="not-for-ssm", AssumeRolePolicyDocument=TRUST.replace("ssm.", "ec2."))
     with pytest.raises(exceptions.InvalidRequestException) as raised:
         register("edge", other["Role"]["Arn"])
-    assert raised.value.message == registrations.ROLE_PROPAGATING
+    assert raised.value.message == messages.ROLE_PROPAGATING
 
 
 def test_register_cluster_needs_the_role_to_exist(eks: Any) -> None:
@@ -315,7 +315,7 @@ def test_create_cluster_with_a_registered_cluster_name_is_in_use(
 ) -> None:
     eks.register_cluster(name="edge", connectorConfig={"provider": "OTHER", "roleArn": role_arn})
     refused = error_of(lambda: eks.create_cluster(name="edge", roleArn=role_arn, resourcesVpcConfig={}))
-    assert refused == ("ResourceInUseException", connected.NAME_IN_USE_MSG.format(name="edge"), 409)
+    assert refused == ("ResourceInUseException", messages.CLUSTER_NAME_IN_USE.format(name="edge"), 409)
     assert eks.create_cluster(name="managed", roleArn=role_arn, resourcesVpcConfig={})["cluster"]["name"] == "managed"
 
 
@@ -342,7 +342,7 @@ def test_operations_of_eks_run_clusters_on_a_registered_cluster_point_to_deregis
     eks.register_cluster(name="edge", connectorConfig={"provider": "OTHER", "roleArn": role_arn})
     code, message, status = error_of(lambda: attempt(eks))
     assert (code, status) == ("InvalidRequestException", 400)
-    assert message == connected.NOT_FOR_CONNECTED_MSG.format(name="edge", operation=operation)
+    assert message == messages.NOT_FOR_CONNECTED.format(name="edge", operation=operation)
     assert "DeregisterCluster" in message
     assert json.loads(recorded.exchanges[-1].body)["clusterName"] == "edge"
     assert eks.describe_cluster(name="edge")["cluster"]["status"] == "PENDING", "the registration is untouched"
@@ -353,7 +353,7 @@ def test_deregistering_a_cluster_eks_runs_is_refused_pointing_to_delete_cluster(
 ) -> None:
     eks.create_cluster(name="managed", roleArn=role_arn, resourcesVpcConfig={})
     refused = error_of(lambda: eks.deregister_cluster(name="managed"))
-    assert refused == ("ClientException", registrations.NOT_REGISTERED.format(name="managed"), 400)
+    assert refused == ("ClientException", messages.NOT_REGISTERED.format(name="managed"), 400)
     assert eks.describe_cluster(name="managed")["cluster"]["status"] == "ACTIVE"
 
 

@@ -13,7 +13,7 @@ import botocore.model
 import botocore.session
 import pytest
 
-from pulumi_cluster_connect.sandbox.aws import insights, rollbacks, updates
+from pulumi_cluster_connect.sandbox.aws import messages, updates
 from pulumi_cluster_connect.sandbox.aws.call import Call
 from pulumi_cluster_connect.sandbox.aws.control import SandboxControl
 
@@ -168,7 +168,7 @@ def test_a_version_eks_does_not_offer_is_refused_as_unsupported(
     with pytest.raises(botocore.exceptions.ClientError) as excinfo:
         eks.update_cluster_version(name="prod", version=wanted)
 
-    assert error_of(excinfo) == ("InvalidParameterException", updates.UNSUPPORTED_VERSION_MSG)
+    assert error_of(excinfo) == ("InvalidParameterException", messages.UNSUPPORTED_KUBERNETES_VERSION)
     assert json.loads(recorder.exchanges[-1].body)["clusterName"] == "prod"
 
 
@@ -229,7 +229,7 @@ def test_an_injected_failure_ends_the_update_failed_with_its_errors_and_the_vers
     assert finished["errors"] == [
         {
             "errorCode": "InsufficientFreeAddresses",
-            "errorMessage": updates.FAILED_ERROR_MSG,
+            "errorMessage": messages.UPDATE_FAILED_ERROR,
             "resourceIds": ["subnet-a", "subnet-b"],
         }
     ]
@@ -376,7 +376,7 @@ def test_an_injected_cancellation_ends_the_update_cancelled_with_its_reason_and_
 
     assert update["status"] == "InProgress"
     assert finished["status"] == "Cancelled"
-    assert finished["cancellation"] == {"status": "Successful", "reason": updates.CANCELLED_REASON}
+    assert finished["cancellation"] == {"status": "Successful", "reason": messages.UPDATE_CANCELLED_REASON}
     assert (cluster["status"], cluster["version"]) == ("ACTIVE", "1.29")
 
 
@@ -463,7 +463,7 @@ def test_a_rollback_of_a_cluster_created_at_its_version_is_refused(eks: EKSClien
 
     assert error_of(excinfo) == (
         "InvalidRequestException",
-        rollbacks.CREATED_AT_MSG.format(cluster="prod", version="1.30"),
+        messages.ROLLBACK_CREATED_AT.format(cluster="prod", version="1.30"),
     )
 
 
@@ -478,7 +478,7 @@ def test_a_second_rollback_is_refused_one_minor_back_only(eks: EKSClient, role_a
 
     assert error_of(excinfo) == (
         "InvalidRequestException",
-        rollbacks.ROLLED_BACK_MSG.format(cluster="prod", version="1.30"),
+        messages.ROLLED_BACK.format(cluster="prod", version="1.30"),
     )
 
 
@@ -527,7 +527,7 @@ def test_a_rollback_to_an_extended_support_version_needs_the_extended_support_po
     )
     assert error_of(excinfo) == (
         "InvalidRequestException",
-        rollbacks.EXTENDED_MSG.format(cluster="std", version="1.30"),
+        messages.ROLLBACK_EXTENDED.format(cluster="std", version="1.30"),
     )
 
 
@@ -550,7 +550,7 @@ def test_a_rollback_readiness_error_blocks_unless_forced_and_shows_only_in_the_w
     assert [(i["category"], i["kubernetesVersion"], i["insightStatus"]["status"]) for i in listed] == [
         ("ROLLBACK_READINESS", "1.30", "ERROR")
     ]
-    assert error_of(excinfo) == ("InvalidStateException", insights.ROLLBACK_BLOCKED_MSG)
+    assert error_of(excinfo) == ("InvalidStateException", messages.ROLLBACK_BLOCKED)
     assert wait_until_done(eks, "prod", forced["id"])["status"] == "Successful"
 
 
@@ -580,7 +580,7 @@ def test_a_node_group_newer_than_the_rollback_target_blocks_unless_forced(eks: E
 
     assert error_of(excinfo) == (
         "InvalidStateException",
-        rollbacks.NODEGROUPS_MSG.format(nodegroups="workers", wanted="1.30"),
+        messages.ROLLBACK_NODEGROUPS.format(nodegroups="workers", wanted="1.30"),
     )
     assert wait_until_done(eks, "prod", forced["id"])["status"] == "Successful"
 
@@ -595,7 +595,7 @@ def test_a_rollback_timeout_outside_120_to_10080_minutes_is_refused(
     with pytest.raises(botocore.exceptions.ClientError) as excinfo:
         eks.update_cluster_version(name="prod", version="1.30", rollbackConfig={"timeoutMinutes": minutes})
 
-    assert error_of(excinfo) == ("InvalidParameterException", rollbacks.TIMEOUT_MSG)
+    assert error_of(excinfo) == ("InvalidParameterException", messages.ROLLBACK_TIMEOUT)
 
 
 def make_auto_mode_cluster(eks: EKSClient, role_arn: str) -> None:
@@ -627,7 +627,7 @@ def test_an_auto_mode_rollback_keeps_the_cluster_active_through_the_node_phase_t
     assert in_control_plane_phase == "UPDATING"
     assert error_of(too_late) == (
         "InvalidRequestException",
-        updates.ROLLBACK_NOT_CANCELLABLE_MSG.format(update_id=started["update"]["id"]),
+        messages.ROLLBACK_NOT_CANCELLABLE.format(update_id=started["update"]["id"]),
     )
     assert finished["status"] == "Successful"
     assert eks.describe_cluster(name="auto")["cluster"]["version"] == "1.30"
