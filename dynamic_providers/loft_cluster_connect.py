@@ -1,16 +1,9 @@
 """LoftClusterConnect: a cluster connected to Loft (ClusterConnect) or vCluster Platform v4 (agent key)."""
 
-# Longer than 400 lines because one resource's whole story reads top to bottom here (input rules, diff,
-# lifecycle, waits, the Resource), as STYLE.md lays out; the shared parts already live in _plumbing.
-
 from __future__ import annotations
 
-import re
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 from pulumi.dynamic import (
@@ -22,9 +15,19 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from pulumi_cluster_connect._plumbing import configured, errors, inputs, kube, loft_api, ownership, polling, progress
+from pulumi_cluster_connect._plumbing import (
+    configured,
+    errors,
+    inputs,
+    kube,
+    loft_api,
+    loft_clusters,
+    ownership,
+    progress,
+    protocol,
+)
 
-from . import loft_takeover
+from ._loft_cluster_connect_adapter import ClusterAdapter, failed_after_accepted
 
 # --- inputs -----------------------------------------------------------------------------------------
 
@@ -32,7 +35,6 @@ MODES = ("auto", "cluster-connect", "agent")
 DEFAULT_MODE = "auto"
 DEFAULT_TIMEOUT = 300.0
 DNS_LABEL = inputs.DNS_LABEL
-ACCESS_RULE_KEYS = {"name", "verbs", "subresources", "users", "teams"}
 # What is posted to Loft (any change replaces) and what only changes how this provider talks to it.
 POSTED = (
     "loft_url",
@@ -49,8 +51,6 @@ IN_PLACE = ("access_key", "ca_data", "insecure", "wait_for_initialized", inputs.
 # Bookkeeping: the resource's stable key (for the owner annotation) and whether a create may adopt someone
 # else's Cluster; neither is ever a difference.
 IDENTITY, ADOPT = ownership.IDENTITY, ownership.ADOPT
-# A create that meets a Cluster being deleted waits it out and posts again, this many times at most.
-POST_ATTEMPTS = 5
 SPEC_FIELDS = {
     "display_name": "displayName",
     "description": "description",
@@ -58,11 +58,6 @@ SPEC_FIELDS = {
     "access": "access",
     "management_namespace": "managementNamespace",
 }
-STATUS_OUTPUTS = ("phase", "reason", "message", "uid", "created")
-NOT_CONNECT_API = (
-    "this server has no ClusterConnect API (vCluster Platform v4 removed it): use LoftConnectedCluster, "
-    "which installs the agent, or mode='agent' and install the agent with the outputs agent_access_key and loft_host"
-)
 AGENT_OUTPUTS = (
     "connected_via",
     "agent_access_key",
@@ -73,73 +68,12 @@ AGENT_OUTPUTS = (
 )
 
 
+# LoftConnectedCluster asks this module which flow a server speaks.
+mode_of_version = loft_clusters.mode_of_version
+
+
 def _failure(failures: list[CheckFailure], key: str, reason: str) -> None:
     failures.append(CheckFailure(key, reason))
-
-
-def check_url(value: Any) -> str | None:
-    """Why `value` is not a Loft URL (scheme and host, optional port and path), or None."""
-    if not isinstance(value, str):
-        return f"must be a string{inputs.got(value)}"
-    try:
-        parsed = urllib.parse.urlsplit(value)
-        hostname = parsed.hostname
-    except ValueError:
-        hostname = None
-    # Never quote it: a URL may carry a password.
-    if hostname is None or parsed.scheme not in ("https", "http"):
-        return "must be an http(s) URL such as https://loft.example.com"
-    if parsed.query or parsed.fragment or parsed.username or parsed.password:
-        return "must not carry credentials, a query or a fragment"
-    return None
-
-
-def _check_strings(value: Any, key: str, failures: list[CheckFailure]) -> None:
-    if not isinstance(value, list) or not all(isinstance(v, str) or inputs.is_unknown(v) for v in value):
-        _failure(failures, key, f"must be a list of strings{inputs.got(value)}")
-
-
-def _check_owner(owner: Any, failures: list[CheckFailure]) -> None:
-    if inputs.is_unknown(owner):
-        return
-    if (
-        not isinstance(owner, Mapping)
-        or set(owner) - {"user", "team"}
-        or not all(isinstance(v, str) or inputs.is_unknown(v) for v in owner.values())
-    ):
-        _failure(failures, "owner", "must be {'user': <name>} or {'team': <name>}")
-        return
-    if any(inputs.is_unknown(v) for v in owner.values()):
-        return
-    given = [k for k in ("user", "team") if owner.get(k)]
-    if len(given) != 1:
-        _failure(failures, "owner", f"must name exactly one of user or team, got {sorted(given) or 'neither'}")
-
-
-def _check_access(rules: Any, failures: list[CheckFailure]) -> None:
-    if inputs.is_unknown(rules):
-        return
-    if not isinstance(rules, list):
-        _failure(failures, "access", f"must be a list of access rules{inputs.got(rules)}")
-        return
-    for index, rule in enumerate(rules):
-        key = f"access[{index}]"
-        if inputs.is_unknown(rule):
-            continue
-        if not isinstance(rule, Mapping):
-            _failure(failures, key, f"must be a map with verbs and users and/or teams{inputs.got(rule)}")
-            continue
-        unknown_keys = set(rule) - ACCESS_RULE_KEYS
-        if unknown_keys:
-            named = sorted(str(k)[:64] for k in unknown_keys)
-            _failure(failures, key, f"unknown keys {named}; allowed: {sorted(ACCESS_RULE_KEYS)}")
-        for field in ("verbs", "subresources", "users", "teams"):
-            if field in rule and not inputs.is_unknown(rule[field]):
-                _check_strings(rule[field], f"{key}.{field}", failures)
-        if not rule.get("verbs"):
-            _failure(failures, f"{key}.verbs", "must list at least one verb (e.g. '*')")
-        if not rule.get("users") and not rule.get("teams"):
-            _failure(failures, key, "must name at least one user or team")
 
 
 def check(olds: Mapping[str, Any], news: Mapping[str, Any], stack_config: Mapping[str, Any]) -> CheckResult:
@@ -161,7 +95,7 @@ def _check_connection(props: Mapping[str, Any], stack_config: Mapping[str, Any],
         if key not in props and not stack_config.get(config_key):
             _failure(failures, key, f"is required (or set the {config_key} stack config)")
     if inputs.known(props, "loft_url"):
-        problem = check_url(props["loft_url"])
+        problem = loft_clusters.check_url(props["loft_url"])
         if problem:
             _failure(failures, "loft_url", problem)
     if inputs.known(props, "access_key") and not (isinstance(props["access_key"], str) and props["access_key"]):
@@ -198,9 +132,9 @@ def _check_cluster(props: Mapping[str, Any], failures: list[CheckFailure]) -> No
         if not isinstance(namespace, str) or not DNS_LABEL.match(namespace):
             _failure(failures, "management_namespace", f"must be a DNS-1123 label{inputs.got(namespace)}")
     if "owner" in props:
-        _check_owner(props["owner"], failures)
+        loft_clusters.check_owner(props["owner"], failures)
     if "access" in props:
-        _check_access(props["access"], failures)
+        loft_clusters.check_access(props["access"], failures)
 
 
 def _check_tls_and_wait(props: Mapping[str, Any], failures: list[CheckFailure]) -> None:
@@ -255,127 +189,13 @@ def cluster_spec(props: Mapping[str, Any]) -> dict[str, Any]:
     return {api: props[key] for key, api in SPEC_FIELDS.items() if props.get(key) not in (None, "", [], {})}
 
 
-def cluster_connect_body(props: Mapping[str, Any]) -> dict[str, Any]:
-    """The ClusterConnect object as the seed's API takes it."""
-    spec: dict[str, Any] = {
-        "config": kube.as_text(props["kubeconfig"]),
-        # The platform makes the Cluster from this template, its annotations included (the owner mark).
-        "clusterTemplate": {"metadata": _template_metadata(props), "spec": cluster_spec(props)},
-    }
-    if props.get("admin_user"):
-        spec["adminUser"] = props["admin_user"]
-    return {
-        "apiVersion": loft_api.API_VERSION,
-        "kind": "ClusterConnect",
-        "metadata": {"name": props["cluster_name"]},
-        "spec": spec,
-    }
-
-
-def _template_metadata(props: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in loft_takeover.owned_metadata(props).items() if k != "name"}
-
-
-def cluster_body(props: Mapping[str, Any]) -> dict[str, Any]:
-    """The Cluster as `vcluster platform add cluster` creates it: its agent dials in over the network peer."""
-    return {
-        "apiVersion": loft_api.API_VERSION,
-        "kind": "Cluster",
-        "metadata": loft_takeover.owned_metadata(props),
-        "spec": {**cluster_spec(props), "networkPeer": True},
-    }
-
-
-def status_outputs(cluster: Mapping[str, Any]) -> dict[str, Any]:
-    """What the Cluster reports of itself: phase (""= initializing), reason, message, uid, creation time."""
-    status = cluster.get("status") or {}
-    metadata = cluster.get("metadata") or {}
-    return {
-        "phase": str(status.get("phase") or ""),
-        "reason": str(status.get("reason") or ""),
-        "message": str(status.get("message") or ""),
-        "uid": str(metadata.get("uid") or ""),
-        "created": str(metadata.get("creationTimestamp") or ""),
-    }
-
-
-def detect_mode(api: loft_api.LoftApi) -> Literal["cluster-connect", "agent"]:
-    """vCluster Platform v4 and later have no ClusterConnect; earlier Loft has."""
-    return mode_of_version(api.version())
-
-
-def mode_of_version(version: Mapping[str, Any]) -> Literal["cluster-connect", "agent"]:
-    """The connection flow of a server, from its /version answer."""
-    major = str(version.get("major") or str(version.get("version") or "").lstrip("v").split(".")[0])
-    try:
-        return "agent" if int(re.sub(r"\D.*$", "", major) or "0") >= 4 else "cluster-connect"
-    except ValueError:
-        return "cluster-connect"
-
-
-# How long a cluster takes to initialize depends on its agent, so nothing is learned from other waits: look at
-# once, then every 0.5 s, then every 5% of the time waited.
-LOFT_PACE = polling.Lifecycle(floor=0.5, look_at_start=True)
-
-
-def wait_until_initialized(api: loft_api.LoftApi, name: str, timeout: float) -> dict[str, Any]:
-    """Poll the Cluster as loftctl's --wait does: NotFound is tolerated; Failed stops with its reason."""
-
-    def describe() -> dict[str, Any]:
-        try:
-            return api.get_cluster(name)
-        except errors.LoftApiError as err:
-            if loft_api.is_not_found(err):
-                return {}
-            raise
-
-    return polling.wait_for(
-        f"Loft cluster {name}",
-        describe,
-        state_of=lambda c: str((c.get("status") or {}).get("phase") or ""),
-        done=lambda c: (c.get("status") or {}).get("phase") == "Initialized",
-        failure=_failed_reason,
-        timeout=timeout,
-        backoff=LOFT_PACE,
-    )
-
-
-def _failed_reason(cluster: Mapping[str, Any]) -> str | None:
-    status = cluster.get("status") or {}
-    if status.get("phase") != "Failed":
-        return None
-    return f"{status.get('reason') or 'Failed'}: {status.get('message') or 'no message'}"
-
-
-def wait_until_gone(api: loft_api.LoftApi, name: str, timeout: float) -> None:
-    def describe() -> str:
-        try:
-            cluster = api.get_cluster(name)
-        except errors.LoftApiError as err:
-            if loft_api.is_not_found(err):
-                return "gone"
-            raise
-        return "deleting" if (cluster.get("metadata") or {}).get("deletionTimestamp") else "present"
-
-    polling.wait_for(
-        f"Loft cluster {name} deletion",
-        describe,
-        state_of=str,
-        done=lambda s: s == "gone",
-        timeout=timeout,
-        backoff=LOFT_PACE,
-    )
-
-
-def disconnect(api: loft_api.LoftApi, name: str, timeout: float) -> None:
-    """DELETE the Cluster and wait until it is gone; absent already is success."""
-    try:
-        api.delete_cluster(name)
-    except errors.LoftApiError as err:
-        if loft_api.is_not_found(err):
-            return
-        raise
-    wait_until_gone(api, name, timeout)
+def _body(props: Mapping[str, Any], mode: str) -> dict[str, Any]:
+    """What is posted: the Cluster (agent flow) or the ClusterConnect, marked with this resource's identity."""
+    name, identity, spec = str(props["cluster_name"]), str(props.get(IDENTITY) or ""), cluster_spec(props)
+    if mode == "agent":
+        return loft_clusters.cluster_body(name, identity, spec)
+    kubeconfig = kube.as_text(props["kubeconfig"])
+    return loft_clusters.cluster_connect_body(name, identity, spec, kubeconfig, str(props.get("admin_user") or ""))
 
 
 # --- provider -----------------------------------------------------------------------------------------
@@ -397,7 +217,6 @@ class LoftClusterConnectProvider(configured.ConfiguredProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         api = self._api(props)
         name = str(props["cluster_name"])
-        timeout = inputs.timeout_of(props, DEFAULT_TIMEOUT)
         mode = props.get("mode") or DEFAULT_MODE
         version: dict[str, Any] = {}
         if mode in ("auto", "agent"):
@@ -407,101 +226,33 @@ class LoftClusterConnectProvider(configured.ConfiguredProvider):
             progress.report(
                 f"{api.url} is {'vCluster Platform v4+' if mode == 'agent' else 'Loft with ClusterConnect'}"
             )
-        if mode == "agent":
-            return self._create_agent(api, props, name, str(version.get("version") or ""))
-        answer, adopted = self._post_or_adopt(api, props, name, mode)
-        status = answer.get("status") or {}
-        if not adopted:
-            if status.get("failed"):
-                raise errors.LoftApiError(
-                    "Loft ClusterConnect",
-                    str(status.get("reason") or "Failed"),
-                    api._clean(str(status.get("message") or "")),
-                )
-            progress.report(f"Loft cluster {name} connected")
-        cluster: dict[str, Any] = {}
-        try:
-            if props.get("wait_for_initialized", True):
-                cluster = wait_until_initialized(api, name, timeout)
-            else:
-                cluster = api.get_cluster(name)
-        except errors.ClusterConnectError as err:
-            raise self._failed_after_post(api, props, name, err, adopted) from err
-        return CreateResult(name, {**props, **status_outputs(cluster), "connected_via": "cluster-connect"})
-
-    def _create_agent(
-        self, api: loft_api.LoftApi, props: dict[str, Any], name: str, platform_version: str
-    ) -> CreateResult:
-        cluster, adopted = self._post_or_adopt(api, props, name, "agent")
-        try:
-            key = api.get_cluster_access_key(name)
-        except errors.ClusterConnectError as err:
-            raise self._failed_after_post(api, props, name, err, adopted) from err
-        # The agent is installed from these outputs by another resource: no phase to wait for here.
-        return CreateResult(
+        adapter = ClusterAdapter(
+            api,
             name,
-            {
-                **props,
-                **status_outputs(cluster),
-                "connected_via": "agent",
-                **agent_key_outputs(api, key),
-                # The agent chart is published under the platform's version: the agent to install.
-                "platform_version": platform_version,
-            },
+            _body(props, mode),
+            identity=str(props.get(IDENTITY) or ""),
+            adopt_existing=ownership.adopting(props),
+            timeout=inputs.timeout_of(props, DEFAULT_TIMEOUT),
         )
-
-    @staticmethod
-    def _post_or_adopt(
-        api: loft_api.LoftApi, props: Mapping[str, Any], name: str, mode: str
-    ) -> tuple[dict[str, Any], bool]:
-        """Post the Cluster (agent) or the ClusterConnect: the answer, and False. A Cluster of that name that
-        exists is adopted when it is ours (an interrupted run) or adopt_existing is set: it, and True. Someone
-        else's fails the create before anything is changed."""
-        for _ in range(POST_ATTEMPTS):
-            try:
-                if mode == "agent":
-                    return api.create_cluster(cluster_body(props)), False
-                return api.create_cluster_connect(cluster_connect_body(props)), False
-            except errors.LoftApiError as err:
-                if not loft_takeover.already_exists(err):
-                    raise _explained(err) from None
-                conflict = err
-            existing = _cluster_or_none(api, name)
-            if existing is None:
-                continue  # disconnected since
-            if (existing.get("metadata") or {}).get("deletionTimestamp"):
-                progress.report(f"Loft cluster {name} is being disconnected; waiting until it is gone")
-                wait_until_gone(api, name, inputs.timeout_of(props, DEFAULT_TIMEOUT))
-                continue
-            loft_takeover.take_over(conflict, existing, props)
-            return existing, True
-        raise errors.ClusterConnectError(f"could not connect Loft cluster {name}: it kept changing meanwhile")
-
-    @staticmethod
-    def _failed_after_post(
-        api: loft_api.LoftApi, props: Mapping[str, Any], name: str, err: errors.ClusterConnectError, adopted: bool
-    ) -> errors.ClusterConnectError:
-        """A create that fails leaves no state behind, so nothing would ever disconnect a Cluster it made: it
-        disconnects it now. An adopted one existed before: it stays as it was."""
-        if adopted:
-            return loft_takeover.left_as_it_was(err, name)
-        progress.report(f"disconnecting Loft cluster {name} again, as the connection failed")
-        cleanup: errors.ClusterConnectError | None = None
+        outcome = protocol.create(adapter)
+        if outcome.made and mode != "agent":
+            _raise_if_connect_failed(api, outcome.answer)
+            progress.report(f"Loft cluster {name} connected")
         try:
-            disconnect(api, name, inputs.timeout_of(props, DEFAULT_TIMEOUT))
-        except errors.ClusterConnectError as failed:
-            cleanup = failed
-        return loft_takeover.after_accepted(err, name, cleanup, marked=loft_takeover.mark_of(props) is not None)
+            if mode == "agent":
+                outs = _agent_outs(api, name, outcome.answer, str(version.get("version") or ""))
+            else:
+                outs = _connect_outs(api, props, name)
+        except errors.ClusterConnectError as err:
+            raise failed_after_accepted(adapter, err, outcome.made) from err
+        return CreateResult(name, {**props, **outs})
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         name = str(props.get("cluster_name") or id_)
-        try:
-            cluster = self._api(props).get_cluster(name)
-        except errors.LoftApiError as err:
-            if loft_api.is_not_found(err):
-                return ReadResult("", {})
-            raise
-        outs = {**props, "cluster_name": name, **status_outputs(cluster)}
+        cluster = loft_clusters.find(self._api(props), name)
+        if cluster is None:
+            return ReadResult("", {})
+        outs = {**props, "cluster_name": name, **loft_clusters.status_outputs(cluster)}
         spec = cluster.get("spec") or {}
         # Fields that were set are read back (drift shows); fields left to Loft's defaults stay unset.
         for key, api_key in SPEC_FIELDS.items():
@@ -511,7 +262,7 @@ class LoftClusterConnectProvider(configured.ConfiguredProvider):
         if outs["connected_via"] == "agent" and "agent_access_key" in props:
             # The platform may have rotated the key: refresh brings the current one, the next up gives it to
             # the agent (its release's values change).
-            outs.update(agent_outputs(self._api(props), name))
+            outs.update(loft_clusters.agent_outputs(self._api(props), name))
         return ReadResult(id_ or name, inputs.without_none(outs))
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
@@ -519,45 +270,43 @@ class LoftClusterConnectProvider(configured.ConfiguredProvider):
         name = str(olds["cluster_name"])
         cluster = self._api(news).get_cluster(name)
         kept: dict[str, Any] = {k: olds[k] for k in AGENT_OUTPUTS if k in olds}
-        return UpdateResult({**news, **kept, **status_outputs(cluster)})
+        return UpdateResult({**news, **kept, **loft_clusters.status_outputs(cluster)})
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         name = str(props["cluster_name"])
-        disconnect(self._api(props), name, inputs.timeout_of(props, DEFAULT_TIMEOUT))
+        loft_clusters.delete(self._api(props), name, inputs.timeout_of(props, DEFAULT_TIMEOUT))
         progress.report(f"Loft cluster {name} disconnected")
 
 
-def agent_key_outputs(api: loft_api.LoftApi, key: Mapping[str, Any]) -> dict[str, Any]:
-    """What the agent is installed with, from the accesskey answer."""
+def _raise_if_connect_failed(api: loft_api.LoftApi, answer: Mapping[str, Any]) -> None:
+    """A posted ClusterConnect answers whether connecting failed."""
+    status = answer.get("status") or {}
+    if status.get("failed"):
+        raise errors.LoftApiError(
+            loft_api.CONNECT_ACTION,
+            str(status.get("reason") or "Failed"),
+            api.clean(str(status.get("message") or "")),
+        )
+
+
+def _connect_outs(api: loft_api.LoftApi, props: Mapping[str, Any], name: str) -> dict[str, Any]:
+    """The ClusterConnect flow waits for the Cluster's phase, unless told not to."""
+    if props.get("wait_for_initialized", True):
+        cluster = loft_clusters.wait_until_initialized(api, name, inputs.timeout_of(props, DEFAULT_TIMEOUT))
+    else:
+        cluster = api.get_cluster(name)
+    return {**loft_clusters.status_outputs(cluster), "connected_via": "cluster-connect"}
+
+
+def _agent_outs(api: loft_api.LoftApi, name: str, cluster: Mapping[str, Any], platform_version: str) -> dict[str, Any]:
+    """The agent flow: the agent is installed from these outputs by another resource, so no phase to wait for."""
     return {
-        "agent_access_key": str(key.get("accessKey") or ""),
-        "loft_host": str(key.get("loftHost") or urllib.parse.urlsplit(api.url).netloc),
-        "agent_insecure": bool(key.get("insecure")),
-        "agent_ca_cert": str(key.get("caCert") or ""),
+        **loft_clusters.status_outputs(cluster),
+        "connected_via": "agent",
+        **loft_clusters.agent_outputs(api, name),
+        # The agent chart is published under the platform's version: the agent to install.
+        "platform_version": platform_version,
     }
-
-
-def agent_outputs(api: loft_api.LoftApi, name: str) -> dict[str, Any]:
-    return agent_key_outputs(api, api.get_cluster_access_key(name))
-
-
-def _cluster_or_none(api: loft_api.LoftApi, name: str) -> dict[str, Any] | None:
-    try:
-        return api.get_cluster(name)
-    except errors.LoftApiError as err:
-        if loft_api.is_not_found(err):
-            return None
-        raise
-
-
-def _explained(err: errors.LoftApiError) -> errors.LoftApiError:
-    """The API's error, with what to do about the common ones."""
-    hint = ""
-    if err.status in (401, 403):
-        hint = " (check access_key: it must be a valid Loft access key allowed to manage clusters)"
-    elif err.status == 404 and err.action == "Loft ClusterConnect":
-        hint = f" ({NOT_CONNECT_API})"
-    return errors.LoftApiError(err.action, err.reason, err.message + hint, err.status)
 
 
 # --- resource -----------------------------------------------------------------------------------------
@@ -617,7 +366,7 @@ class LoftClusterConnect(pulumi.dynamic.Resource, module="loft", name="ClusterCo
             "cluster_name": cluster_name,
             IDENTITY: ownership.identity_of(f"pulumi-python:{self._resource_type_name}", resource_name, opts),
             # The public outputs even when None: the SDK makes an attribute only for a key sent.
-            **dict.fromkeys((*STATUS_OUTPUTS, *AGENT_OUTPUTS)),
+            **dict.fromkeys((*loft_clusters.STATUS_OUTPUTS, *AGENT_OUTPUTS)),
         }
         # Optional inputs only when given: a None never reaches the engine, but costs the SDK an Output per key.
         props.update(

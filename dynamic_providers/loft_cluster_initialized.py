@@ -8,9 +8,7 @@ from typing import TYPE_CHECKING, Any
 import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 
-from pulumi_cluster_connect._plumbing import configured, errors, inputs, loft_api
-
-from . import loft_cluster_connect
+from pulumi_cluster_connect._plumbing import configured, errors, inputs, loft_api, loft_clusters
 
 DEFAULT_TIMEOUT = 300.0
 # A change of these is another Cluster (or another platform) to wait for; the wait itself leaves nothing to delete.
@@ -32,7 +30,7 @@ def check(news: Mapping[str, Any], stack_config: Mapping[str, Any]) -> CheckResu
         if key not in props and not stack_config.get(config_key):
             failures.append(CheckFailure(key, f"is required (or set the {config_key} stack config)"))
     if inputs.known(props, "loft_url"):
-        problem = loft_cluster_connect.check_url(props["loft_url"])
+        problem = loft_clusters.check_url(props["loft_url"])
         if problem:
             failures.append(CheckFailure("loft_url", problem))
     name = props.get("cluster_name")
@@ -73,7 +71,7 @@ class LoftClusterInitializedProvider(configured.ConfiguredProvider):
         api = loft_api.LoftApi.from_props(props, self._stack_config)
         name = str(props["cluster_name"])
         try:
-            cluster = loft_cluster_connect.wait_until_initialized(api, name, inputs.timeout_of(props, DEFAULT_TIMEOUT))
+            cluster = loft_clusters.wait_until_initialized(api, name, inputs.timeout_of(props, DEFAULT_TIMEOUT))
         except errors.WaitTimeout as err:
             raise errors.WaitTimeout(err.what, err.seconds, f"{err.last_state or 'pending'}; {NOT_CONNECTED}") from None
         return {**props, **_phase_outputs(cluster)}
@@ -86,12 +84,9 @@ class LoftClusterInitializedProvider(configured.ConfiguredProvider):
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         api = loft_api.LoftApi.from_props(props, self._stack_config)
-        try:
-            cluster = api.get_cluster(str(props.get("cluster_name") or id_))
-        except errors.LoftApiError as err:
-            if loft_api.is_not_found(err):
-                return ReadResult("", {})
-            raise
+        cluster = loft_clusters.find(api, str(props.get("cluster_name") or id_))
+        if cluster is None:
+            return ReadResult("", {})
         return ReadResult(id_, {**props, **_phase_outputs(cluster)})
 
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
@@ -99,7 +94,7 @@ class LoftClusterInitializedProvider(configured.ConfiguredProvider):
 
 
 def _phase_outputs(cluster: Mapping[str, Any]) -> dict[str, str]:
-    outputs = loft_cluster_connect.status_outputs(cluster)
+    outputs = loft_clusters.status_outputs(cluster)
     return {key: outputs[key] for key in PHASE_OUTPUTS}
 
 

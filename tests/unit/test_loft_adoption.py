@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from pulumi.output import Unknown
 
-from pulumi_cluster_connect._plumbing import errors, loft_api, ownership
+from pulumi_cluster_connect._plumbing import errors, loft_api, loft_clusters, ownership
 from pulumi_cluster_connect.dynamic_providers import loft_cluster_connect as lcc
 from pulumi_cluster_connect.sandbox.loft import LoftControl, LoftSandbox, target
 
@@ -79,11 +79,10 @@ def test_someone_elses_cluster_is_refused_with_nothing_changed(loft: LoftSandbox
     create(loft, owner)
     before_cluster, before_state = the_cluster(loft), LoftControl(loft.url).state()
 
-    with pytest.raises(errors.LoftApiError) as raised:
+    with pytest.raises(errors.ClusterConnectError) as raised:
         create(loft, display_name="Mine now")
 
-    assert raised.value.reason == "AlreadyExists"
-    assert "'prod-eu'" in str(raised.value)
+    assert "Loft cluster 'prod-eu' already exists" in str(raised.value)
     assert "Nothing was changed" in str(raised.value)
     assert "`adopt_existing=True`" in str(raised.value)
     assert loft.access_key not in str(raised.value)
@@ -138,7 +137,7 @@ def test_a_failure_after_the_platform_accepted_says_the_cluster_was_left_when_di
     def refuse(api: loft_api.LoftApi, name: str, timeout: float) -> None:
         raise errors.LoftApiError(f"Loft delete Cluster {name}", "Forbidden", "not allowed", 403)
 
-    monkeypatch.setattr(lcc, "disconnect", refuse)
+    monkeypatch.setattr(loft_clusters, "delete", refuse)
     if loft.ca_data:
         monkeypatch.setattr(loft_api.LoftApi, "get_cluster_access_key", _unavailable)
     else:

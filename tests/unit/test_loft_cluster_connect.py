@@ -11,7 +11,7 @@ import pytest
 import yaml
 from pulumi.output import Unknown
 
-from pulumi_cluster_connect._plumbing import errors
+from pulumi_cluster_connect._plumbing import errors, loft_clusters
 from pulumi_cluster_connect.dynamic_providers import loft_cluster_connect as lcc
 from pulumi_cluster_connect.dynamic_providers import service_account_kubeconfig
 from pulumi_cluster_connect.sandbox.loft import LoftControl, LoftSandbox, target
@@ -271,11 +271,10 @@ def test_a_bad_access_key_fails_with_the_401_reason_and_a_hint(v3: LoftSandbox) 
 def test_an_existing_cluster_is_reported_as_already_connected(v3: LoftSandbox, reachable_target: None) -> None:
     provider().create(on(v3))
 
-    with pytest.raises(errors.LoftApiError) as raised:
+    with pytest.raises(errors.ClusterConnectError) as raised:
         provider().create(on(v3))
 
-    assert raised.value.reason == "AlreadyExists"
-    assert 'clusters.management.loft.sh "prod-eu" already exists' in str(raised.value)
+    assert "Loft cluster 'prod-eu' already exists and is not made by pulumi-cluster-connect" in str(raised.value)
     assert "adopt_existing=True" in str(raised.value)
     assert "import" not in str(raised.value)
 
@@ -351,7 +350,7 @@ def test_auto_mode_on_v4_creates_the_cluster_and_outputs_the_agent_key(v4: LoftS
 
 
 def test_the_agent_flow_creates_a_network_peer_cluster_as_the_platform_cli_does() -> None:
-    body = lcc.cluster_body(props(display_name="Prod EU"))
+    body = loft_clusters.cluster_body("prod-eu", "", lcc.cluster_spec(props(display_name="Prod EU")))
 
     assert body["spec"] == {"displayName": "Prod EU", "networkPeer": True}
     assert "config" not in json.dumps(body)

@@ -1,4 +1,5 @@
-"""The Loft / vCluster Platform management API: one HTTPS call per request, errors as LoftApiError."""
+"""The Loft / vCluster Platform management API: one HTTPS call per request, errors as LoftApiError that say what
+to do about the common ones."""
 
 from __future__ import annotations
 
@@ -21,6 +22,11 @@ API_VERSION = "management.loft.sh/v1"
 REQUEST_TIMEOUT = 60.0
 # Stack config used when the input is not set.
 CONFIG_KEYS = {"loft_url": "loft:url", "access_key": "loft:accessKey"}
+CONNECT_ACTION = "Loft ClusterConnect"
+NOT_CONNECT_API = (
+    "this server has no ClusterConnect API (vCluster Platform v4 removed it): use LoftConnectedCluster, "
+    "which installs the agent, or mode='agent' and install the agent with the outputs agent_access_key and loft_host"
+)
 
 
 def pem_of(ca_data: str) -> str:
@@ -94,7 +100,7 @@ class LoftApi:
             return context
         return ssl.create_default_context(cadata=pem_of(self.ca_data) if self.ca_data else None)
 
-    def _clean(self, text: str) -> str:
+    def clean(self, text: str) -> str:
         for secret in self.redact:
             text = text.replace(secret, "***")
         return text
@@ -116,9 +122,7 @@ class LoftApi:
             raise self._status_error(action, err) from None
         except (urllib.error.URLError, OSError) as err:
             reason = getattr(err, "reason", err)
-            raise errors.LoftApiError(
-                action, "Unreachable", self._clean(f"cannot reach {self.url}: {reason}")
-            ) from None
+            raise errors.LoftApiError(action, "Unreachable", self.clean(f"cannot reach {self.url}: {reason}")) from None
         try:
             result = json.loads(raw or b"{}")
         except ValueError:
@@ -134,17 +138,23 @@ class LoftApi:
         if not isinstance(status, dict) or status.get("kind") != "Status":
             status = {"reason": err.reason or f"HTTP {err.code}", "message": text.strip()[:300]}
         reason, message = errors.status_reason_and_message(status, f"HTTP {err.code}")
-        return errors.LoftApiError(action, reason, self._clean(message), err.code)
+        return errors.LoftApiError(action, reason, self.clean(message), err.code)
 
     # One method per operation.
     def version(self) -> dict[str, Any]:
         return self.request("Loft GET /version", "GET", "/version", auth=False)
 
     def create_cluster_connect(self, body: Mapping[str, Any]) -> dict[str, Any]:
-        return self.request("Loft ClusterConnect", "POST", f"{API}/clusterconnect", body)
+        return self._create(CONNECT_ACTION, f"{API}/clusterconnect", body)
 
     def create_cluster(self, body: Mapping[str, Any]) -> dict[str, Any]:
-        return self.request("Loft create Cluster", "POST", f"{API}/clusters", body)
+        return self._create("Loft create Cluster", f"{API}/clusters", body)
+
+    def _create(self, action: str, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        try:
+            return self.request(action, "POST", path, body)
+        except errors.LoftApiError as err:
+            raise explained(err) from None
 
     def get_cluster(self, name: str) -> dict[str, Any]:
         return self.request(f"Loft get Cluster {name}", "GET", f"{API}/clusters/{name}")
@@ -158,3 +168,17 @@ class LoftApi:
 
 def is_not_found(err: BaseException) -> bool:
     return isinstance(err, errors.LoftApiError) and (err.status == 404 or err.reason == "NotFound")
+
+
+def already_exists(err: BaseException) -> bool:
+    return isinstance(err, errors.LoftApiError) and (err.reason == "AlreadyExists" or err.status == 409)
+
+
+def explained(err: errors.LoftApiError) -> errors.LoftApiError:
+    """The API's error, with what to do about the common ones."""
+    hint = ""
+    if err.status in (401, 403):
+        hint = " (check access_key: it must be a valid Loft access key allowed to manage clusters)"
+    elif err.status == 404 and err.action == CONNECT_ACTION:
+        hint = f" ({NOT_CONNECT_API})"
+    return errors.LoftApiError(err.action, err.reason, err.message + hint, err.status)

@@ -214,10 +214,12 @@ def kept_changing(what: str) -> errors.ClusterConnectError:
     return errors.ClusterConnectError(f"could not create {what}: it kept changing while being created")
 
 
-def left_in_place(err: Exception, what: str, accepted_by: str) -> errors.ClusterConnectError:
+def left_in_place(
+    err: Exception, what: str, accepted_by: str, state: str = "left in place"
+) -> errors.ClusterConnectError:
     """A create that failed after the service accepted it: the object stays, marked as ours; the next up adopts it."""
     return errors.ClusterConnectError(
-        f"{err}. {accepted_by} accepted {what}: it is left in place, marked as this resource's, and the next "
+        f"{err}. {accepted_by} accepted {what}: it is {state}, marked as this resource's, and the next "
         "`pulumi up` adopts it"
     )
 
