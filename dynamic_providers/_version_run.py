@@ -210,7 +210,13 @@ class Run(Gate):
             progress.report(
                 f"{what}: warning: EKS does not roll Fargate nodes back (profiles {', '.join(profiles)}): pods "
                 f"started at {current} keep their kubelet and fail the kubelet version skew rollback insight; delete "
-                "those pods, or set force=True"
+                "those pods, or set force=True; "
+                + (
+                    f"they are moved onto {to} kubelets after the rollback (recycle_fargate_pods)"
+                    if self.after_step is not None
+                    else "with kubeconfig and recycle_fargate_pods=True this resource moves them onto "
+                    f"{to} kubelets after the rollback"
+                )
             )
         self._get_ready(current, to, self.last_step_started, readiness.ROLLBACK_READINESS)
         step = {"cluster_created_at": str(cluster.get("createdAt", "")), "step": f"{current}->{to}", "kind": "rollback"}

@@ -979,5 +979,6 @@ def test_a_rollback_of_a_cluster_with_fargate_profiles_warns_about_their_pods(
     assert (
         "EKS cluster fg rollback 1.31 -> 1.30: warning: EKS does not roll Fargate nodes back (profiles apps): pods "
         "started at 1.31 keep their kubelet and fail the kubelet version skew rollback insight; delete those pods, or "
-        "set force=True"
+        "set force=True; with kubeconfig and recycle_fargate_pods=True this resource moves them onto 1.30 kubelets "
+        "after the rollback"
     ) in capsys.readouterr().err
