@@ -180,6 +180,8 @@ class ClusterVersionProvider(configured.ConfiguredProvider):
             replaces.append("region")
             progress.report(aws.moved_message(f"version of {olds.get('cluster_name')}", olds.get("region"), region_now))
         moved, route_changes = credentials.identity_changes(olds, news)  # another account: another cluster
+        if route_line := credentials.route_message(f"version of {olds.get('cluster_name')}", olds, news):
+            progress.report(route_line)
         replaces += moved
         version_changed = inputs.is_unknown(news.get("version")) or news.get("version") != olds.get("version")
         if version_changed and not replaces:

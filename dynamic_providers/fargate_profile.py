@@ -126,10 +126,10 @@ class FargateProfileProvider(configured.ConfiguredProvider):
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         changed = []
+        what = f"Fargate profile {olds.get(PROFILE_NAME)} on cluster {olds.get(CLUSTER_NAME)}"
         region_now = aws.moved_region(olds, news, REGION, self._stack_config)
         if region_now is not None:
             changed.append(REGION)
-            what = f"Fargate profile {olds.get(PROFILE_NAME)} on cluster {olds.get(CLUSTER_NAME)}"
             progress.report(aws.moved_message(what, olds.get(REGION), region_now))
         for key in (*REPLACING, TAGS, TIMEOUT, *fargate_pods.KEYS):
             if key in (REGION, SUBNETS) and news.get(key) is None:
@@ -139,6 +139,8 @@ class FargateProfileProvider(configured.ConfiguredProvider):
             if inputs.is_unknown(news.get(key)) or not rules.same(key, olds.get(key), news.get(key)):
                 changed.append(key)
         moved, route_changes = credentials.identity_changes(olds, news)
+        if route_line := credentials.route_message(what, olds, news):
+            progress.report(route_line)
         replaces = [key for key in changed if key in REPLACING] + moved
         # A fixed name would collide with itself: delete first. An auto-name is regenerated on replacement, so
         # the new profile is created first and pods keep a profile meanwhile.

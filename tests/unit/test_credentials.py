@@ -181,6 +181,34 @@ def test_each_resource_replaces_when_the_last_role_moves_it_to_another_account()
     )
 
 
+def test_every_resource_with_a_route_says_in_the_preview_what_a_route_change_does(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    another_way_in = {"assume_roles": [{"role_arn": SPOKE_ADMIN}]}
+    elsewhere = {"assume_roles": [{"role_arn": OTHER}]}
+    profile_olds = {"cluster_name": "apps", "pod_execution_role_arn": HUB, "fargate_profile_name": "p", **state()}
+    profile_news = {k: v for k, v in profile_olds.items() if k not in ("account_id", "assume_roles")}
+    version_olds = {"cluster_name": "prod", "version": "1.30", "region": "us-west-2", **state()}
+    version_news = {"cluster_name": "prod", "version": "1.30", "region": "us-west-2"}
+    profiles, versions = fargate_profile.FargateProfileProvider(), cluster_version.ClusterVersionProvider()
+
+    profiles.diff("apps/p", profile_olds, {**profile_news, **another_way_in})
+    versions.diff("x", version_olds, {**version_news, **another_way_in})
+    said = capsys.readouterr().err
+    assert "Fargate profile p on cluster apps: another route into account 222222222222; the update records it" in said
+    assert "version of prod: another route into account 222222222222; the update records it" in said
+
+    profiles.diff("apps/p", profile_olds, {**profile_news, **elsewhere})
+    versions.diff("x", version_olds, {**version_news, **elsewhere})
+    said = capsys.readouterr().err
+    assert "Fargate profile p on cluster apps lives in account 222222222222; `assume_roles` now leads to" in said
+    assert "version of prod lives in account 222222222222; `assume_roles` now leads to account 333333333333" in said
+
+    profiles.diff("apps/p", profile_olds, {**profile_news, "assume_roles": state()["assume_roles"]})
+    versions.diff("x", version_olds, {**version_news, "assume_roles": state()["assume_roles"]})
+    assert "route" not in capsys.readouterr().err
+
+
 def test_the_route_asks_sts_in_pulumi_aws_order_with_a_default_session_name() -> None:
     route = credentials.route_of(
         {
