@@ -53,6 +53,8 @@ class Run(Gate):
             cluster = self._active_cluster()
             current = cluster["version"]
             if current == self.target:
+                if self._cancel_rollback_away(cluster, current):
+                    continue
                 return cluster
             if parse_version(self.target) < parse_version(current):
                 self._roll_back(cluster, current)
@@ -61,6 +63,41 @@ class Run(Gate):
             self._check_nodegroups(current)
             self._get_ready(current, to, self.last_step_started)
             self._step(cluster, current, to)
+
+    def _cancel_rollback_away(self, cluster: Mapping[str, Any], current: str) -> bool:
+        """An Auto Mode rollback rolls the nodes back first, the cluster ACTIVE at the version it leaves: when that
+        version is the target again (`version` set back while it ran), cancel it, which EKS allows in that phase
+        only. Past it, the rollback is waited out and the run steps up again. True when the cluster was touched."""
+        if not (cluster.get("computeConfig") or {}).get("enabled"):
+            return False
+        newest = self.cluster.newest()
+        if newest is None or newest.get("type") != "VersionRollback" or newest.get("status") != "InProgress":
+            return False
+        update_id, to = str(newest["id"]), param(newest, "Version") or "?"
+        what = f"EKS cluster {self.name} rollback {current} -> {to} (update {update_id})"
+        try:
+            self.cluster.cancel(update_id)
+        except errors.AwsApiError as err:
+            if err.code != "InvalidRequestException":
+                raise
+            progress.report(
+                f"{what}: EKS can no longer cancel it ({err.message}); waiting for it, then back to {current}"
+            )
+            self._wait_out(newest, current)
+            return True
+        progress.report(f"{what}: cancelling it, since version is {current} again")
+        ended = self.cluster.wait(
+            f"{what} to be cancelled",
+            lambda: self.cluster.describe_update(update_id),
+            done=lambda u: u["status"] != "InProgress",
+            failure=lambda u: None,
+            timeout=self.remaining(what),
+            pace=JOINED_UPDATE_PACE,
+        )
+        self.updates.append(
+            {"id": update_id, "type": "VersionRollback", "from": current, "to": to, "status": str(ended["status"])}
+        )
+        return True
 
     def _describe_cluster(self) -> Mapping[str, Any]:
         """The cluster between and around the steps; one two or more minors above the target is refused."""

@@ -33,9 +33,11 @@ from pulumi_cluster_connect._plumbing import (
 from pulumi_cluster_connect._plumbing import upgrade_readiness as readiness
 from pulumi_cluster_connect._plumbing.cluster_updates import (
     VERSION,
+    VERSION_TYPES,
     ClusterUpdates,
     minors_below,
     next_minor,
+    param,
     parse_version,
 )
 
@@ -48,6 +50,8 @@ if TYPE_CHECKING:
 CLUSTER_NAME = inputs.EKS_NAME
 DEFAULT_TIMEOUT = 3 * 3600.0
 ROLLBACK_TIMEOUT = "rollback_timeout_minutes"
+# State only: the version an update that a refresh found running leads to (an interrupted up's), for diff.
+IN_PROGRESS = "version_in_progress"
 # rollbackConfig.timeoutMinutes: how long an Auto Mode rollback may take to roll the nodes back (EKS's bounds).
 ROLLBACK_TIMEOUT_RANGE = (120, 10080)
 
@@ -186,6 +190,14 @@ class ClusterVersionProvider(configured.ConfiguredProvider):
         version_changed = inputs.is_unknown(news.get("version")) or news.get("version") != olds.get("version")
         if version_changed and not replaces:
             readiness.report_lines("", preview_lines(olds, news))
+        leaving = olds.get(IN_PROGRESS)
+        if isinstance(leaving, str) and not version_changed and news.get("version") != leaving:
+            version_changed = True  # an update that a refresh saw running leads away from the target
+            progress.report(
+                f"EKS cluster {olds.get('cluster_name')}: an update to {leaving} was in progress at the last refresh; "
+                f"the up keeps {news.get('version')} (an Auto Mode rollback still rolling nodes back is cancelled; "
+                "another is waited for, then undone)"
+            )
         # How Fargate pods are reached and whether they are recycled: an update (which recycles), never a replace.
         pods_changed = any(
             inputs.contains_unknown(news.get(k)) or news.get(k) != olds.get(k) for k in fargate_pods.VERSION_KEYS
@@ -213,9 +225,11 @@ class ClusterVersionProvider(configured.ConfiguredProvider):
         cluster = aws.describe_cluster_or_none(eks, name)
         if cluster is None:
             return ReadResult("", {})
+        running = ClusterUpdates(eks, name, time.monotonic() + readiness.REFRESH_TIMEOUT).newest()
         outs = {
             "updates": [],
             **props,
+            IN_PROGRESS: _version_in_progress(running),
             "cluster_name": name,
             "region": region,
             "version": cluster["version"],
@@ -275,6 +289,13 @@ class ClusterVersionProvider(configured.ConfiguredProvider):
                 credentials.ACCOUNT: credentials.account_in_arn(cluster.get("arn")),
             }
         )
+
+
+def _version_in_progress(update: Mapping[str, Any] | None) -> str | None:
+    """The version an update still running leads to: a refresh records it for the next diff."""
+    if update is None or update.get("type") not in VERSION_TYPES or update.get("status") != "InProgress":
+        return None
+    return param(update, "Version")
 
 
 def _rollback_timeout(props: Mapping[str, Any]) -> int | None:

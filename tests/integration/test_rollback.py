@@ -330,3 +330,48 @@ def test_a_rollback_killed_midway_is_finished_by_the_documented_recovery_without
     assert kinds == ["VersionUpdate", "VersionRollback"]
     assert (outputs["version"], cluster_version(client)) == ("1.30", "1.30")
     assert [(u["type"], u["status"]) for u in outputs["updates"]] == [("VersionRollback", "Successful")]
+
+
+def test_version_set_back_during_an_auto_mode_rollback_cancels_it_in_its_node_phase(
+    pulumi_engine: Path, eks: Callable[..., EKSClient], aws: SandboxControl, tmp_path: Path
+) -> None:
+    client = eks(computeConfig={"enabled": True, "nodePools": ["general-purpose"]})
+    stack = crash_stack(tmp_path)
+    stack.pulumi("config", "set", "cluster", CLUSTER)
+    stack.pulumi("config", "set", "version", "1.31")
+    stack.pulumi("up", "--yes", "--skip-preview")
+    # A node phase long enough for the kill, the recovery and the next up to land in it.
+    aws.set_durations(rollback_node_phase=120.0, cluster_update=2.0)
+    stack.pulumi("config", "set", "version", "1.30")
+    process = subprocess.Popen(
+        stack.command("up", "--yes", "--skip-preview"),
+        cwd=stack.work_dir,
+        env=stack.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    while len(update_ids(client)) < 2:
+        assert process.poll() is None and time.monotonic() < deadline
+        time.sleep(0.1)
+    crash_recovery.kill_tree(process.pid)
+    process.wait()
+    rollback_id = update_ids(client)[-1]
+    for step in crash_recovery.RECOVERY:
+        stack.pulumi(*step)
+
+    stack.pulumi("config", "set", "version", "1.31")
+    preview = stack.pulumi("preview")
+    started = time.monotonic()
+    stack.pulumi("up", "--yes", "--skip-preview")
+    took = time.monotonic() - started
+
+    rollback = client.describe_update(name=CLUSTER, updateId=rollback_id)["update"]
+    [outputs] = stack.outputs_of(":ClusterVersion")
+    assert "an update to 1.30 was in progress at the last refresh" in preview.stdout + preview.stderr
+    assert (rollback["type"], rollback["status"]) == ("VersionRollback", "Cancelled")
+    assert update_ids(client)[-1] == rollback_id, "nothing was asked after the cancel"
+    assert (outputs["version"], cluster_version(client)) == ("1.31", "1.31")
+    assert [(u["type"], u["to"], u["status"]) for u in outputs["updates"]] == [("VersionRollback", "1.30", "Cancelled")]
+    assert took < 60, f"the up waited {took:.0f} s: it should cancel, not wait out the 120 s node phase"

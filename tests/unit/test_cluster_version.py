@@ -17,6 +17,7 @@ from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.output import Unknown
 
 from pulumi_cluster_connect._plumbing import errors, ownership
+from pulumi_cluster_connect._plumbing.cluster_updates import ClusterUpdates
 from pulumi_cluster_connect._plumbing.upgrade_readiness import UpgradeBlocked
 from pulumi_cluster_connect.dynamic_providers import _rollback_rules as rollback_rules
 from pulumi_cluster_connect.dynamic_providers._version_gate import new_update
@@ -122,6 +123,21 @@ def test_no_region_anywhere_keeps_the_region_the_cluster_was_found_in() -> None:
     result = provider().diff(f"{REGION}/prod", outputs(), {"cluster_name": "prod", "version": "1.30"})
 
     assert (result.changes, result.replaces) == (False, [])
+
+
+def test_an_update_a_refresh_saw_running_away_from_the_target_is_a_change(capsys: pytest.CaptureFixture[str]) -> None:
+    olds = outputs(version="1.31", version_in_progress="1.30")
+
+    kept = provider().diff(f"{REGION}/prod", olds, {"cluster_name": "prod", "version": "1.31"})
+    same_way = provider().diff(f"{REGION}/prod", olds, {"cluster_name": "prod", "version": "1.30"})
+    nothing_running = provider().diff(
+        f"{REGION}/prod", outputs(version="1.31"), {"cluster_name": "prod", "version": "1.31"}
+    )
+
+    assert (kept.changes, kept.replaces) == (True, [])
+    assert "an update to 1.30 was in progress at the last refresh; the up keeps 1.31" in capsys.readouterr().err
+    assert (same_way.changes, same_way.replaces) == (True, [])
+    assert nothing_running.changes is False
 
 
 def test_force_and_timeout_changes_are_no_ops() -> None:
@@ -429,6 +445,22 @@ def test_read_reports_the_version_the_cluster_really_runs(eks: EKSClient) -> Non
     assert result.outs is not None
     assert (result.outs["version"], result.outs["platform_version"]) == ("1.30", "eks.1")
     assert update["id"]
+
+
+def test_read_records_where_an_update_still_running_leads_and_forgets_it_once_done(
+    eks: EKSClient, endpoint: str
+) -> None:
+    sandbox = SandboxControl(endpoint)
+    sandbox.set_durations(cluster_update=30)
+    eks.update_cluster_version(name="prod", version="1.30")
+
+    running = provider().read(f"{REGION}/prod", outputs(version="1.29", updates=[]))
+    sandbox.advance_clock(60)
+    done = provider().read(f"{REGION}/prod", running.outs or {})
+
+    assert running.outs is not None and running.outs["version_in_progress"] == "1.30"
+    assert done.outs is not None and "version_in_progress" not in done.outs
+    assert done.outs["version"] == "1.30"
 
 
 def test_read_of_an_import_id_fills_in_the_outputs(eks: EKSClient) -> None:
@@ -982,3 +1014,36 @@ def test_a_rollback_of_a_cluster_with_fargate_profiles_warns_about_their_pods(
         "set force=True; with kubeconfig and recycle_fargate_pods=True this resource moves them onto 1.30 kubelets "
         "after the rollback"
     ) in capsys.readouterr().err
+
+
+def test_a_rollback_eks_no_longer_cancels_is_waited_out_then_undone(
+    eks: EKSClient, endpoint: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    role = eks.describe_cluster(name="prod")["cluster"]["roleArn"]
+    eks.create_cluster(
+        name="auto",
+        version="1.30",
+        roleArn=role,
+        resourcesVpcConfig={"subnetIds": ["subnet-a"]},
+        computeConfig={"enabled": True, "nodePools": ["general-purpose"]},
+    )
+    provider().create({"cluster_name": "auto", "version": "1.31"})
+    SandboxControl(endpoint).set_durations(rollback_node_phase=0.5, cluster_update=0.5)
+    rollback = eks.update_cluster_version(name="auto", version="1.30")["update"]
+
+    def too_late(self: object, update_id: str) -> None:
+        raise errors.AwsApiError(
+            "CancelUpdate", "InvalidRequestException", f"Update {update_id} can no longer be cancelled"
+        )
+
+    monkeypatch.setattr(ClusterUpdates, "cancel", too_late)
+    capsys.readouterr()
+    result = provider().update(f"{REGION}/auto", {}, {"cluster_name": "auto", "version": "1.31"})
+
+    assert result.outs is not None and result.outs["version"] == "1.31"
+    assert [(u["type"], u["from"], u["to"], u["status"]) for u in result.outs["updates"]] == [
+        ("VersionRollback", "1.31", "1.30", "Successful"),
+        ("VersionUpdate", "1.30", "1.31", "Successful"),
+    ]
+    assert eks.describe_update(name="auto", updateId=rollback["id"])["update"]["status"] == "Successful"
+    assert "EKS can no longer cancel it" in capsys.readouterr().err

@@ -126,6 +126,15 @@ class ClusterUpdates:
                 return update
         return None
 
+    def newest(self) -> Mapping[str, Any] | None:
+        """The cluster's newest update (ListUpdates lists the oldest first), None when it has had none."""
+        ids = self.update_ids()
+        return self.describe_update(ids[-1]) if ids else None
+
+    def cancel(self, update_id: str) -> Mapping[str, Any]:
+        """CancelUpdate: EKS takes it for an Auto Mode rollback still in its node phase, and refuses it after."""
+        return self.eks.cancel_update(name=self.name, updateId=update_id)["update"]
+
     def all_updates(self) -> list[Mapping[str, Any]]:
         """Every update of the cluster as DescribeUpdate gives it, in ListUpdates' order."""
         return [self.eks.describe_update(name=self.name, updateId=i)["update"] for i in self.update_ids()]
