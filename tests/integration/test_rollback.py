@@ -292,6 +292,25 @@ def crash_stack(root: Path) -> crash_recovery.CrashStack:
     return crash_recovery.CrashStack(work_dir, "crash", env)
 
 
+def kill_up_once(stack: crash_recovery.CrashStack, when: Callable[[], bool]) -> int:
+    """Start `pulumi up`, kill its whole process tree as soon as `when()` holds; how many processes were killed."""
+    process = subprocess.Popen(
+        stack.command("up", "--yes", "--skip-preview"),
+        cwd=stack.work_dir,
+        env=stack.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    while not when():
+        assert process.poll() is None and time.monotonic() < deadline
+        time.sleep(0.1)
+    killed = crash_recovery.kill_tree(process.pid)
+    process.wait()
+    return killed
+
+
 def test_a_rollback_killed_midway_is_finished_by_the_documented_recovery_without_a_second_rollback(
     pulumi_engine: Path, eks: Callable[..., EKSClient], aws: SandboxControl, tmp_path: Path
 ) -> None:
@@ -304,20 +323,7 @@ def test_a_rollback_killed_midway_is_finished_by_the_documented_recovery_without
     aws.set_durations(cluster_update=20.0)
     stack.pulumi("config", "set", "version", "1.30")
 
-    process = subprocess.Popen(
-        stack.command("up", "--yes", "--skip-preview"),
-        cwd=stack.work_dir,
-        env=stack.env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 120
-    while client.describe_cluster(name=CLUSTER)["cluster"]["status"] != "UPDATING":
-        assert process.poll() is None and time.monotonic() < deadline
-        time.sleep(0.1)
-    killed = crash_recovery.kill_tree(process.pid)
-    process.wait()
+    killed = kill_up_once(stack, lambda: client.describe_cluster(name=CLUSTER)["cluster"]["status"] == "UPDATING")
     updates_at_kill = update_ids(client)
     for step in crash_recovery.RECOVERY:
         stack.pulumi(*step)
@@ -343,20 +349,7 @@ def test_version_set_back_during_an_auto_mode_rollback_cancels_it_in_its_node_ph
     # A node phase long enough for the kill, the recovery and the next up to land in it.
     aws.set_durations(rollback_node_phase=120.0, cluster_update=2.0)
     stack.pulumi("config", "set", "version", "1.30")
-    process = subprocess.Popen(
-        stack.command("up", "--yes", "--skip-preview"),
-        cwd=stack.work_dir,
-        env=stack.env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 120
-    while len(update_ids(client)) < 2:
-        assert process.poll() is None and time.monotonic() < deadline
-        time.sleep(0.1)
-    crash_recovery.kill_tree(process.pid)
-    process.wait()
+    kill_up_once(stack, lambda: len(update_ids(client)) == 2)
     rollback_id = update_ids(client)[-1]
     for step in crash_recovery.RECOVERY:
         stack.pulumi(*step)
