@@ -86,14 +86,7 @@ class Run(Gate):
             self._wait_out(newest, current)
             return True
         progress.report(f"{what}: cancelling it, since version is {current} again")
-        ended = self.cluster.wait(
-            f"{what} to be cancelled",
-            lambda: self.cluster.describe_update(update_id),
-            done=lambda u: u["status"] != "InProgress",
-            failure=lambda u: None,
-            timeout=self.remaining(what),
-            pace=JOINED_UPDATE_PACE,
-        )
+        ended = self._await(update_id, f"{what} to be cancelled", current, None, pace=JOINED_UPDATE_PACE)
         self.updates.append(
             {"id": update_id, "type": "VersionRollback", "from": current, "to": to, "status": str(ended["status"])}
         )
